@@ -1,0 +1,183 @@
+// Command line: parse arguments, run audits with bounded concurrency, print, exit.
+import { availableParallelism } from 'node:os';
+import { createRequire } from 'node:module';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import chalk, { Chalk, type ChalkInstance } from 'chalk';
+import pLimit from 'p-limit';
+import { auditArtifact, type ArtifactResult } from './audit.js';
+import { MagicTable } from './magic/table.js';
+import { loadUserTable, MagicTableError } from './magic/user-table.js';
+import { explainMagic, parseMagicArgument } from './magic/explain.js';
+import { magicTableJson, reportJson } from './report/json.js';
+import { formatArtifact, formatSummary, printable } from './report/text.js';
+
+const require = createRequire(import.meta.url);
+const VERSION = (require('../../package.json') as { version: string }).version;
+
+export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
+
+interface Io {
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
+  stderr: NodeJS.WritableStream;
+}
+
+class UsageError extends Error {}
+
+function pythonVersion(value: string): string {
+  const m = /^(\d+)\.(\d+)$/.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('expected a minor version such as 3.14');
+  return `${Number(m[1])}.${Number(m[2])}`;
+}
+
+function positiveInt(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
+  return Number(value);
+}
+
+function nonNegativeInt(value: string): number {
+  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
+  return Number(value);
+}
+
+function colorFor(stream: Io['stdout'], choice: boolean | undefined): ChalkInstance {
+  if (choice === false) return new Chalk({ level: 0 });
+  if (choice === true) return new Chalk({ level: Math.max(chalk.level, 1) as 1 | 2 | 3 });
+  if (process.env.NO_COLOR) return new Chalk({ level: 0 });
+  const forced = process.env.FORCE_COLOR;
+  if (forced !== undefined && forced !== '0' && forced !== 'false') return new Chalk({ level: Math.max(chalk.level, 1) as 1 | 2 | 3 });
+  return new Chalk({ level: stream.isTTY ? chalk.level : 0 });
+}
+
+async function loadTable(path: string | undefined): Promise<MagicTable> {
+  if (!path) return MagicTable.builtIn();
+  try {
+    return MagicTable.builtIn(await loadUserTable(path));
+  } catch (err) {
+    if (err instanceof MagicTableError) throw new UsageError(err.message);
+    throw err;
+  }
+}
+
+interface AuditFlags {
+  python?: string;
+  format: 'text' | 'json';
+  magicTable?: string;
+  jobs: number;
+  maxFindings: number;
+  color?: boolean;
+}
+
+async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<number> {
+  const table = await loadTable(flags.magicTable);
+  const color = colorFor(io.stdout, flags.color);
+  const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
+  const limit = pLimit(flags.jobs);
+  const results: ArtifactResult[] = new Array(paths.length);
+  let printed = 0;
+  // Results print in the order given, each as soon as it and all before it are done.
+  const flush = () => {
+    while (printed < paths.length && results[printed]) {
+      const r = results[printed++]!;
+      if (r.error !== null) io.stderr.write(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${printable(r.error)}\n`);
+      if (flags.format === 'text' && r.error === null) {
+        io.stdout.write(formatArtifact(r, { color, table, maxFindings: flags.maxFindings }));
+      }
+    }
+  };
+  await Promise.all(
+    paths.map((path, i) =>
+      limit(async () => {
+        results[i] = await auditArtifact(path, { table, python: flags.python ?? null });
+        flush();
+      }),
+    ),
+  );
+  if (flags.format === 'json') io.stdout.write(reportJson(results, VERSION));
+  else if (results.length > 1) io.stdout.write(formatSummary(results, { color, table, maxFindings: flags.maxFindings }));
+  if (results.some((r) => r.error !== null)) return EXIT.error;
+  if (results.some((r) => r.status !== null && r.status !== 'ok')) return EXIT.findings;
+  return EXIT.clean;
+}
+
+async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicTable?: string }, io: Io): Promise<number> {
+  const table = await loadTable(flags.magicTable);
+  const magics = args.map((a) => {
+    const n = parseMagicArgument(a);
+    if (n === null) throw new UsageError(`${a}: not a magic number (give 3627, 0x0e2b or the header bytes 2b0e0d0a)`);
+    return n;
+  });
+  if (flags.format === 'json') {
+    const rows = magics.length ? table.entries.filter((e) => magics.includes(e.magic)) : undefined;
+    io.stdout.write(magicTableJson(table, rows));
+    return EXIT.clean;
+  }
+  if (!magics.length) {
+    for (const e of table.entries) io.stdout.write(`${explainMagic(table, e.magic)}\n`);
+    return EXIT.clean;
+  }
+  let unknown = false;
+  for (const m of magics) {
+    if (!table.lookup(m)) unknown = true;
+    io.stdout.write(`${explainMagic(table, m)}\n`);
+  }
+  return unknown ? EXIT.findings : EXIT.clean;
+}
+
+export function buildProgram(io: Io, setExit: (code: number) => void): Command {
+  const program = new Command('pyc-audit');
+  const formatOption = () => new Option('--format <format>', 'report format').choices(['text', 'json']).default('text');
+  program
+    .description('Find stale Python bytecode in conda artifacts (.conda, .tar.bz2) and .pyc files, without extracting them.')
+    .version(VERSION, '-V, --version')
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    .exitOverride()
+    .showHelpAfterError('(run pyc-audit --help for usage)');
+
+  program
+    .command('audit', { isDefault: true })
+    .description('audit artifacts (the default command)')
+    .argument('<artifact...>', '.conda, .tar.bz2 or .pyc files')
+    .option('--python <X.Y>', 'the Python the artifacts target (default: inferred from each artifact)', pythonVersion)
+    .addOption(formatOption())
+    .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
+    .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
+    .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
+    .option('--color', 'colour the text report even when not a terminal')
+    .option('--no-color', 'never colour the text report')
+    .addHelpText('after', `
+Exit status: 0 no findings, 1 findings, 2 bad usage or an input that could not be read.
+Examples:
+  pyc-audit numpy-2.3.1-py314h1234_0.conda
+  pyc-audit --format json --python 3.14 *.conda > report.json`)
+    .action(async (paths: string[], flags: AuditFlags) => setExit(await runAudit(paths, flags, io)));
+
+  program
+    .command('magic')
+    .description('explain magic numbers, or print the whole table')
+    .argument('[number...]', 'magic numbers: 3627, 0x0e2b or header bytes 2b0e0d0a')
+    .addOption(formatOption())
+    .option('--magic-table <file>', 'extra magic numbers (JSON)')
+    .action(async (args: string[], flags: { format: 'text' | 'json'; magicTable?: string }) => setExit(await runMagic(args, flags, io)));
+
+  return program;
+}
+
+export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+  let code: number = EXIT.clean;
+  const program = buildProgram(io, (c) => (code = c));
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      // --help and --version end here too, with exit code 0.
+      return err.exitCode === 0 ? EXIT.clean : EXIT.error;
+    }
+    if (err instanceof UsageError) {
+      io.stderr.write(`pyc-audit: error: ${err.message}\n`);
+      return EXIT.error;
+    }
+    io.stderr.write(`pyc-audit: internal error: ${(err as Error).message}\n`);
+    return EXIT.error;
+  }
+}

@@ -1,0 +1,28 @@
+// `pyc-audit magic N`: one line per number, in words.
+import type { MagicTable } from './table.js';
+import { finalExpectation, writtenBy } from '../verdict.js';
+
+/** Accepts 3627, 0x0e2b, or the 4 header bytes as hex (2b0e0d0a). */
+export function parseMagicArgument(arg: string): number | null {
+  if (/^\d+$/.test(arg)) {
+    const n = Number(arg);
+    return n <= 0xffff ? n : null;
+  }
+  if (/^0x[0-9a-f]{1,4}$/i.test(arg)) return parseInt(arg, 16);
+  if (/^[0-9a-f]{8}$/i.test(arg)) return Buffer.from(arg, 'hex').readUInt16LE(0);
+  return null;
+}
+
+export function explainMagic(table: MagicTable, magic: number): string {
+  const entry = table.lookup(magic);
+  if (!entry) return `${magic} → unknown: not a magic number in this table (see --magic-table to add one)`;
+  const impl = entry.implementation;
+  const who = `${impl} ${writtenBy(entry).replace(new RegExp(`^${impl} `), '')}`;
+  const want = finalExpectation(table, entry.version, impl);
+  if (want.magics.includes(magic)) {
+    const finalNote = entry.firstFinal && !who.includes(entry.firstFinal) ? ` (${entry.firstFinal} final)` : '';
+    return `${magic} → ${who}${finalNote}: final-release bytecode for ${impl === 'CPython' ? '' : `${impl} `}${entry.version}`;
+  }
+  const note = entry.note ? ` [${entry.note}]` : '';
+  return `${magic} → ${who}; ${want.text}${note}`;
+}

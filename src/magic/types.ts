@@ -1,0 +1,49 @@
+/** One magic number as recorded from CPython's sources (see scripts/magic-history.mjs). */
+export interface CPythonMagic {
+  magic: number;
+  /** Minor version ("3.14") the number belongs to: of the first release that wrote it, else of the comment. */
+  version: string;
+  /** Later minors whose releases also wrote it (3425: 3.9 final and 3.10a1). */
+  alsoVersions?: string[];
+  /** The pre-release tag the "Known values" comment gives ("3.14rc2"), or null when it has no entry. */
+  commentTag: string | null;
+  note: string | null;
+  /** file:line of the comment entry. */
+  comment: string | null;
+  /** Releases that define it, as read at the release tags ("3.14b3–3.14rc1"); null: never released. */
+  releases: string | null;
+  firstRelease: string | null;
+  /** The newest tag of its minor still writes it: later releases of that minor will too. */
+  current: boolean;
+  /** Some final (non-pre-release) version writes it. */
+  final: boolean;
+  firstFinal: string | null;
+  /** file:line @ tag where the number was first defined in a release. */
+  definedAt: string | null;
+  /** Python 1.0-1.2: the whole 4-byte word (no "\r\n"), e.g. 0x999902. */
+  word?: number;
+}
+
+export type Implementation = 'CPython' | 'PyPy' | 'GraalPy' | string;
+
+/** A row of the table as the rest of the program sees it, whatever its origin. */
+export interface MagicEntry {
+  magic: number;
+  implementation: Implementation;
+  /** Minor version, "3.14". */
+  version: string;
+  alsoVersions: string[];
+  /** Which releases write it, for people: "3.14b3–3.14rc1". */
+  releases: string | null;
+  firstRelease: string | null;
+  /** Written by a final release. */
+  final: boolean;
+  firstFinal: string | null;
+  current: boolean;
+  commentTag: string | null;
+  note: string | null;
+  /** Where the row comes from (file:line @ ref, or the user's table file). */
+  source: string;
+  /** Bytes 0-3 as a little-endian word, when they are not magic + "\r\n" (Python 1.0-1.2). */
+  word: number | null;
+}

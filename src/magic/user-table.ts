@@ -1,0 +1,59 @@
+// --magic-table FILE: rows a user adds to (or corrects in) the built-in table without a new
+// release. The format is what `pyc-audit magic --format json` prints: a JSON array of objects.
+import { readFile } from 'node:fs/promises';
+import type { MagicEntry } from './types.js';
+
+export class MagicTableError extends Error {}
+
+export async function loadUserTable(path: string): Promise<MagicEntry[]> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new MagicTableError(`${path}: cannot read magic table: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch (err) {
+    throw new MagicTableError(`${path}: not JSON: ${(err as Error).message}`);
+  }
+  if (!Array.isArray(data)) throw new MagicTableError(`${path}: expected a JSON array of rows`);
+  return data.map((row, i) => parseRow(row, `${path}: row ${i + 1}`, path));
+}
+
+function parseRow(row: unknown, where: string, path: string): MagicEntry {
+  if (!row || typeof row !== 'object') throw new MagicTableError(`${where}: not an object`);
+  const r = row as Record<string, unknown>;
+  const magic = r.magic;
+  if (typeof magic !== 'number' || !Number.isInteger(magic) || magic < 0 || magic > 0xffff) {
+    throw new MagicTableError(`${where}: "magic" must be an integer 0-65535`);
+  }
+  if (typeof r.version !== 'string' || !/^\d+\.\d+$/.test(r.version)) {
+    throw new MagicTableError(`${where}: "version" must be a minor version such as "3.15"`);
+  }
+  const optionalString = (key: string): string | null => {
+    const v = r[key];
+    if (v === undefined || v === null) return null;
+    if (typeof v !== 'string') throw new MagicTableError(`${where}: "${key}" must be a string`);
+    return v;
+  };
+  if (r.final !== undefined && typeof r.final !== 'boolean') throw new MagicTableError(`${where}: "final" must be true or false`);
+  const final = r.final === true;
+  const releases = optionalString('releases');
+  return {
+    magic,
+    implementation: optionalString('implementation') ?? 'CPython',
+    version: r.version,
+    alsoVersions: [],
+    releases,
+    firstRelease: releases,
+    final,
+    firstFinal: final ? (optionalString('firstFinal') ?? `${r.version}.0`) : null,
+    current: final,
+    commentTag: null,
+    note: optionalString('note'),
+    source: optionalString('source') ?? path,
+    word: null,
+  };
+}

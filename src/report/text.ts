@@ -1,0 +1,74 @@
+// The default report: one line per artifact, its findings indented under it.
+import type { ChalkInstance } from 'chalk';
+import type { ArtifactResult } from '../audit.js';
+import type { MagicTable } from '../magic/table.js';
+import { describeClue } from '../package-info.js';
+import { magicLabel, type PycStatus } from '../verdict.js';
+
+export interface TextOptions {
+  color: ChalkInstance;
+  table: MagicTable;
+  /** Findings listed per artifact before "… and N more"; 0 lists all. */
+  maxFindings: number;
+}
+
+const LABEL: Record<PycStatus, string> = {
+  ok: 'OK',
+  stale: 'STALE',
+  'wrong-version': 'WRONG VERSION',
+  'tag-mismatch': 'TAG MISMATCH',
+  'unknown-magic': 'UNKNOWN MAGIC',
+  invalid: 'INVALID',
+};
+
+/** Control characters in names (a hostile archive's member names) are shown escaped, never raw. */
+export function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function paint(c: ChalkInstance, status: PycStatus | null, text: string): string {
+  if (status === null) return c.dim(text);
+  if (status === 'ok') return c.green(text);
+  if (status === 'stale') return c.yellow(text);
+  return c.red(text);
+}
+
+export function formatArtifact(r: ArtifactResult, o: TextOptions): string {
+  const c = o.color;
+  const name = printable(r.path);
+  if (r.error !== null) return `${c.bold(name)}  ${c.red('ERROR')}  ${printable(r.error)}\n`;
+  const counts = new Map<number | null, number>();
+  for (const p of r.pyc) counts.set(p.magic, (counts.get(p.magic) ?? 0) + 1);
+  const magics = [...counts]
+    .sort((a, b) => b[1] - a[1])
+    .map(([m, n]) => (m === null ? `no magic ×${n}` : `${magicLabel(o.table.lookup(m, r.expected?.implementation), m)} ×${n}`))
+    .join(', ');
+  const expected = r.expected?.version
+    ? `expects ${r.expected.implementation === 'CPython' ? '' : `${r.expected.implementation} `}${r.expected.version} (${describeClue({ from: r.expected.from!, version: r.expected.version }).replace(/ says .*/, '')})`
+    : 'expected Python unknown';
+  const verdict = r.status === null ? 'NO PYC' : LABEL[r.status];
+  const parts = [c.bold(name), `${r.pyc.length} pyc`];
+  if (magics) parts.push(magics);
+  parts.push(expected, paint(c, r.status, verdict));
+  let out = `${parts.join('  ')}\n`;
+  if (r.expected?.conflict) out += `  ${c.yellow('note')}  ${printable(r.expected.conflict)}\n`;
+  const findings = r.pyc.filter((p) => p.status !== 'ok');
+  const shown = o.maxFindings > 0 ? findings.slice(0, o.maxFindings) : findings;
+  for (const f of shown) {
+    out += `  ${paint(c, f.status, f.status)}  ${printable(f.member)}  ${printable(f.message)}\n`;
+  }
+  if (shown.length < findings.length) {
+    out += `  … and ${findings.length - shown.length} more (--max-findings 0 lists all)\n`;
+  }
+  return out;
+}
+
+export function formatSummary(results: ArtifactResult[], o: TextOptions): string {
+  const c = o.color;
+  const errors = results.filter((r) => r.error !== null).length;
+  const withFindings = results.filter((r) => r.status !== null && r.status !== 'ok').length;
+  const pyc = results.reduce((n, r) => n + r.pyc.length, 0);
+  const findings = results.reduce((n, r) => n + r.pyc.filter((p) => p.status !== 'ok').length, 0);
+  const line = `${results.length} artifact${results.length === 1 ? '' : 's'}, ${pyc} pyc: ${findings} finding${findings === 1 ? '' : 's'} in ${withFindings} artifact${withFindings === 1 ? '' : 's'}${errors ? `, ${errors} could not be read` : ''}`;
+  return `${errors ? c.red(line) : findings ? c.yellow(line) : c.green(line)}\n`;
+}

@@ -1,0 +1,70 @@
+// A .conda artifact: a zip (stored, not deflated) holding metadata.json, info-*.tar.zst and
+// pkg-*.tar.zst. Each inner tarball is streamed from the zip through zstd into the tar scanner.
+import type { Readable } from 'node:stream';
+import yauzl, { type Entry, type ZipFile } from 'yauzl';
+import { zstdDecoder } from './decompress.js';
+import { scanTar } from './tar-members.js';
+import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
+
+const COMPONENT = /^(info|pkg)-.+\.tar\.zst$/;
+
+function openZip(path: string): Promise<ZipFile> {
+  return new Promise((resolve, reject) => {
+    yauzl.open(path, { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true }, (err, zip) => {
+      if (err || !zip) reject(new InputError(`not a readable zip: ${err?.message ?? 'no archive'}`));
+      else resolve(zip);
+    });
+  });
+}
+
+function openEntry(zip: ZipFile, entry: Entry): Promise<Readable> {
+  return new Promise((resolve, reject) => {
+    zip.openReadStream(entry, (err, stream) => {
+      if (err || !stream) reject(new InputError(`cannot read ${entry.fileName}: ${err?.message ?? 'no stream'}`, entry.fileName));
+      else resolve(stream);
+    });
+  });
+}
+
+/** Lists the zip's entries (central directory only, nothing decompressed). */
+function listEntries(zip: ZipFile): Promise<Entry[]> {
+  return new Promise((resolve, reject) => {
+    const entries: Entry[] = [];
+    zip.on('entry', (entry: Entry) => {
+      entries.push(entry);
+      zip.readEntry();
+    });
+    zip.on('end', () => resolve(entries));
+    zip.on('error', (err: Error) => reject(new InputError(`corrupt zip: ${err.message}`)));
+    zip.readEntry();
+  });
+}
+
+export async function readConda(path: string): Promise<ArtifactEntries> {
+  const zip = await openZip(path);
+  try {
+    const entries = await listEntries(zip);
+    const components = entries.filter((e) => COMPONENT.test(e.fileName));
+    if (!components.some((e) => e.fileName.startsWith('pkg-'))) {
+      const names = entries.slice(0, 3).map((e) => e.fileName).join(', ');
+      throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${entries.length} entries${names ? `: ${names}${entries.length > 3 ? ', …' : ''}` : ''})`);
+    }
+    const result = emptyEntries('conda');
+    // info first: it is small and says which Python the package targets.
+    components.sort((a, b) => (a.fileName.startsWith('info-') ? 0 : 1) - (b.fileName.startsWith('info-') ? 0 : 1));
+    for (const entry of components) {
+      const raw = await openEntry(zip, entry);
+      const tarStream = raw.pipe(zstdDecoder());
+      raw.on('error', (err) => tarStream.destroy(err));
+      try {
+        await scanTar(tarStream, result);
+      } catch (err) {
+        raw.destroy();
+        throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);
+      }
+    }
+    return result;
+  } finally {
+    zip.close();
+  }
+}

@@ -1,0 +1,77 @@
+// Opens one input path and streams it into ArtifactEntries, choosing the reader by content.
+import { createReadStream } from 'node:fs';
+import { open, stat } from 'node:fs/promises';
+import { readConda } from './conda.js';
+import { bzip2Decoder } from './decompress.js';
+import { scanTar } from './tar-members.js';
+import { HEADER_BYTES } from '../header.js';
+import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
+
+/** Which reader fits, from the first bytes (the name only breaks ties for loose .pyc files). */
+export function sniffKind(path: string, first: Buffer): ArtifactKind | null {
+  if (first.length >= 4 && first.readUInt32LE(0) === 0x04034b50) return 'conda';
+  if (first.length >= 3 && first.toString('latin1', 0, 3) === 'BZh') return 'tar.bz2';
+  if (path.endsWith('.pyc')) return 'pyc';
+  return null;
+}
+
+async function readFirstBytes(path: string, n: number): Promise<Buffer> {
+  const handle = await open(path, 'r');
+  try {
+    const buf = Buffer.alloc(n);
+    const { bytesRead } = await handle.read(buf, 0, n, 0);
+    return buf.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}
+
+async function readTarBz2(path: string): Promise<ArtifactEntries> {
+  const result = emptyEntries('tar.bz2');
+  const file = createReadStream(path);
+  const decoder = bzip2Decoder();
+  file.on('error', (err) => decoder.destroy(err));
+  try {
+    await scanTar(file.pipe(decoder), result);
+  } catch (err) {
+    file.destroy();
+    throw new InputError(describeBzip2Error(err as Error));
+  }
+  return result;
+}
+
+function describeBzip2Error(err: Error): string {
+  const msg = err.message || String(err);
+  if (/unexpected end|ended prematurely|Unexpected end of data/i.test(msg)) return `truncated: ${msg}`;
+  if (/bad|crc|magic|invalid|corrupt|not a bzip/i.test(msg)) return `corrupt bzip2 data: ${msg}`;
+  return msg;
+}
+
+/** Reads one artifact. Throws InputError with a reason a person can act on. */
+export async function readArtifact(path: string): Promise<ArtifactEntries> {
+  let info;
+  try {
+    info = await stat(path);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message);
+  }
+  if (info.isDirectory()) throw new InputError('is a directory, not an artifact (give the .conda, .tar.bz2 or .pyc files in it)');
+  if (!info.isFile()) throw new InputError('not a regular file');
+  const first = await readFirstBytes(path, HEADER_BYTES);
+  const kind = sniffKind(path, first);
+  switch (kind) {
+    case 'conda':
+      return readConda(path);
+    case 'tar.bz2':
+      return readTarBz2(path);
+    case 'pyc': {
+      const entries = emptyEntries('pyc');
+      entries.pyc.push({ path, size: info.size, head: first });
+      return entries;
+    }
+    default:
+      if (info.size === 0) throw new InputError('empty file');
+      throw new InputError(`not a conda artifact: starts with ${first.subarray(0, 4).toString('hex') || 'nothing'} (expected a zip for .conda, "BZh" for .tar.bz2, or a .pyc)`);
+  }
+}
