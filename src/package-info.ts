@@ -68,7 +68,8 @@ function dependsClues(depends: string[]): Expected['clues'] {
       // pypy3.9 packages also depend on python_abi ... *_pypy39_pp73, which is the clue used.
     }
   }
-  return clues;
+  // python_abi is the more precise of the two whatever order depends lists them in.
+  return clues.sort((a, b) => (a.from === 'python_abi' ? 0 : 1) - (b.from === 'python_abi' ? 0 : 1));
 }
 
 /** The single minor a python version spec pins: "3.14.*", "3.14", ">=3.14,<3.15.0a0", "3.14.0rc2". */

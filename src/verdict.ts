@@ -22,22 +22,18 @@ export interface PycVerdict {
   message: string;
 }
 
-/** "3626 (3.14rc2)": a magic with who writes it. */
-export function magicLabel(entry: MagicEntry | undefined, magic: number): string {
-  if (!entry) return `${magic} (unknown)`;
-  const impl = entry.implementation === 'CPython' ? '' : `${entry.implementation} `;
-  return `${magic} (${impl}${entry.releases ?? `${entry.version}, never released`})`;
+/** Who writes a magic, in words: "3.14rc2", "3.14b3–3.14rc1", "3.14rc3 onward" (still written today). */
+export function writtenBy(entry: MagicEntry): string {
+  // Rows of other implementations name the implementation in their releases ("PyPy 7.3.x (3.10)").
+  if (entry.implementation !== 'CPython') return entry.releases ?? `${entry.implementation} ${entry.version}`;
+  if (!entry.releases) return `${entry.version} development builds (${entry.commentTag ? `${entry.commentTag}, ` : ''}never in a release)`;
+  if (entry.current && entry.final) return `${entry.firstRelease} onward`;
+  return entry.releases;
 }
 
-/** Who writes a magic, in words: "3.14rc2", "3.14b3–3.14rc1", "3.14rc3 and 3.14.0 final and later". */
-export function writtenBy(entry: MagicEntry): string {
-  const impl = entry.implementation === 'CPython' ? '' : `${entry.implementation} `;
-  if (!entry.releases) return `${impl}${entry.version} development builds (${entry.commentTag ? `${entry.commentTag}, ` : ''}never in a release)`;
-  if (entry.current && entry.final) {
-    const first = entry.firstRelease === entry.firstFinal ? entry.firstFinal : `${entry.firstRelease} and ${entry.firstFinal}`;
-    return `${impl}${first} onward`;
-  }
-  return `${impl}${entry.releases}`;
+/** "3626 (3.14rc2)": a magic with who writes it. */
+export function magicLabel(entry: MagicEntry | undefined, magic: number): string {
+  return entry ? `${magic} (${writtenBy(entry)})` : `${magic} (unknown)`;
 }
 
 /** What final releases of a version write, in words, or why that is not known. */

@@ -17,12 +17,12 @@ export function explainMagic(table: MagicTable, magic: number): string {
   const entry = table.lookup(magic);
   if (!entry) return `${magic} → unknown: not a magic number in this table (see --magic-table to add one)`;
   const impl = entry.implementation;
-  const who = `${impl} ${writtenBy(entry).replace(new RegExp(`^${impl} `), '')}`;
+  const who = impl === 'CPython' ? `CPython ${writtenBy(entry)}` : writtenBy(entry);
   const want = finalExpectation(table, entry.version, impl);
   if (want.magics.includes(magic)) {
-    const finalNote = entry.firstFinal && !who.includes(entry.firstFinal) ? ` (${entry.firstFinal} final)` : '';
-    return `${magic} → ${who}${finalNote}: final-release bytecode for ${impl === 'CPython' ? '' : `${impl} `}${entry.version}`;
+    const finalNote = impl === 'CPython' && entry.firstFinal && !who.includes(entry.firstFinal) ? ` (${entry.firstFinal} final)` : '';
+    return `${magic} → ${who}${finalNote}: final-release bytecode for ${impl} ${entry.version}`;
   }
   const note = entry.note ? ` [${entry.note}]` : '';
-  return `${magic} → ${who}; ${want.text}${note}`;
+  return `${magic} → ${who}; ${want.text.replace(' expects ', ' final writes ')}${note}`;
 }
