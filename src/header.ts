@@ -33,19 +33,19 @@ const WORD_MAGICS = new Set([0x9902, 0x9903]);
 const PREFIX_1_0 = Buffer.from([0x99, 0x00]);
 
 /**
- * The header size of the era a CPython magic belongs to: 3.x numbers are 3000-3999 and above
- * (3190 = 3.3a1 added the source size, 3392 = 3.7a4 PEP 552); 1.x/2.x numbers are larger.
+ * The header size of a magic's era. CPython 3 numbers are 3000 and up (3.n starts at 2900 + 50n):
+ * 3210 (3.3a1) added the source size, 3392 (3.7a4, PEP 552) the flags word. Python 1.x/2.x
+ * numbers (5892, 11913, 20121 ... 62211) have the 8-byte header whatever their value; `version`,
+ * from the magic table, tells them apart. Other implementations follow the language version.
  */
-export function headerSizeForMagic(magic: number): 8 | 12 | 16 {
-  if (magic >= 3000 && magic < 10000) return magic >= 3392 ? 16 : magic >= 3190 ? 12 : 8;
-  return 8;
-}
-
-/** The header size of a Python language version ("3.9"), for implementations other than CPython. */
-export function headerSizeForVersion(version: string): 8 | 12 | 16 {
-  const [major = 0, minor = 0] = version.split('.').map(Number);
+export function headerSizeFor(magic: number, version?: string, implementation = 'CPython'): 8 | 12 | 16 {
+  const major = version ? Number(version.split('.')[0]) : magic >= 3000 && magic < 10000 ? 3 : 2;
   if (major !== 3) return 8;
-  return minor >= 7 ? 16 : minor >= 3 ? 12 : 8;
+  if (implementation !== 'CPython' && version) {
+    const minor = Number(version.split('.')[1]);
+    return minor >= 7 ? 16 : minor >= 3 ? 12 : 8;
+  }
+  return magic >= 3392 ? 16 : magic >= 3210 ? 12 : 8;
 }
 
 /**
@@ -62,7 +62,7 @@ export function decodeHeader(head: Uint8Array, size?: 8 | 12 | 16): HeaderResult
   if (!wordEra && (buf[2] !== 0x0d || buf[3] !== 0x0a)) {
     return { ok: false, magic, reason: `bytes 2-3 are ${hex(buf.subarray(2, 4))}, not \\r\\n: not a .pyc header` };
   }
-  size ??= headerSizeForMagic(magic);
+  size ??= headerSizeFor(magic);
   if (buf.length < size) {
     return { ok: false, magic, reason: `${buf.length} bytes: shorter than the ${size}-byte header of its era` };
   }

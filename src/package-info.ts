@@ -48,7 +48,7 @@ export function parseIndexJson(bytes: Buffer | undefined): PackageInfo {
 
 /** name-version-build from a file name such as numpy-2.3.1-py314h1234_0.conda. */
 export function parseArtifactName(fileName: string): Pick<PackageInfo, 'name' | 'version' | 'build'> {
-  const base = fileName.replace(/\.(conda|tar\.bz2)$/, '');
+  const base = /\.(conda|tar\.bz2)$/.test(fileName) ? fileName.replace(/\.(conda|tar\.bz2)$/, '') : '';
   const m = /^(.+)-([^-]+)-([^-]+)$/.exec(base);
   return m ? { name: m[1]!, version: m[2]!, build: m[3]! } : { name: null, version: null, build: null };
 }

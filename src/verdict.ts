@@ -1,5 +1,5 @@
 // Expected version + decoded header + magic table -> a status for one .pyc. Pure.
-import { decodeHeader, headerSizeForVersion, hex, type PycHeader } from './header.js';
+import { decodeHeader, headerSizeFor, hex, type PycHeader } from './header.js';
 import type { MagicTable } from './magic/table.js';
 import type { MagicEntry } from './magic/types.js';
 import { cacheTag, type Expected } from './package-info.js';
@@ -66,7 +66,7 @@ export function judgePyc(
   const base = { member: member.path, size: member.size, headerHex };
   const rawMagic = member.head.length >= 2 ? member.head.readUInt16LE(0) : null;
   const entry = rawMagic === null ? undefined : table.lookup(rawMagic, expected.implementation);
-  const decoded = decodeHeader(member.head, entry && entry.implementation !== 'CPython' ? headerSizeForVersion(entry.version) : undefined);
+  const decoded = decodeHeader(member.head, rawMagic === null ? undefined : headerSizeFor(rawMagic, entry?.version, entry?.implementation));
   const described = {
     implementation: entry?.implementation ?? null,
     version: entry?.version ?? null,

@@ -3,10 +3,12 @@
 import type { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { zstdDecoder } from './decompress.js';
-import { scanTar } from './tar-members.js';
+import { isPycPath, scanTar } from './tar-members.js';
+import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
 const COMPONENT = /^(info|pkg)-.+\.tar\.zst$/;
+const WHEEL_MARKER = /^[^/]+\.dist-info\/WHEEL$/;
 
 function openZip(path: string): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
@@ -45,6 +47,7 @@ export async function readConda(path: string): Promise<ArtifactEntries> {
   try {
     const entries = await listEntries(zip);
     const components = entries.filter((e) => COMPONENT.test(e.fileName));
+    if (!components.length && entries.some((e) => WHEEL_MARKER.test(e.fileName))) return await readWheel(zip, entries);
     if (!components.some((e) => e.fileName.startsWith('pkg-'))) {
       const names = entries.slice(0, 3).map((e) => e.fileName).join(', ');
       throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${entries.length} entries${names ? `: ${names}${entries.length > 3 ? ', …' : ''}` : ''})`);
@@ -67,4 +70,34 @@ export async function readConda(path: string): Promise<ArtifactEntries> {
   } finally {
     zip.close();
   }
+}
+
+/** The first `n` bytes of a zip entry (deflated or stored), then the stream is dropped. */
+async function readEntryHead(zip: ZipFile, entry: Entry, n: number): Promise<Buffer> {
+  const stream = await openEntry(zip, entry);
+  const chunks: Buffer[] = [];
+  let kept = 0;
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) {
+      chunks.push(chunk.subarray(0, n - kept));
+      kept += Math.min(chunk.length, n - kept);
+      if (kept >= n) break;
+    }
+  } catch (err) {
+    throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);
+  } finally {
+    stream.destroy();
+  }
+  return Buffer.concat(chunks);
+}
+
+/** A wheel: a zip whose .pyc members are zip entries themselves. */
+async function readWheel(zip: ZipFile, entries: Entry[]): Promise<ArtifactEntries> {
+  const result = emptyEntries('whl');
+  for (const entry of entries) {
+    if (!isPycPath(entry.fileName) || entry.fileName.endsWith('/')) continue;
+    const head = await readEntryHead(zip, entry, HEADER_BYTES);
+    result.pyc.push({ path: entry.fileName, size: entry.uncompressedSize, head });
+  }
+  return result;
 }

@@ -5,7 +5,7 @@ export interface PycMember {
   head: Buffer;
 }
 
-export type ArtifactKind = 'conda' | 'tar.bz2' | 'pyc';
+export type ArtifactKind = 'conda' | 'tar.bz2' | 'whl' | 'pyc';
 
 /** Everything an audit keeps of one artifact after streaming through it. */
 export interface ArtifactEntries {

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// Compiled to dist/test/, so the repository root is two levels up.
+export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const FIXTURES = join(ROOT, 'fixtures');
+export const SHARED = resolve(ROOT, '..', 'shared');
+export const CORPUS = join(SHARED, 'corpus');
+export const BIN = join(ROOT, 'bin', 'pyc-audit.js');
+
+export const fixture = (...parts: string[]) => join(FIXTURES, ...parts);
+
+export interface RunResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI as a user would, with a bound on time so a hang fails the test. */
+export function run(args: string[], env: Record<string, string | undefined> = {}, input?: Buffer): RunResult {
+  const r = spawnSync(process.execPath, [BIN, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env },
+    input,
+    maxBuffer: 64 << 20,
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Rows of a TSV file with a header line, as objects. */
+export function readTsv(path: string): Record<string, string>[] {
+  const [head, ...lines] = readFileSync(path, 'utf8').split('\n').filter((l) => l.length > 0);
+  const cols = head!.split('\t');
+  return lines.map((line) => {
+    const cells = line.split('\t');
+    return Object.fromEntries(cols.map((c, i) => [c, cells[i] ?? '']));
+  });
+}
+
+export const haveCorpus = existsSync(join(CORPUS, 'conda', 'MANIFEST.tsv'));
