@@ -1,0 +1,245 @@
+// The CLI run as a process: output, exit codes, and bad input.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fixture, ROOT, run } from './helpers.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-test-'));
+
+/** A copy of `src` with `edit` applied to its bytes, in a fresh temp dir. */
+function variant(src: string, name: string, edit: (b: Buffer) => Buffer): string {
+  const path = join(tmp(), name);
+  writeFileSync(path, edit(readFileSync(src)));
+  return path;
+}
+
+/** Byte offset and length of a stored member's data in a zip (from its local header). */
+function zipMember(zip: Buffer, prefix: string): { start: number; size: number } {
+  for (let at = zip.indexOf('PK\x03\x04'); at >= 0; at = zip.indexOf('PK\x03\x04', at + 4)) {
+    const nameLen = zip.readUInt16LE(at + 26);
+    const extraLen = zip.readUInt16LE(at + 28);
+    const name = zip.toString('latin1', at + 30, at + 30 + nameLen);
+    if (name.startsWith(prefix)) return { start: at + 30 + nameLen + extraLen, size: zip.readUInt32LE(at + 18) };
+  }
+  throw new Error(`no ${prefix} member`);
+}
+
+test('quick start: the bundled 3.14rc2 example is reported stale, exit 1', () => {
+  const r = run([fixture('example-py314rc2.conda')]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stderr, '');
+  assert.match(r.stdout, /example-py314rc2\.conda {2}1 pyc {2}3626 \(3\.14rc2\) ×1 {2}expects 3\.14 \(python_abi in index\.json\) {2}STALE/);
+  assert.match(r.stdout, /stale {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}written by 3\.14rc2; 3\.14\.0 expects 3627/);
+});
+
+test('a clean 3.14.0 build passes with exit 0, in both formats', () => {
+  for (const f of ['example-1.0-py314_0.conda', 'example-1.0-py314_0.tar.bz2']) {
+    const r = run([fixture(f)]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stdout, /3627 \(3\.14rc3 onward\) ×1 .* OK\n$/);
+  }
+});
+
+test('.conda and .tar.bz2 of the same package give the same verdicts', () => {
+  for (const stem of ['example-1.0-py314rc1_0', 'example-1.0-py314rc2_0', 'legacy-1.0-py27_0', 'legacy-1.0-py36_0', 'hashed-1.0-py313_0', 'mixed-1.0-py314_0']) {
+    const a = JSON.parse(run(['--format', 'json', fixture(`${stem}.conda`)]).stdout).artifacts[0];
+    const b = JSON.parse(run(['--format', 'json', fixture(`${stem}.tar.bz2`)]).stdout).artifacts[0];
+    assert.deepEqual(a.pyc, b.pyc, stem);
+    assert.equal(a.kind, 'conda');
+    assert.equal(b.kind, 'tar.bz2');
+  }
+});
+
+test('statuses: rc1 and rc2 stale, 2.7/3.6 headers ok, cache-tag mismatch and wrong version', () => {
+  const r = run(['--format', 'json', ...['example-1.0-py314rc1_0', 'legacy-1.0-py27_0', 'legacy-1.0-py36_0', 'hashed-1.0-py313_0', 'mixed-1.0-py314_0'].map((s) => fixture(`${s}.conda`))]);
+  assert.equal(r.code, 1);
+  const [rc1, py27, py36, hashed, mixed] = JSON.parse(r.stdout).artifacts;
+  assert.equal(rc1.pyc[0].status, 'stale');
+  assert.equal(rc1.pyc[0].message, 'written by 3.14b3–3.14rc1; 3.14.0 expects 3627');
+  assert.equal(py27.pyc[0].status, 'ok');
+  assert.equal(py27.pyc[0].header.size, 8);
+  assert.equal(py36.pyc[0].header.size, 12);
+  assert.equal(py36.pyc[0].header.sourceSize, 117);
+  assert.deepEqual(hashed.pyc.map((p: { header: { kind: string } }) => p.header.kind).sort(), ['checked-hash', 'unchecked-hash']);
+  assert.equal(hashed.status, 'ok');
+  const byTag = Object.fromEntries(mixed.pyc.map((p: { member: string; status: string }) => [p.member.split('.').slice(-2, -1)[0], p.status]));
+  assert.deepEqual(byTag, { 'cpython-312': 'wrong-version', 'cpython-314': 'tag-mismatch' });
+  assert.equal(mixed.status, 'tag-mismatch');
+});
+
+test('--format json: the documented fields', () => {
+  const r = run(['--format', 'json', fixture('example-py314rc2.conda')]);
+  const doc = JSON.parse(r.stdout);
+  assert.equal(doc.tool.name, 'pyc-audit');
+  assert.deepEqual(doc.summary, { artifacts: 1, pyc: 1, findings: 1, errors: 0 });
+  const a = doc.artifacts[0];
+  assert.deepEqual(a.package, { name: 'example', version: '1.0', build: 'py314rc2_0', subdir: 'linux-64', noarch: null });
+  assert.equal(a.expected.version, '3.14');
+  assert.equal(a.expected.from, 'python_abi');
+  assert.equal(a.error, null);
+  const p = a.pyc[0];
+  assert.equal(p.member, 'lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc');
+  assert.equal(p.magic, 3626);
+  assert.equal(p.headerHex, readFileSync(fixture('pyc', 'greeting.3.14rc2.timestamp.pyc')).subarray(0, 16).toString('hex'));
+  assert.deepEqual(p.header, { size: 16, kind: 'timestamp', flags: 0, mtime: 1700000000, sourceSize: 117, sourceHash: null });
+  assert.equal(p.implementation, 'CPython');
+  assert.equal(p.version, '3.14');
+  assert.equal(p.releases, '3.14rc2');
+  assert.equal(p.status, 'stale');
+});
+
+test('--python overrides the package and a disagreement is reported', () => {
+  const r = run(['--python', '3.13', '--format', 'json', fixture('example-1.0-py314_0.conda')]);
+  const a = JSON.parse(r.stdout).artifacts[0];
+  assert.equal(r.code, 1);
+  assert.equal(a.expected.version, '3.13');
+  assert.equal(a.expected.from, 'option');
+  assert.match(a.expected.conflict, /--python says 3\.13 but python_abi in index\.json says 3\.14/);
+  assert.equal(a.pyc[0].status, 'wrong-version');
+  const text = run(['--python', '3.13', fixture('example-1.0-py314_0.conda')]);
+  assert.match(text.stdout, /note {2}--python says 3\.13 but/);
+});
+
+test('bad input: one error line each, the rest still audited, exit 2', () => {
+  const conda = fixture('example-1.0-py314rc2_0.conda');
+  const bz2 = fixture('example-1.0-py314rc2_0.tar.bz2');
+  const bytes = readFileSync(conda);
+  const pkg = zipMember(bytes, 'pkg-');
+  const cases: [string, RegExp][] = [
+    [join(tmp(), 'missing.conda'), /missing\.conda: no such file$/],
+    [tmp(), /: is a directory/],
+    [variant(conda, 'truncated.conda', (b) => b.subarray(0, Math.floor(b.length / 2))), /truncated\.conda: not a readable zip: End of central directory record signature not found/],
+    [variant(conda, 'zstd-corrupt.conda', (b) => {
+      const c = Buffer.from(b);
+      for (let i = pkg.start + 8; i < pkg.start + pkg.size - 4; i++) c[i] = 0xff;
+      return c;
+    }), /zstd-corrupt\.conda: pkg-example-1\.0-py314rc2_0\.tar\.zst: corrupt zstd data: /],
+    [variant(conda, 'zstd-truncated.conda', (b) => {
+      // Keep the zip intact but cut the zstd frame short: shrink the member and re-point sizes.
+      const c = Buffer.from(b);
+      for (let i = pkg.start + Math.floor(pkg.size / 2); i < pkg.start + pkg.size; i++) c[i] = 0;
+      return c;
+    }), /zstd-truncated\.conda: pkg-example-1\.0-py314rc2_0\.tar\.zst: /],
+    [variant(bz2, 'truncated.tar.bz2', (b) => b.subarray(0, b.length - 40)), /truncated\.tar\.bz2: truncated bzip2 data: compressed stream ends unexpectedly$/],
+    [variant(bz2, 'corrupt.tar.bz2', (b) => {
+      const c = Buffer.from(b);
+      for (let i = 20; i < c.length - 20; i++) c[i] = c[i]! ^ 0x5a;
+      return c;
+    }), /corrupt\.tar\.bz2: corrupt bzip2 data/],
+    [variant(fixture('pyc', 'greeting.3.13.timestamp.pyc'), 'random.bin', () => Buffer.from('hello world, not an artifact')), /random\.bin: not a conda artifact: starts with 68656c6c/],
+    [variant(fixture('pyc', 'greeting.3.13.timestamp.pyc'), 'empty.conda', () => Buffer.alloc(0)), /empty\.conda: empty file$/],
+  ];
+  // Every case with the system's bzip2 decoder and with the JavaScript one.
+  for (const [[path, reason], decoder] of cases.flatMap((c) => [[c, undefined], [c, 'js']] as const)) {
+    const r = run([path, fixture('example-1.0-py314_0.conda')], { PYC_AUDIT_BZIP2: decoder });
+    assert.equal(r.code, 2, `${path} (${decoder ?? 'system'} bzip2): ${r.stdout}${r.stderr}`);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(lines[0]!, /^pyc-audit: error: /);
+    assert.match(lines[0]!, reason);
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+    assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/, 'the good input is still audited');
+    assert.match(r.stdout, /1 could not be read/);
+  }
+});
+
+test('a zip that is not a conda package says so', () => {
+  const dir = tmp();
+  // A zip with one stored file and no pkg-*.tar.zst.
+  const name = Buffer.from('hello.txt');
+  const data = Buffer.from('hi\n');
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(10, 4);
+  local.writeUInt32LE(0xd5df4fd4, 14); // crc32("hi\n")
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(data.length, 22);
+  local.writeUInt16LE(name.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(20, 4);
+  central.writeUInt16LE(10, 6);
+  central.writeUInt32LE(0xd5df4fd4, 16);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(data.length, 24);
+  central.writeUInt16LE(name.length, 28);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(46 + name.length, 12);
+  end.writeUInt32LE(30 + name.length + data.length, 16);
+  const path = join(dir, 'fake.conda');
+  writeFileSync(path, Buffer.concat([local, name, data, central, name, end]));
+  const r = run([path]);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `pyc-audit: error: ${path}: not a conda package: the zip has no pkg-*.tar.zst (it holds 1 entries: hello.txt)\n`);
+});
+
+test('loose .pyc files: 0 and 3 bytes are invalid findings, not crashes', () => {
+  const dir = tmp();
+  writeFileSync(join(dir, 'zero.cpython-314.pyc'), Buffer.alloc(0));
+  writeFileSync(join(dir, 'three.cpython-314.pyc'), Buffer.from([0x2b, 0x0e, 0x0d]));
+  copyFileSync(fixture('pyc', 'greeting.3.14rc2.timestamp.pyc'), join(dir, 'x.cpython-314.pyc'));
+  const r = run(['--format', 'json', join(dir, 'zero.cpython-314.pyc'), join(dir, 'three.cpython-314.pyc'), join(dir, 'x.cpython-314.pyc')]);
+  assert.equal(r.code, 1);
+  const [zero, three, rc2] = JSON.parse(r.stdout).artifacts;
+  assert.equal(zero.pyc[0].status, 'invalid');
+  assert.match(zero.pyc[0].message, /0 bytes/);
+  assert.equal(three.pyc[0].status, 'invalid');
+  assert.equal(three.pyc[0].headerHex, '2b0e0d');
+  assert.match(three.pyc[0].message, /3 bytes/);
+  assert.equal(rc2.pyc[0].status, 'stale');
+  assert.equal(rc2.expected.from, 'cache-tag');
+});
+
+test('inputs are never written: bytes and mtimes unchanged', () => {
+  const files = readdirSync(join(ROOT, 'fixtures')).filter((f) => /\.(conda|bz2)$/.test(f)).map((f) => fixture(f));
+  const before = files.map((f) => [createHash('sha256').update(readFileSync(f)).digest('hex'), statSync(f).mtimeMs]);
+  run(files);
+  const after = files.map((f) => [createHash('sha256').update(readFileSync(f)).digest('hex'), statSync(f).mtimeMs]);
+  assert.deepEqual(after, before);
+});
+
+test('usage errors exit 2; --help and --version exit 0', () => {
+  assert.equal(run([]).code, 2);
+  const badPython = run(['--python', '3', fixture('example-py314rc2.conda')]);
+  assert.equal(badPython.code, 2);
+  assert.match(badPython.stderr, /expected a minor version such as 3\.14/);
+  assert.equal(run(['--format', 'xml', fixture('example-py314rc2.conda')]).code, 2);
+  const help = run(['--help']);
+  assert.equal(help.code, 0);
+  assert.match(help.stdout, /Usage: pyc-audit/);
+  const version = run(['--version']);
+  assert.equal(version.code, 0);
+  assert.equal(version.stdout.trim(), JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version);
+});
+
+test('colour: plain when piped or NO_COLOR, coloured with FORCE_COLOR or --color', () => {
+  const f = fixture('example-py314rc2.conda');
+  assert.doesNotMatch(run([f]).stdout, /\x1b\[/);
+  assert.doesNotMatch(run([f], { FORCE_COLOR: '1', NO_COLOR: '1' }).stdout, /\x1b\[/);
+  assert.match(run([f], { FORCE_COLOR: '1' }).stdout, /\x1b\[33mSTALE/);
+  assert.match(run(['--color', f]).stdout, /\x1b\[/);
+  assert.doesNotMatch(run(['--no-color', f], { FORCE_COLOR: '1' }).stdout, /\x1b\[/);
+});
+
+test('--jobs keeps the output in the order the inputs were given', () => {
+  const files = ['legacy-1.0-py27_0.tar.bz2', 'example-1.0-py314_0.conda', 'legacy-1.0-py36_0.conda', 'hashed-1.0-py313_0.tar.bz2'].map((f) => fixture(f));
+  for (const jobs of ['1', '4']) {
+    const r = run(['--jobs', jobs, ...files]);
+    const order = r.stdout.split('\n').filter((l) => l.startsWith('/')).map((l) => l.split('  ')[0]);
+    assert.deepEqual(order, files);
+  }
+});
+
+test('the JavaScript bzip2 decoder reads what the system one reads', () => {
+  const files = ['legacy-1.0-py27_0.tar.bz2', 'hashed-1.0-py313_0.tar.bz2', 'mixed-1.0-py314_0.tar.bz2'].map((f) => fixture(f));
+  const system = JSON.parse(run(['--format', 'json', ...files]).stdout).artifacts;
+  const js = JSON.parse(run(['--format', 'json', ...files], { PYC_AUDIT_BZIP2: 'js' }).stdout).artifacts;
+  assert.deepEqual(js, system);
+  assert.equal(system.length, 3);
+});
