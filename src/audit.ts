@@ -50,9 +50,11 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
   };
 }
 
-export async function auditArtifact(path: string, options: AuditOptions): Promise<ArtifactResult> {
+export type Reader = (path: string) => Promise<ArtifactEntries>;
+
+export async function auditArtifact(path: string, options: AuditOptions, read: Reader = readArtifact): Promise<ArtifactResult> {
   try {
-    const entries = await readArtifact(path);
+    const entries = await read(path);
     return judgeArtifact(path, entries, options);
   } catch (err) {
     return {

@@ -1,9 +1,9 @@
 // Opens one input path and streams it into ArtifactEntries, choosing the reader by content.
-import { createReadStream } from 'node:fs';
+import { readRange } from './file-range.js';
 import { open, stat } from 'node:fs/promises';
 import { readConda } from './conda.js';
-import { bzip2Decoder } from './decompress.js';
-import { scanTar } from './tar-members.js';
+import { bzip2 } from './codecs.js';
+import { scanTarball } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
 
@@ -28,23 +28,14 @@ async function readFirstBytes(path: string, n: number): Promise<Buffer> {
 
 async function readTarBz2(path: string): Promise<ArtifactEntries> {
   const result = emptyEntries('tar.bz2');
-  const file = createReadStream(path);
-  const decoder = bzip2Decoder();
-  file.on('error', (err) => decoder.destroy(err));
+  const codec = bzip2();
+  const { size } = await stat(path);
   try {
-    await scanTar(file.pipe(decoder), result);
+    await scanTarball(readRange(path, 0, size, codec.consumesSynchronously), codec, result);
   } catch (err) {
-    file.destroy();
-    throw new InputError(describeBzip2Error(err as Error));
+    throw new InputError((err as Error).message);
   }
   return result;
-}
-
-function describeBzip2Error(err: Error): string {
-  const msg = err.message || String(err);
-  // tar-stream's word for input that stops mid-archive.
-  if (/Unexpected end of data/i.test(msg)) return 'truncated: the tar archive ends mid-member';
-  return msg;
 }
 
 /** Reads one artifact. Throws InputError with a reason a person can act on. */

@@ -1,0 +1,212 @@
+// A tar parser as a state machine over chunks. It never keeps a reference to a chunk it is given
+// (what it keeps, it copies), so a decoder may hand it the same output buffer over and over.
+// Member bodies it does not want are skipped by arithmetic, not copied.
+//
+// Handles ustar (name + prefix), pax extended headers ('x' path/size, 'g' ignored), GNU long
+// names ('L'/'K'), base-256 sizes, and checks every header's checksum. Untrusted input: every
+// size is bounded before anything is allocated for it.
+
+const BLOCK = 512;
+/** pax and GNU long-name bodies are read whole; a larger one is not a real archive. */
+const MAX_META_BODY = 1 << 20;
+
+export class TarError extends Error {}
+
+/** How many bytes of a member's body to keep: 0 (skip it), a prefix, or all of it. */
+export type KeepPolicy = (path: string, size: number) => number;
+export type MemberSink = (path: string, size: number, kept: Buffer) => void;
+
+type State =
+  | { kind: 'header' }
+  | { kind: 'body'; path: string; size: number; remaining: number; keep: number; kept: Buffer[]; keptLen: number; meta: 'pax' | 'longname' | 'longlink' | null; keepMember: boolean }
+  | { kind: 'padding'; remaining: number }
+  | { kind: 'end' };
+
+function parseOctal(buf: Buffer, start: number, len: number): number {
+  // base-256 (GNU): high bit of the first byte set; sizes past 8 GiB.
+  if (buf[start]! & 0x80) {
+    let value = buf[start]! & 0x7f;
+    for (let i = 1; i < len; i++) value = value * 256 + buf[start + i]!;
+    return value;
+  }
+  let value = 0;
+  let seen = false;
+  for (let i = start; i < start + len; i++) {
+    const c = buf[i]!;
+    if (c === 0 || (c === 0x20 && seen)) break;
+    if (c === 0x20) continue;
+    if (c < 0x30 || c > 0x37) return NaN;
+    value = value * 8 + (c - 0x30);
+    seen = true;
+  }
+  return seen ? value : 0;
+}
+
+function cString(buf: Buffer, start: number, len: number): string {
+  const end = buf.indexOf(0, start);
+  return buf.toString('utf8', start, end === -1 || end > start + len ? start + len : end);
+}
+
+function checksumOk(h: Buffer): boolean {
+  const stored = parseOctal(h, 148, 8);
+  let unsigned = 0;
+  let signed = 0;
+  for (let i = 0; i < BLOCK; i++) {
+    const b = i >= 148 && i < 156 ? 0x20 : h[i]!;
+    unsigned += b;
+    signed += b > 127 ? b - 256 : b;
+  }
+  return stored === unsigned || stored === signed;
+}
+
+function parsePax(body: Buffer): Map<string, string> {
+  const out = new Map<string, string>();
+  let at = 0;
+  while (at < body.length) {
+    const space = body.indexOf(0x20, at);
+    if (space === -1) break;
+    const len = Number(body.toString('latin1', at, space));
+    if (!Number.isInteger(len) || len <= 0 || at + len > body.length) break;
+    const record = body.toString('utf8', space + 1, at + len - 1); // drop the trailing "\n"
+    const eq = record.indexOf('=');
+    if (eq > 0) out.set(record.slice(0, eq), record.slice(eq + 1));
+    at += len;
+  }
+  return out;
+}
+
+export class TarWalker {
+  private state: State = { kind: 'header' };
+  private readonly header = Buffer.alloc(BLOCK);
+  private headerFill = 0;
+  private zeroBlocks = 0;
+  private pending: { path?: string; size?: number; longname?: string } = {};
+  /** Members seen (files and others), for reports and bounds. */
+  members = 0;
+  private lastPath = '';
+
+  constructor(
+    private readonly keep: KeepPolicy,
+    private readonly sink: MemberSink,
+  ) {}
+
+  /** Consumes `chunk` completely; keeps no reference to it. */
+  write(chunk: Uint8Array): void {
+    const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+    let at = 0;
+    while (at < buf.length) {
+      const s = this.state;
+      switch (s.kind) {
+        case 'end':
+          return; // trailing zero padding after the end-of-archive blocks
+        case 'header': {
+          const n = Math.min(BLOCK - this.headerFill, buf.length - at);
+          buf.copy(this.header, this.headerFill, at, at + n);
+          this.headerFill += n;
+          at += n;
+          if (this.headerFill === BLOCK) {
+            this.headerFill = 0;
+            this.onHeader();
+          }
+          break;
+        }
+        case 'body': {
+          const n = Math.min(s.remaining, buf.length - at);
+          if (s.keptLen < s.keep) {
+            const take = Math.min(n, s.keep - s.keptLen);
+            s.kept.push(Buffer.from(buf.subarray(at, at + take))); // copy: the chunk is not ours
+            s.keptLen += take;
+          }
+          s.remaining -= n;
+          at += n;
+          if (s.remaining === 0) this.finishBody(s);
+          break;
+        }
+        case 'padding': {
+          const n = Math.min(s.remaining, buf.length - at);
+          s.remaining -= n;
+          at += n;
+          if (s.remaining === 0) this.state = { kind: 'header' };
+          break;
+        }
+      }
+    }
+  }
+
+  /** Call at the end of input: throws if the archive stopped inside a header or a member. */
+  end(): void {
+    const s = this.state;
+    if (s.kind === 'end') return;
+    if (s.kind === 'header' && this.headerFill === 0) return; // stopped between members
+    if (s.kind === 'body') throw new TarError(`truncated: the tar archive ends inside ${s.path || 'a member'} (${s.remaining} of ${s.size} bytes missing)`);
+    if (s.kind === 'padding') return; // padding of the last member only
+    throw new TarError(`truncated: the tar archive ends inside a header${this.lastPath ? ` (after ${this.lastPath})` : ''}`);
+  }
+
+  private onHeader(): void {
+    const h = this.header;
+    if (h.every((b) => b === 0)) {
+      if (++this.zeroBlocks >= 2) this.state = { kind: 'end' };
+      return;
+    }
+    this.zeroBlocks = 0;
+    if (!checksumOk(h)) {
+      throw new TarError(`corrupt tar header${this.lastPath ? ` after ${this.lastPath}` : ' at the start'}: checksum mismatch`);
+    }
+    const type = String.fromCharCode(h[156]!);
+    let size = parseOctal(h, 124, 12);
+    if (!Number.isFinite(size) || size < 0) throw new TarError(`corrupt tar header after ${this.lastPath || 'the start'}: bad size field`);
+    const pax = this.pending;
+    this.pending = {};
+    if (type === 'x' || type === 'g' || type === 'L' || type === 'K') {
+      if (size > MAX_META_BODY) throw new TarError(`corrupt tar: a ${type === 'x' || type === 'g' ? 'pax' : 'long-name'} header of ${size} bytes`);
+      const meta = type === 'x' ? 'pax' : type === 'L' ? 'longname' : type === 'K' ? 'longlink' : null;
+      // Keep what came before this extension header (a pax header may follow a long name).
+      this.pending = pax;
+      this.startBody('', size, type === 'g' ? 0 : size, meta, false);
+      return;
+    }
+    let path = pax.path ?? pax.longname;
+    if (path === undefined) {
+      const name = cString(h, 0, 100);
+      const ustar = h.toString('latin1', 257, 262) === 'ustar';
+      const prefix = ustar && h[345] !== 0 ? cString(h, 345, 155) : '';
+      path = prefix ? `${prefix}/${name}` : name;
+    }
+    if (pax.size !== undefined) size = pax.size;
+    path = path.replace(/^(\.\/)+/, '');
+    this.lastPath = path;
+    this.members++;
+    const isFile = type === '0' || type === '\0' || type === '7';
+    const keep = isFile ? Math.min(this.keep(path, size), size) : 0;
+    // Links, directories and devices carry no body in practice; a size field on them is skipped.
+    this.startBody(path, size, keep, null, isFile);
+  }
+
+  private startBody(path: string, size: number, keep: number, meta: 'pax' | 'longname' | 'longlink' | null, keepMember: boolean): void {
+    const s: State = { kind: 'body', path, size, remaining: size, keep, kept: [], keptLen: 0, meta, keepMember };
+    if (size === 0) this.finishBody(s);
+    else this.state = s;
+  }
+
+  private finishBody(s: Extract<State, { kind: 'body' }>): void {
+    const kept = s.kept.length === 1 ? s.kept[0]! : Buffer.concat(s.kept);
+    if (s.meta === 'pax') {
+      const fields = parsePax(kept);
+      const p = fields.get('path');
+      const sz = fields.get('size');
+      if (p !== undefined) this.pending.path = p;
+      if (sz !== undefined) {
+        const n = Number(sz);
+        if (!Number.isSafeInteger(n) || n < 0) throw new TarError('corrupt tar: bad size in a pax header');
+        this.pending.size = n;
+      }
+    } else if (s.meta === 'longname') {
+      this.pending.longname = kept.toString('utf8').replace(/\0+$/, '');
+    } else if (s.keepMember) {
+      this.sink(s.path, s.size, kept);
+    }
+    const pad = (BLOCK - (s.size % BLOCK)) % BLOCK;
+    this.state = pad ? { kind: 'padding', remaining: pad } : { kind: 'header' };
+  }
+}
