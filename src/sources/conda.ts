@@ -75,7 +75,8 @@ export async function readConda(path: string): Promise<ArtifactEntries> {
     const codec = zstd();
     for (const entry of components) {
       try {
-        await scanTarball(await openComponent(path, zip, entry, codec.consumesSynchronously), codec, result);
+        const input = await openComponent(path, zip, entry, codec.consumesSynchronously);
+        await scanTarball((sink) => codec.decode(input, sink), result);
       } catch (err) {
         if (err instanceof InputError) throw err;
         throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);

@@ -31,7 +31,11 @@ async function readTarBz2(path: string): Promise<ArtifactEntries> {
   const codec = bzip2();
   const { size } = await stat(path);
   try {
-    await scanTarball(readRange(path, 0, size, codec.consumesSynchronously), codec, result);
+    const { decodeFile } = codec;
+    await scanTarball(
+      decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
+      result,
+    );
   } catch (err) {
     throw new InputError((err as Error).message);
   }

@@ -1,7 +1,6 @@
 // Decompresses a tarball and keeps only what an audit needs: the first 16 bytes of every .pyc
 // member and the whole of a few small metadata files. Every other body is skipped as it streams.
 import { HEADER_BYTES } from '../header.js';
-import type { Codec } from './codecs.js';
 import { TarWalker } from './tar-walker.js';
 import type { ArtifactEntries } from './types.js';
 
@@ -19,12 +18,12 @@ export function keepForAudit(path: string, size: number): number {
   return 0;
 }
 
-/** Streams `input` (compressed) through `codec` and a tar walker, adding what it keeps to `into`. */
-export async function scanTarball(input: AsyncIterable<Buffer>, codec: Codec, into: ArtifactEntries): Promise<void> {
+/** Runs `decode` (a decoder already given its input) into a tar walker, adding what it keeps to `into`. */
+export async function scanTarball(decode: (sink: (chunk: Buffer) => void) => Promise<void>, into: ArtifactEntries): Promise<void> {
   const walker = new TarWalker(keepForAudit, (path, size, kept) => {
     if (isPycPath(path)) into.pyc.push({ path, size, head: kept });
     else into.metadata.set(path, kept);
   });
-  await codec.decode(input, (chunk) => walker.write(chunk));
+  await decode((chunk) => walker.write(chunk));
   walker.end();
 }
