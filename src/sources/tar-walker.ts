@@ -178,9 +178,10 @@ export class TarWalker {
     this.lastPath = path;
     this.members++;
     const isFile = type === '0' || type === '\0' || type === '7';
-    const keep = isFile ? Math.min(this.keep(path, size), size) : 0;
-    // Links, directories and devices carry no body in practice; a size field on them is skipped.
-    this.startBody(path, size, keep, null, isFile);
+    // The sink hears only of members the policy wants (a 0-byte .pyc included); links,
+    // directories and devices carry no body in practice, and a size field on them is skipped.
+    const wanted = isFile ? this.keep(path, size) : 0;
+    this.startBody(path, size, Math.min(wanted, size), null, wanted > 0);
   }
 
   private startBody(path: string, size: number, keep: number, meta: 'pax' | 'longname' | 'longlink' | null, keepMember: boolean): void {
