@@ -10,7 +10,7 @@ import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { magicTableJson, reportJson } from './report/json.js';
+import { addToTally, emptyTally, JsonReportWriter, magicTableJson } from './report/json.js';
 import { formatArtifact, formatSummary, printable } from './report/text.js';
 
 const require = createRequire(import.meta.url);
@@ -86,16 +86,21 @@ async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<num
   const allConda = paths.every((p) => p.endsWith('.conda'));
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length)) : null;
   const limit = pLimit(flags.jobs);
-  const results: ArtifactResult[] = new Array(paths.length);
+  // Results print in the order given, each as soon as it and all before it are done; then only
+  // their counts are kept, so memory does not grow with the number of .pyc in a run.
+  const results: (ArtifactResult | null | undefined)[] = new Array(paths.length);
+  const tally = emptyTally();
+  const json = flags.format === 'json' ? new JsonReportWriter(VERSION) : null;
+  if (json) io.stdout.write(json.begin());
   let printed = 0;
-  // Results print in the order given, each as soon as it and all before it are done.
   const flush = () => {
     while (printed < paths.length && results[printed]) {
-      const r = results[printed++]!;
+      const r = results[printed]!;
+      results[printed++] = null;
+      addToTally(tally, r);
       if (r.error !== null) io.stderr.write(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${printable(r.error)}\n`);
-      if (flags.format === 'text' && r.error === null) {
-        io.stdout.write(formatArtifact(r, { color, table, maxFindings: flags.maxFindings }));
-      }
+      if (json) io.stdout.write(json.artifact(r));
+      else if (r.error === null) io.stdout.write(formatArtifact(r, { color, table, maxFindings: flags.maxFindings }));
     }
   };
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
@@ -109,10 +114,10 @@ async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<num
       }),
     ),
   ).finally(() => pool?.close());
-  if (flags.format === 'json') io.stdout.write(reportJson(results, VERSION));
-  else if (results.length > 1) io.stdout.write(formatSummary(results, { color, table, maxFindings: flags.maxFindings }));
-  if (results.some((r) => r.error !== null)) return EXIT.error;
-  if (results.some((r) => r.status !== null && r.status !== 'ok')) return EXIT.findings;
+  if (json) io.stdout.write(json.end(tally));
+  else if (tally.artifacts > 1) io.stdout.write(formatSummary(tally, { color }));
+  if (tally.errors) return EXIT.error;
+  if (tally.withFindings) return EXIT.findings;
   return EXIT.clean;
 }
 

@@ -250,3 +250,21 @@ test('every decoder reads the same members and headers', () => {
     assert.deepEqual(JSON.parse(run(['--format', 'json', ...files], env).stdout).artifacts, auto, JSON.stringify(env));
   }
 });
+
+test('a reader that stops early ends the run quietly (no EPIPE stack trace)', () => {
+  const files = readdirSync(FIXTURES).filter((f) => /\.conda$/.test(f)).map((f) => JSON.stringify(fixture(f))).join(' ');
+  const r = spawnSync('bash', ['-c', `set -o pipefail; ${JSON.stringify(process.execPath)} ${JSON.stringify(join(ROOT, 'bin', 'pyc-audit.js'))} --format json ${files} ${files} ${files} | head -c 10`], { encoding: 'utf8', timeout: 60_000 });
+  assert.equal(r.stdout, '{\n  "tool"');
+  assert.equal(r.stderr, '');
+  assert.ok(r.status === 0 || r.status === 141, `status ${r.status}`);
+});
+
+test('--format json is streamed but is one valid document, summary last', () => {
+  const r = run(['--format', 'json', fixture('example-py314rc2.conda'), join(tmp(), 'missing.conda'), fixture('legacy-1.0-py27_0.tar.bz2')]);
+  assert.equal(r.code, 2);
+  const doc = JSON.parse(r.stdout);
+  assert.deepEqual(Object.keys(doc), ['tool', 'artifacts', 'summary']);
+  assert.deepEqual(doc.summary, { artifacts: 3, pyc: 2, findings: 1, errors: 1 });
+  assert.equal(doc.artifacts[1].error, 'no such file');
+  assert.equal(doc.artifacts[1].kind, null);
+});

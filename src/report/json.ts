@@ -52,18 +52,54 @@ export function artifactJson(r: ArtifactResult) {
   };
 }
 
-export function reportJson(results: ArtifactResult[], toolVersion: string): string {
-  const doc = {
-    tool: { name: 'pyc-audit', version: toolVersion, schema: JSON_SCHEMA_VERSION },
-    summary: {
-      artifacts: results.length,
-      pyc: results.reduce((n, r) => n + r.pyc.length, 0),
-      findings: results.reduce((n, r) => n + r.pyc.filter((p) => p.status !== 'ok').length, 0),
-      errors: results.filter((r) => r.error !== null).length,
-    },
-    artifacts: results.map(artifactJson),
-  };
-  return `${JSON.stringify(doc, null, 2)}\n`;
+export interface Tally {
+  artifacts: number;
+  pyc: number;
+  findings: number;
+  /** Artifacts with at least one finding. */
+  withFindings: number;
+  errors: number;
+}
+
+export function emptyTally(): Tally {
+  return { artifacts: 0, pyc: 0, findings: 0, withFindings: 0, errors: 0 };
+}
+
+export function addToTally(t: Tally, r: ArtifactResult): void {
+  const findings = r.pyc.filter((p) => p.status !== 'ok').length;
+  t.artifacts++;
+  t.pyc += r.pyc.length;
+  t.findings += findings;
+  if (findings) t.withFindings++;
+  if (r.error !== null) t.errors++;
+}
+
+const indent = (text: string, by: string) => text.replace(/\n/g, `\n${by}`);
+
+/**
+ * The JSON report, written as it goes: one artifact at a time, so a run over thousands of
+ * artifacts never holds them all. The document is the same as one JSON.stringify would give,
+ * with `summary` after `artifacts`.
+ */
+export class JsonReportWriter {
+  private first = true;
+  constructor(private readonly toolVersion: string) {}
+
+  begin(): string {
+    const tool = JSON.stringify({ name: 'pyc-audit', version: this.toolVersion, schema: JSON_SCHEMA_VERSION });
+    return `{\n  "tool": ${tool},\n  "artifacts": [`;
+  }
+
+  artifact(r: ArtifactResult): string {
+    const text = `${this.first ? '' : ','}\n    ${indent(JSON.stringify(artifactJson(r), null, 2), '    ')}`;
+    this.first = false;
+    return text;
+  }
+
+  end(tally: Tally): string {
+    const { artifacts, pyc, findings, errors } = tally;
+    return `${this.first ? '' : '\n  '}],\n  "summary": ${JSON.stringify({ artifacts, pyc, findings, errors })}\n}\n`;
+  }
 }
 
 export function magicEntryJson(e: MagicEntry) {

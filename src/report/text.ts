@@ -1,6 +1,7 @@
 // The default report: one line per artifact, its findings indented under it.
 import type { ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
+import type { Tally } from './json.js';
 import type { MagicTable } from '../magic/table.js';
 import { describeClue } from '../package-info.js';
 import { magicLabel, type PycStatus } from '../verdict.js';
@@ -63,12 +64,9 @@ export function formatArtifact(r: ArtifactResult, o: TextOptions): string {
   return out;
 }
 
-export function formatSummary(results: ArtifactResult[], o: TextOptions): string {
+export function formatSummary(t: Tally, o: Pick<TextOptions, 'color'>): string {
   const c = o.color;
-  const errors = results.filter((r) => r.error !== null).length;
-  const withFindings = results.filter((r) => r.status !== null && r.status !== 'ok').length;
-  const pyc = results.reduce((n, r) => n + r.pyc.length, 0);
-  const findings = results.reduce((n, r) => n + r.pyc.filter((p) => p.status !== 'ok').length, 0);
-  const line = `${results.length} artifact${results.length === 1 ? '' : 's'}, ${pyc} pyc: ${findings} finding${findings === 1 ? '' : 's'} in ${withFindings} artifact${withFindings === 1 ? '' : 's'}${errors ? `, ${errors} could not be read` : ''}`;
-  return `${errors ? c.red(line) : findings ? c.yellow(line) : c.green(line)}\n`;
+  const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+  const line = `${s(t.artifacts, 'artifact')}, ${t.pyc} pyc: ${s(t.findings, 'finding')} in ${s(t.withFindings, 'artifact')}${t.errors ? `, ${t.errors} could not be read` : ''}`;
+  return `${t.errors ? c.red(line) : t.findings ? c.yellow(line) : c.green(line)}\n`;
 }
