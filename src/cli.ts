@@ -6,6 +6,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import pLimit from 'p-limit';
 import { auditArtifact, type ArtifactResult } from './audit.js';
+import { readArtifact } from './sources/index.js';
 import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
@@ -39,6 +40,15 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+function byteSize(value: string): number {
+  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(value.trim());
+  if (!m) throw new InvalidArgumentError('expected a size such as 500M or 2G');
+  const unit = (m[2] ?? 'B').toUpperCase()[0]!;
+  const bytes = Math.floor(Number(m[1]) * 1024 ** 'BKMGT'.indexOf(unit));
+  if (bytes < 1) throw new InvalidArgumentError('expected a size of at least 1 byte');
+  return bytes;
+}
+
 function nonNegativeInt(value: string): number {
   if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
   return Number(value);
@@ -69,6 +79,7 @@ interface AuditFlags {
   magicTable?: string;
   jobs: number;
   maxFindings: number;
+  maxBytes?: number;
   color?: boolean;
 }
 
@@ -84,7 +95,9 @@ async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<num
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
   // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
   const allConda = paths.every((p) => p.endsWith('.conda'));
-  const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length)) : null;
+  const readOptions = { maxBytes: flags.maxBytes ?? null };
+  const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
+  const read = pool ? pool.read : (p: string) => readArtifact(p, readOptions);
   const limit = pLimit(flags.jobs);
   // Results print in the order given, each as soon as it and all before it are done; then only
   // their counts are kept, so memory does not grow with the number of .pyc in a run.
@@ -109,7 +122,7 @@ async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<num
   await Promise.all(
     order.map((i) => [paths[i]!, i] as const).map(([path, i]) =>
       limit(async () => {
-        results[i] = await auditArtifact(path, { table, python: flags.python ?? null }, pool?.read);
+        results[i] = await auditArtifact(path, { table, python: flags.python ?? null }, read);
         flush();
       }),
     ),
@@ -164,6 +177,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
     .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
     .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
+    .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
     .option('--color', 'colour the text report even when not a terminal')
     .option('--no-color', 'never colour the text report')
     .addHelpText('after', `

@@ -2,13 +2,14 @@
 // a time. The main thread takes a share because a worker costs ~0.1 s to start on this machine,
 // about what decompressing 50 MB costs: with 2 cores, main + 1 worker beats 2 workers.
 import { Worker } from 'node:worker_threads';
-import { readArtifact } from './sources/index.js';
+import { readArtifact, type ReadOptions } from './sources/index.js';
 import type { ArtifactEntries, ArtifactKind, PycMember } from './sources/types.js';
 import { InputError } from './sources/types.js';
 
 export interface ReadRequest {
   id: number;
   path: string;
+  options: ReadOptions;
 }
 export type ReadReply =
   | { id: number; ok: true; kind: ArtifactKind; pyc: PycMember[]; metadata: [string, Uint8Array][] }
@@ -28,11 +29,14 @@ export class ReaderPool {
   private readonly inFlight = new Map<Worker, { request: ReadRequest; pending: Pending }>();
   private nextId = 0;
 
-  constructor(private readonly size: number) {}
+  constructor(
+    private readonly size: number,
+    private readonly options: ReadOptions = {},
+  ) {}
 
   read = (path: string): Promise<ArtifactEntries> =>
     new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, path }, pending: { resolve, reject } });
+      this.queue.push({ request: { id: this.nextId++, path, options: this.options }, pending: { resolve, reject } });
       this.pump();
     });
 
@@ -84,7 +88,7 @@ export class ReaderPool {
       if (!this.mainBusy) {
         const job = this.queue.shift()!;
         this.mainBusy = true;
-        readArtifact(job.request.path)
+        readArtifact(job.request.path, job.request.options)
           .then(job.pending.resolve, job.pending.reject)
           .finally(() => {
             this.mainBusy = false;

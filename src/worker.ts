@@ -4,10 +4,10 @@ import { parentPort } from 'node:worker_threads';
 import { readArtifact } from './sources/index.js';
 import type { ReadReply, ReadRequest } from './pool.js';
 
-parentPort!.on('message', async ({ id, path }: ReadRequest) => {
+parentPort!.on('message', async ({ id, path, options }: ReadRequest) => {
   let reply: ReadReply;
   try {
-    const entries = await readArtifact(path);
+    const entries = await readArtifact(path, options);
     reply = { id, ok: true, kind: entries.kind, pyc: entries.pyc, metadata: [...entries.metadata] };
   } catch (err) {
     reply = { id, ok: false, message: (err as Error).message || String(err) };

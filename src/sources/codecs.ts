@@ -136,23 +136,37 @@ function napiZstd(binding: ZstdBinding): Decoder {
 const FZSTD_ERRORS = ['invalid data', 'window size too large', 'invalid block type', 'FSE accuracy too high', 'match distance too far back', 'unexpected end of data'];
 
 const fzstd: Decoder = async (input, sink) => {
+  // Errors of the sink (the tar walker, a stop signal) pass through untouched; only fzstd's own
+  // are reworded.
+  let sinkError: { error: unknown } | null = null;
   const d = new FzstdDecompress((data) => {
-    if (data.length) sink(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-  });
-  let any = false;
-  try {
-    for await (const chunk of input) {
-      if (chunk.length) any = true;
-      d.push(chunk);
+    if (sinkError || !data.length) return;
+    try {
+      sink(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+    } catch (error) {
+      sinkError = { error };
     }
-    if (!any) throw Object.assign(new Error('empty stream'), { code: -1 });
-    d.push(new Uint8Array(0), true);
-  } catch (err) {
-    const code = (err as { code?: number }).code;
-    if (code === 5) throw new Error('truncated: the zstd stream ends before its frame does');
-    const what = typeof code === 'number' && FZSTD_ERRORS[code] ? FZSTD_ERRORS[code] : lowerFirst((err as Error).message);
-    throw new Error(`corrupt zstd data: ${what}`);
+  });
+  const push = (chunk: Uint8Array, final: boolean) => {
+    try {
+      d.push(chunk, final);
+    } catch (err) {
+      if (sinkError) throw sinkError.error;
+      const code = (err as { code?: number }).code;
+      if (code === 5) throw new Error('truncated: the zstd stream ends before its frame does');
+      const what = typeof code === 'number' && FZSTD_ERRORS[code] ? FZSTD_ERRORS[code] : lowerFirst((err as Error).message);
+      throw new Error(`corrupt zstd data: ${what}`);
+    }
+    if (sinkError) throw sinkError.error;
+  };
+  let any = false;
+  for await (const chunk of input) {
+    if (!chunk.length) continue;
+    any = true;
+    push(chunk, false);
   }
+  if (!any) throw new Error('corrupt zstd data: empty stream');
+  push(new Uint8Array(0), true);
 };
 
 function zstdToolMessage(stderr: string, code: number | null): string {
@@ -186,20 +200,27 @@ function jsBzip2Message(err: Error): string {
 const jsBzip2: Decoder = async (input, sink) => {
   const decoder = (require('unbzip2-stream') as () => Duplex)();
   const done = new Promise<void>((resolve, reject) => {
-    decoder.on('data', (chunk: Buffer) => sink(chunk));
+    decoder.on('data', (chunk: Buffer) => {
+      try {
+        sink(chunk);
+      } catch (err) {
+        // From the sink (the tar walker, a stop signal): end here, with that error as it is.
+        reject(err);
+        decoder.destroy();
+      }
+    });
     decoder.on('end', resolve);
+    decoder.on('close', () => reject(new Error('corrupt bzip2 data')));
     decoder.on('error', (err: Error) => reject(new Error(jsBzip2Message(err))));
   });
   done.catch(() => {}); // observed below; avoid an unhandled rejection while still writing
-  try {
-    for await (const chunk of input) {
-      if (!decoder.write(chunk)) await new Promise((r) => decoder.once('drain', r));
-    }
-    decoder.end();
-  } catch (err) {
-    decoder.destroy();
-    throw err;
+  let settled = false;
+  done.finally(() => (settled = true)).catch(() => {});
+  for await (const chunk of input) {
+    if (settled) break;
+    if (!decoder.write(chunk)) await Promise.race([new Promise((r) => decoder.once('drain', r)), done.catch(() => {})]);
   }
+  if (!settled) decoder.end();
   await done;
 };
 

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { readRange } from './file-range.js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { zstd } from './codecs.js';
-import { isPycPath, scanTarball } from './tar-members.js';
+import { isPycPath, scanTarball, type ByteBudget } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
@@ -59,7 +59,7 @@ function listEntries(zip: ZipFile): Promise<Entry[]> {
   });
 }
 
-export async function readConda(path: string): Promise<ArtifactEntries> {
+export async function readConda(path: string, budget?: ByteBudget): Promise<ArtifactEntries> {
   const zip = await openZip(path);
   try {
     const entries = await listEntries(zip);
@@ -76,7 +76,7 @@ export async function readConda(path: string): Promise<ArtifactEntries> {
     for (const entry of components) {
       try {
         const input = await openComponent(path, zip, entry, codec.consumesSynchronously);
-        await scanTarball((sink) => codec.decode(input, sink), result);
+        await scanTarball((sink) => codec.decode(input, sink), result, budget);
       } catch (err) {
         if (err instanceof InputError) throw err;
         throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);

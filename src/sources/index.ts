@@ -3,7 +3,7 @@ import { readRange } from './file-range.js';
 import { open, stat } from 'node:fs/promises';
 import { readConda } from './conda.js';
 import { bzip2 } from './codecs.js';
-import { scanTarball } from './tar-members.js';
+import { scanTarball, type ByteBudget } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
 
@@ -26,7 +26,7 @@ async function readFirstBytes(path: string, n: number): Promise<Buffer> {
   }
 }
 
-async function readTarBz2(path: string): Promise<ArtifactEntries> {
+async function readTarBz2(path: string, budget?: ByteBudget): Promise<ArtifactEntries> {
   const result = emptyEntries('tar.bz2');
   const codec = bzip2();
   const { size } = await stat(path);
@@ -35,6 +35,7 @@ async function readTarBz2(path: string): Promise<ArtifactEntries> {
     await scanTarball(
       decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
       result,
+      budget,
     );
   } catch (err) {
     throw new InputError((err as Error).message);
@@ -42,8 +43,14 @@ async function readTarBz2(path: string): Promise<ArtifactEntries> {
   return result;
 }
 
+export interface ReadOptions {
+  /** Stop (with an error) after this many decompressed bytes of one artifact: --max-bytes. */
+  maxBytes?: number | null;
+}
+
 /** Reads one artifact. Throws InputError with a reason a person can act on. */
-export async function readArtifact(path: string): Promise<ArtifactEntries> {
+export async function readArtifact(path: string, options: ReadOptions = {}): Promise<ArtifactEntries> {
+  const budget = options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined;
   let info;
   try {
     info = await stat(path);
@@ -57,9 +64,9 @@ export async function readArtifact(path: string): Promise<ArtifactEntries> {
   const kind = sniffKind(path, first);
   switch (kind) {
     case 'conda':
-      return readConda(path);
+      return readConda(path, budget);
     case 'tar.bz2':
-      return readTarBz2(path);
+      return readTarBz2(path, budget);
     case 'pyc': {
       const entries = emptyEntries('pyc');
       entries.pyc.push({ path, size: info.size, head: first });

@@ -2,7 +2,7 @@
 // member and the whole of a few small metadata files. Every other body is skipped as it streams.
 import { HEADER_BYTES } from '../header.js';
 import { TarWalker } from './tar-walker.js';
-import type { ArtifactEntries } from './types.js';
+import { InputError, type ArtifactEntries } from './types.js';
 
 /** Metadata files read whole; anything larger is a broken package, not metadata. */
 const METADATA_LIMIT = 4 << 20;
@@ -18,12 +18,38 @@ export function keepForAudit(path: string, size: number): number {
   return 0;
 }
 
-/** Runs `decode` (a decoder already given its input) into a tar walker, adding what it keeps to `into`. */
-export async function scanTarball(decode: (sink: (chunk: Buffer) => void) => Promise<void>, into: ArtifactEntries): Promise<void> {
+/** A cap on the decompressed bytes read from one artifact (--max-bytes), shared by its tarballs. */
+export interface ByteBudget {
+  limit: number;
+  used: number;
+}
+
+/** Thrown through a decoder to stop it: the archive is complete. */
+const END_OF_ARCHIVE = new Error('end of archive');
+
+/**
+ * Runs `decode` (a decoder already given its input) into a tar walker, adding what it keeps to
+ * `into`. Decoding stops at the tar's end-of-archive blocks: whatever follows (a bomb's gigabytes
+ * of zeros) is never decompressed.
+ */
+export async function scanTarball(decode: (sink: (chunk: Buffer) => void) => Promise<void>, into: ArtifactEntries, budget?: ByteBudget): Promise<void> {
   const walker = new TarWalker(keepForAudit, (path, size, kept) => {
     if (isPycPath(path)) into.pyc.push({ path, size, head: kept });
     else into.metadata.set(path, kept);
   });
-  await decode((chunk) => walker.write(chunk));
+  try {
+    await decode((chunk) => {
+      if (budget) {
+        budget.used += chunk.length;
+        if (budget.used > budget.limit) {
+          throw new InputError(`--max-bytes reached: stopped after ${budget.limit} bytes of decompressed tar, not all of the artifact was audited`);
+        }
+      }
+      walker.write(chunk);
+      if (walker.finished) throw END_OF_ARCHIVE;
+    });
+  } catch (err) {
+    if (err !== END_OF_ARCHIVE) throw err;
+  }
   walker.end();
 }

@@ -90,6 +90,11 @@ export class TarWalker {
     private readonly sink: MemberSink,
   ) {}
 
+  /** The end-of-archive blocks have been read: nothing after them belongs to the archive. */
+  get finished(): boolean {
+    return this.state.kind === 'end';
+  }
+
   /** Consumes `chunk` completely; keeps no reference to it. */
   write(chunk: Uint8Array): void {
     const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);

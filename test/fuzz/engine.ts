@@ -1,0 +1,298 @@
+// Mutation fuzzing of the readers: real and generated archives, damaged in ways a stranger's
+// upload or a broken download damages them, must each give a report or one plain error — never
+// an exception that escapes, an unhandled rejection, a stack trace or a hang.
+//
+// Used by `npm run fuzz -- --count N --seed S [--save]` (scripts/fuzz.mjs) and by a short run in
+// `npm test`. Deterministic for a seed: the same seed replays the same inputs.
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, extname, join } from 'node:path';
+import { auditArtifact } from '../../src/audit.js';
+import { MagicTable } from '../../src/magic/table.js';
+import { keepForAudit } from '../../src/sources/tar-members.js';
+import { TarError, TarWalker } from '../../src/sources/tar-walker.js';
+
+export interface FuzzCase {
+  index: number;
+  seed: number;
+  source: string;
+  mutation: string;
+  bytes: Buffer;
+  /** The extension the mutated file is given: .conda, .tar.bz2, .pyc, or .tar (walker only). */
+  ext: string;
+}
+
+export interface FuzzFailure {
+  case: Omit<FuzzCase, 'bytes'>;
+  problem: string;
+  bytes: Buffer;
+}
+
+/** mulberry32: small, fast, and enough for choosing mutations. */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export interface Seed {
+  name: string;
+  bytes: Buffer;
+  ext: string;
+}
+
+const extOf = (name: string) => (name.endsWith('.tar.bz2') ? '.tar.bz2' : extname(name));
+
+/** The inputs mutations start from: the repository's fixtures and the small corpus artifacts. */
+export function loadSeeds(dirs: string[], maxBytes = 256 << 10): Seed[] {
+  const seeds: Seed[] = [];
+  for (const dir of dirs) {
+    let names: string[];
+    try {
+      names = readdirSync(dir);
+    } catch {
+      continue;
+    }
+    for (const name of names.sort()) {
+      const path = join(dir, name);
+      const ext = extOf(name);
+      if (!['.conda', '.tar.bz2', '.pyc', '.whl'].includes(ext)) continue;
+      if (!statSync(path).isFile() || statSync(path).size > maxBytes) continue;
+      seeds.push({ name: basename(path), bytes: readFileSync(path), ext });
+    }
+  }
+  return seeds;
+}
+
+/** Offsets where the structure of a file changes: zip records, the start of each stored member. */
+function boundaries(b: Buffer): number[] {
+  const out = new Set<number>([0, 1, 2, 3, 4, 10, 16, b.length - 22, b.length - 1]);
+  for (const sig of [0x04034b50, 0x02014b50, 0x06054b50]) {
+    const needle = Buffer.alloc(4);
+    needle.writeUInt32LE(sig);
+    for (let at = b.indexOf(needle); at >= 0; at = b.indexOf(needle, at + 1)) {
+      out.add(at);
+      if (sig === 0x04034b50 && at + 30 <= b.length) out.add(at + 30 + b.readUInt16LE(at + 26) + b.readUInt16LE(at + 28));
+    }
+  }
+  for (const magic of ['(\xb5/\xfd', 'BZh', '1AY&SY']) {
+    const needle = Buffer.from(magic, 'latin1');
+    for (let at = b.indexOf(needle); at >= 0; at = b.indexOf(needle, at + 1)) out.add(at);
+  }
+  return [...out].filter((x) => x >= 0 && x < b.length).sort((x, y) => x - y);
+}
+
+type Mutator = (b: Buffer, rnd: () => number) => [Buffer, string];
+const pick = <T>(xs: T[], rnd: () => number): T => xs[Math.floor(rnd() * xs.length)]!;
+const int = (n: number, rnd: () => number) => Math.floor(rnd() * n);
+
+const MUTATORS: Mutator[] = [
+  (b, rnd) => {
+    const c = Buffer.from(b);
+    const n = 1 + int(8, rnd);
+    for (let i = 0; i < n; i++) {
+      const at = int(c.length, rnd);
+      c[at] = c[at]! ^ (1 << int(8, rnd));
+    }
+    return [c, `flip ${n} bits`];
+  },
+  (b, rnd) => {
+    const at = pick(boundaries(b), rnd) + int(3, rnd) - 1;
+    const cut = Math.max(0, Math.min(b.length - 1, at));
+    return [b.subarray(0, cut), `truncate at ${cut} of ${b.length} (a structural boundary)`];
+  },
+  (b, rnd) => {
+    const cut = int(b.length, rnd);
+    return [b.subarray(0, cut), `truncate at ${cut} of ${b.length}`];
+  },
+  (b, rnd) => {
+    const c = Buffer.from(b);
+    const at = int(c.length, rnd);
+    const len = 1 + int(64, rnd);
+    const fill = pick([0x00, 0xff, -1], rnd);
+    for (let i = at; i < Math.min(c.length, at + len); i++) c[i] = fill === -1 ? int(256, rnd) : fill;
+    return [c, `overwrite ${len} bytes at ${at} with ${fill === -1 ? 'random bytes' : `0x${fill.toString(16)}`}`];
+  },
+  (b, rnd) => {
+    // Tamper with a zip size or offset field: local header sizes (18, 22), central directory
+    // sizes (20, 24) and local-header offset (42), end-of-directory counts and offset.
+    const c = Buffer.from(b);
+    const fields: [number, number][] = [[0x04034b50, 18], [0x04034b50, 22], [0x04034b50, 26], [0x02014b50, 20], [0x02014b50, 24], [0x02014b50, 42], [0x06054b50, 10], [0x06054b50, 12], [0x06054b50, 16]];
+    const [sig, off] = pick(fields, rnd);
+    const needle = Buffer.alloc(4);
+    needle.writeUInt32LE(sig);
+    const at = c.indexOf(needle);
+    if (at < 0 || at + off + 4 > c.length) return [c, 'no zip field to tamper with'];
+    const value = pick([0, 1, 0xffffffff, 0x7fffffff, c.readUInt32LE(at + off) + 1 + int(1000, rnd), int(c.length, rnd)], rnd);
+    if (off === 26 || off === 10) c.writeUInt16LE(value & 0xffff, at + off);
+    else c.writeUInt32LE(value >>> 0, at + off);
+    return [c, `zip record 0x${sig.toString(16)} field +${off} := ${value >>> 0}`];
+  },
+  (b, rnd) => {
+    // Damage inside a compressed stream (past the zstd/bzip2 header, before its end).
+    const starts = boundaries(b).filter((x) => x > 0);
+    const start = starts.length ? pick(starts, rnd) : 0;
+    const c = Buffer.from(b);
+    const at = Math.min(c.length - 1, start + 8 + int(Math.max(1, c.length - start - 8), rnd));
+    const len = 1 + int(16, rnd);
+    for (let i = at; i < Math.min(c.length, at + len); i++) c[i] = int(256, rnd);
+    return [c, `corrupt ${len} bytes at ${at} inside a compressed stream`];
+  },
+  (b, rnd) => {
+    const at = int(b.length, rnd);
+    const extra = Buffer.alloc(1 + int(600, rnd));
+    for (let i = 0; i < extra.length; i++) extra[i] = int(256, rnd);
+    return [Buffer.concat([b.subarray(0, at), extra, b.subarray(at)]), `insert ${extra.length} random bytes at ${at}`];
+  },
+  (b, rnd) => {
+    const at = int(b.length, rnd);
+    const len = 1 + int(512, rnd);
+    return [Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + len))]), `delete ${len} bytes at ${at}`];
+  },
+];
+
+/** Mutations of plain tar bytes, for the walker: damaged headers, lying sizes, bad checksums. */
+const TAR_MUTATORS: Mutator[] = [
+  ...MUTATORS.slice(0, 4),
+  (b, rnd) => {
+    const c = Buffer.from(b);
+    const headers: number[] = [];
+    for (let at = 0; at + 512 <= c.length; at += 512) if (c.toString('latin1', at + 257, at + 262) === 'ustar') headers.push(at);
+    if (!headers.length) return [c, 'no tar header'];
+    const h = pick(headers, rnd);
+    const what = int(4, rnd);
+    if (what === 0) c.write(pick(['77777777777', '00000000000', '1'.repeat(11), 'zzzzzzzzzzz'], rnd), h + 124, 'latin1');
+    else if (what === 1) c.write(String(int(99999999, rnd)).padStart(6, '0'), h + 148, 'latin1');
+    else if (what === 2) c[h + 156] = pick([0x78, 0x4c, 0x67, 0x35, 0x32, 0x00, 0xff], rnd);
+    else c[h + 124] = 0x80 | int(128, rnd);
+    return [c, `tar header at ${h}: ${['size field', 'checksum', 'type flag', 'base-256 size'][what]}`];
+  },
+];
+
+export function* cases(seeds: Seed[], tars: Seed[], seed: number, count: number): Generator<FuzzCase> {
+  const rnd = prng(seed);
+  for (let index = 0; index < count; index++) {
+    const useTar = tars.length > 0 && rnd() < 0.25;
+    const source = pick(useTar ? tars : seeds, rnd);
+    let bytes = source.bytes;
+    const steps: string[] = [];
+    const rounds = 1 + (rnd() < 0.3 ? int(3, rnd) : 0);
+    for (let r = 0; r < rounds; r++) {
+      const [next, what] = pick(useTar ? TAR_MUTATORS : MUTATORS, rnd)(bytes, rnd);
+      bytes = next;
+      steps.push(what);
+    }
+    yield { index, seed, source: source.name, mutation: steps.join('; '), bytes, ext: source.ext };
+  }
+}
+
+export interface Outcomes {
+  reports: number;
+  errors: number;
+}
+
+/** Runs one case; returns what is wrong, or null. Counts what the reader answered in `seen`. */
+export async function check(c: FuzzCase, dir: string, table: MagicTable, timeoutMs: number, seen: Outcomes = { reports: 0, errors: 0 }): Promise<string | null> {
+  if (c.ext === '.tar') {
+    try {
+      const w = new TarWalker(keepForAudit, () => {});
+      w.write(c.bytes);
+      w.end();
+    } catch (err) {
+      if (!(err instanceof TarError)) return `the tar walker threw ${(err as Error).name}: ${(err as Error).message}`;
+      seen.errors++;
+      return null;
+    }
+    seen.reports++;
+    return null;
+  }
+  const path = join(dir, `case-${c.index}${c.ext}`);
+  writeFileSync(path, c.bytes);
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = await Promise.race([
+      auditArtifact(path, { table }),
+      new Promise<'hang'>((resolve) => {
+        timer = setTimeout(() => resolve('hang'), timeoutMs);
+      }),
+    ]);
+    if (result === 'hang') return `no answer within ${timeoutMs} ms`;
+    if (result.error === null) seen.reports++;
+    else seen.errors++;
+    if (result.error !== null) {
+      if (!result.error.trim()) return 'an empty error message';
+      if (/\n/.test(result.error)) return `a multi-line error: ${JSON.stringify(result.error.slice(0, 300))}`;
+      if (/\bat .+:\d+:\d+\)?$/m.test(result.error)) return `a stack trace in the error: ${result.error.slice(0, 300)}`;
+      if (/Cannot read properties|is not a function|undefined|\[object /.test(result.error)) return `an internal error leaked: ${result.error}`;
+    }
+    return null;
+  } catch (err) {
+    return `auditArtifact rejected: ${(err as Error).stack ?? err}`;
+  } finally {
+    clearTimeout(timer);
+    rmSync(path, { force: true });
+  }
+}
+
+/** Plain tars to mutate: the fixtures' .tar.bz2, decompressed by the tool's own reader path. */
+export async function loadTarSeeds(seeds: Seed[]): Promise<Seed[]> {
+  const { bzip2 } = await import('../../src/sources/codecs.js');
+  const out: Seed[] = [];
+  for (const s of seeds.filter((x) => x.ext === '.tar.bz2').slice(0, 6)) {
+    const chunks: Buffer[] = [];
+    try {
+      await bzip2().decode((async function* () { yield s.bytes; })(), (c) => chunks.push(Buffer.from(c)));
+      out.push({ name: s.name.replace(/\.bz2$/, ''), bytes: Buffer.concat(chunks), ext: '.tar' });
+    } catch {
+      // a corpus file the decoder rejects is no seed
+    }
+  }
+  return out;
+}
+
+export async function fuzz(options: { seed: number; count: number; seedDirs: string[]; timeoutMs?: number; onFailure?: (f: FuzzFailure) => void }): Promise<{ ran: number; failures: FuzzFailure[]; outcomes: Outcomes }> {
+  const outcomes: Outcomes = { reports: 0, errors: 0 };
+  const table = MagicTable.builtIn();
+  const seeds = loadSeeds(options.seedDirs);
+  if (!seeds.length) throw new Error(`no seed inputs in ${options.seedDirs.join(', ')}`);
+  const tars = await loadTarSeeds(seeds);
+  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-fuzz-'));
+  const failures: FuzzFailure[] = [];
+  let current: FuzzCase | null = null;
+  // Anything that escapes the reader's promise lands here, charged to the case being run.
+  const escaped = (err: unknown) => {
+    const c = current;
+    const meta = c ? { index: c.index, seed: c.seed, source: c.source, mutation: c.mutation, ext: c.ext } : { index: -1, seed: options.seed, source: '?', mutation: '?', ext: '' };
+    const f = { case: meta, problem: `escaped: ${(err as Error)?.stack ?? err}`, bytes: c?.bytes ?? Buffer.alloc(0) };
+    failures.push(f);
+    options.onFailure?.(f);
+  };
+  process.on('uncaughtException', escaped);
+  process.on('unhandledRejection', escaped);
+  let ran = 0;
+  try {
+    for (const c of cases(seeds, tars, options.seed, options.count)) {
+      current = c;
+      const problem = await check(c, dir, table, options.timeoutMs ?? 10_000, outcomes);
+      ran++;
+      if (problem) {
+        const { bytes, ...meta } = c;
+        const f = { case: meta, problem, bytes };
+        failures.push(f);
+        options.onFailure?.(f);
+      }
+    }
+    // Give late errors of the last case a turn of the event loop to surface.
+    await new Promise((r) => setTimeout(r, 50));
+  } finally {
+    process.off('uncaughtException', escaped);
+    process.off('unhandledRejection', escaped);
+    rmSync(dir, { recursive: true, force: true });
+  }
+  return { ran, failures, outcomes };
+}
