@@ -8,27 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TarWalker } from '../src/sources/tar-walker.js';
 import { keepForAudit } from '../src/sources/tar-members.js';
+import { storedZip, tarHeader } from './archives.js';
 import { ROOT, run } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-bomb-'));
 const GiB = 1 << 30;
-
-/** A ustar header for a regular file. */
-function tarHeader(name: string, size: number): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  h.write('14533431060\0', 136);
-  h.write('0', 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
-}
 
 /**
  * A zstd frame built by hand: `raw` as raw blocks, then `zeros` bytes as RLE blocks (4 bytes of
@@ -52,30 +36,8 @@ function zstdFrame(raw: Buffer, zeros: number): Buffer {
   return Buffer.concat(parts);
 }
 
-/** A .conda whose pkg-*.tar.zst is `pkg` (a stored zip, CRCs not checked by readers). */
-function conda(pkg: Buffer, stem = 'bomb-1.0-py314_0'): Buffer {
-  const name = Buffer.from(`pkg-${stem}.tar.zst`);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt32LE(pkg.length, 18);
-  local.writeUInt32LE(pkg.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt32LE(pkg.length, 20);
-  central.writeUInt32LE(pkg.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + pkg.length, 16);
-  return Buffer.concat([local, name, pkg, central, name, end]);
-}
+/** A .conda whose only component is `pkg` as pkg-*.tar.zst. */
+const conda = (pkg: Buffer, stem = 'bomb-1.0-py314_0') => storedZip(`pkg-${stem}.tar.zst`, pkg);
 
 /** Runs the CLI in a Node process that reports its own peak RSS (MB) on the last stderr line. */
 function runMeasured(args: string[], env: Record<string, string> = {}) {

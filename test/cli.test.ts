@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { storedZip } from './archives.js';
 import { fixture, FIXTURES, ROOT, run } from './helpers.js';
 
 /** bzip2 programs on this machine (lbzip2 reports truncation in its own words). */
@@ -155,31 +156,8 @@ test('bad input: one error line each, the rest still audited, exit 2', () => {
 test('a zip that is not a conda package says so', () => {
   const dir = tmp();
   // A zip with one stored file and no pkg-*.tar.zst.
-  const name = Buffer.from('hello.txt');
-  const data = Buffer.from('hi\n');
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(10, 4);
-  local.writeUInt32LE(0xd5df4fd4, 14); // crc32("hi\n")
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(10, 6);
-  central.writeUInt32LE(0xd5df4fd4, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + data.length, 16);
   const path = join(dir, 'fake.conda');
-  writeFileSync(path, Buffer.concat([local, name, data, central, name, end]));
+  writeFileSync(path, storedZip('hello.txt', Buffer.from('hi\n')));
   const r = run([path]);
   assert.equal(r.code, 2);
   assert.equal(r.stderr, `pyc-audit: error: ${path}: not a conda package: the zip has no pkg-*.tar.zst (it holds 1 entries: hello.txt)\n`);

@@ -10,13 +10,13 @@ import { CORPUS, FIXTURES } from './helpers.js';
 
 const seedDirs = [FIXTURES, join(FIXTURES, 'pyc'), join(CORPUS, 'conda', 'conda+conda-package-handling'), join(CORPUS, 'conda', 'conda+conda-index'), join(CORPUS, 'conda', 'conda+conda-verify')];
 
-test('fuzz: 1,500 mutated archives (fixed seed) give a report or one plain error each', async () => {
-  const { ran, failures, outcomes } = await fuzz({ seed: 20261124, count: 1500, seedDirs, timeoutMs: 15_000 });
-  assert.equal(ran, 1500);
+test('fuzz: 3,000 mutated archives (fixed seed) give a report or one plain error each', async () => {
+  const { ran, failures, outcomes } = await fuzz({ seed: 20261124, count: 3000, seedDirs, timeoutMs: 15_000 });
+  assert.equal(ran, 3000);
   assert.deepEqual(failures.map((f) => `case ${f.case.index} (${f.case.source}: ${f.case.mutation}): ${f.problem}`), []);
   // The mutations must reach both outcomes, or they test nothing.
-  assert.ok(outcomes.errors > 300, `errors ${outcomes.errors}`);
-  assert.ok(outcomes.reports > 300, `reports ${outcomes.reports}`);
+  assert.ok(outcomes.errors > 600, `errors ${outcomes.errors}`);
+  assert.ok(outcomes.reports > 600, `reports ${outcomes.reports}`);
 });
 
 test('fuzz regressions: every input the fuzzer ever caught stays handled', async () => {

@@ -3,31 +3,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TarWalker, TarError } from '../src/sources/tar-walker.js';
 import { keepForAudit } from '../src/sources/tar-members.js';
-
-/** One 512-byte ustar header (checksum filled in). */
-function header(name: string, size: number, type = '0', opts: { prefix?: string; base256?: boolean } = {}): Buffer {
-  const h = Buffer.alloc(512);
-  h.write(name, 0, 100, 'utf8');
-  h.write('0000644\0', 100);
-  h.write('0000000\0', 108);
-  h.write('0000000\0', 116);
-  if (opts.base256) {
-    h[124] = 0x80;
-    h.writeUIntBE(size, 130, 6);
-  } else {
-    h.write(size.toString(8).padStart(11, '0') + '\0', 124);
-  }
-  h.write('14533431060\0', 136);
-  h.write(type, 156);
-  h.write('ustar\0', 257);
-  h.write('00', 263);
-  if (opts.prefix) h.write(opts.prefix, 345, 155, 'utf8');
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
-}
+import { tarHeader as header } from './archives.js';
 
 const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
 const member = (name: string, body: Buffer, type = '0', opts = {}) => Buffer.concat([header(name, body.length, type, opts), pad(body)]);
