@@ -2,7 +2,8 @@
 import { basename } from 'node:path';
 import type { MagicTable } from './magic/table.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
-import { readArtifact } from './sources/index.js';
+import { readTarget } from './sources/index.js';
+import type { Target } from './sources/targets.js';
 import type { ArtifactEntries, ArtifactKind } from './sources/types.js';
 import { judgePyc, worstStatus, type PycStatus, type PycVerdict } from './verdict.js';
 
@@ -16,6 +17,10 @@ export interface ArtifactResult {
   pyc: PycVerdict[];
   /** Worst status of its .pyc; null when it has none or could not be read. */
   status: PycStatus | null;
+  /** What the reader said of how it read (an archive beside a folder; disagreements; unowned files). */
+  notes: string[];
+  /** Folder entries that could not be read: the audit of this artifact is incomplete. */
+  unreadable: string[];
 }
 
 export interface AuditOptions {
@@ -35,10 +40,17 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     build: fromIndex.build ?? fromName.build,
   };
   if (entries.kind === 'pyc') info.name = info.version = info.build = null;
-  const expected = inferExpected({ option: options.python, info, pycPaths: entries.pyc.map((p) => p.path) });
+  const expected = inferExpected({ option: options.python, envPython: entries.envPython, info, pycPaths: entries.pyc.map((p) => p.path) });
   const pyc = entries.pyc
     .map((member) => judgePyc(member, expected, options.table))
     .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
+  const notes = [...(entries.notes ?? [])];
+  if (entries.owners) {
+    const owners = entries.owners;
+    for (const p of pyc) p.owner = owners.get(p.member) ?? null;
+    const unowned = pyc.filter((p) => p.owner === null);
+    if (unowned.length) notes.push(`${unowned.length} .pyc owned by no package in conda-meta (${unowned.slice(0, 2).map((p) => p.member).join(', ')}${unowned.length > 2 ? ', …' : ''})`);
+  }
   return {
     path,
     kind: entries.kind,
@@ -47,14 +59,18 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     error: null,
     pyc,
     status: pyc.length ? worstStatus(pyc.map((p) => p.status)) : null,
+    notes,
+    unreadable: entries.unreadable ?? [],
   };
 }
 
-export type Reader = (path: string) => Promise<ArtifactEntries>;
+export type Reader = (target: Target) => Promise<ArtifactEntries>;
 
-export async function auditArtifact(path: string, options: AuditOptions, read: Reader = readArtifact): Promise<ArtifactResult> {
+export async function auditArtifact(path: string | Target, options: AuditOptions, read: Reader = readTarget): Promise<ArtifactResult> {
+  const target: Target = typeof path === 'string' ? { path, kind: 'file' } : path;
+  path = target.path;
   try {
-    const entries = await read(path);
+    const entries = await read(target);
     return judgeArtifact(path, entries, options);
   } catch (err) {
     return {
@@ -65,6 +81,8 @@ export async function auditArtifact(path: string, options: AuditOptions, read: R
       error: (err as Error).message || String(err),
       pyc: [],
       status: null,
+      notes: [],
+      unreadable: [],
     };
   }
 }

@@ -6,7 +6,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import pLimit from 'p-limit';
 import { auditArtifact, type ArtifactResult } from './audit.js';
-import { readArtifact } from './sources/index.js';
+import { readTarget } from './sources/index.js';
+import { expandPaths, findPackageCaches, type Target } from './sources/targets.js';
 import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
@@ -80,24 +81,34 @@ interface AuditFlags {
   jobs: number;
   maxFindings: number;
   maxBytes?: number;
+  pkgsCache?: boolean;
   color?: boolean;
 }
 
-async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<number> {
+async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
   const table = await loadTable(flags.magicTable);
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
+  if (flags.pkgsCache) {
+    const caches = await findPackageCaches();
+    if (!caches.length) throw new UsageError('--pkgs-cache: no package cache found (looked for $CONDA_PKGS_DIRS, $MAMBA_ROOT_PREFIX/pkgs, ~/miniforge3/pkgs, ~/.conda/pkgs, pixi/rattler caches and the like)');
+    io.stderr.write(`pyc-audit: scanning ${caches.map(printable).join(', ')}\n`);
+    inputs = [...inputs, ...caches];
+  }
+  if (!inputs.length) throw new UsageError('nothing to audit: give artifacts or folders, or --pkgs-cache');
+  const targets = await expandPaths(inputs);
+  const paths = targets.map((t) => t.path);
   // Up to --jobs artifacts at once. Decoders that run as programs are parallel by themselves;
   // in-process ones (zstd-napi, fzstd) need threads. A reader thread costs ~0.15 s to start here
   // (the time to decompress ~60 MB of tar), so threads are used only for enough work to repay it.
-  const sizes = await Promise.all(paths.map((p) => stat(p).then((s) => s.size, () => 0)));
+  const sizes = await Promise.all(targets.map((t) => (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
   const total = sizes.reduce((a, b) => a + b, 0);
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
   // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
   const allConda = paths.every((p) => p.endsWith('.conda'));
   const readOptions = { maxBytes: flags.maxBytes ?? null };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
-  const read = pool ? pool.read : (p: string) => readArtifact(p, readOptions);
+  const read = pool ? pool.read : (t: Target) => readTarget(t, readOptions);
   const limit = pLimit(flags.jobs);
   // Results print in the order given, each as soon as it and all before it are done; then only
   // their counts are kept, so memory does not grow with the number of .pyc in a run.
@@ -112,6 +123,10 @@ async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<num
       results[printed++] = null;
       addToTally(tally, r);
       if (r.error !== null) io.stderr.write(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${printable(r.error)}\n`);
+      if (r.unreadable.length) {
+        const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
+        io.stderr.write(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
+      }
       if (json) io.stdout.write(json.artifact(r));
       else if (r.error === null) io.stdout.write(formatArtifact(r, { color, table, maxFindings: flags.maxFindings }));
     }
@@ -120,16 +135,16 @@ async function runAudit(paths: string[], flags: AuditFlags, io: Io): Promise<num
   // at the end; results still print in the order given.
   const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
   await Promise.all(
-    order.map((i) => [paths[i]!, i] as const).map(([path, i]) =>
+    order.map((i) => [targets[i]!, i] as const).map(([target, i]) =>
       limit(async () => {
-        results[i] = await auditArtifact(path, { table, python: flags.python ?? null }, read);
+        results[i] = await auditArtifact(target, { table, python: flags.python ?? null }, read);
         flush();
       }),
     ),
   ).finally(() => pool?.close());
   if (json) io.stdout.write(json.end(tally));
   else if (tally.artifacts > 1) io.stdout.write(formatSummary(tally, { color }));
-  if (tally.errors) return EXIT.error;
+  if (tally.errors || tally.incomplete) return EXIT.error;
   if (tally.withFindings) return EXIT.findings;
   return EXIT.clean;
 }
@@ -171,7 +186,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('audit', { isDefault: true })
     .description('audit artifacts (the default command)')
-    .argument('<artifact...>', '.conda, .tar.bz2 or .pyc files')
+    .argument('[path...]', '.conda, .tar.bz2, .whl or .pyc files; folders: a package cache, an environment, an extracted package, any tree')
+    .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
     .option('--python <X.Y>', 'the Python the artifacts target (default: inferred from each artifact)', pythonVersion)
     .addOption(formatOption())
     .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')

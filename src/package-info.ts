@@ -10,7 +10,7 @@ export interface PackageInfo {
   depends: string[];
 }
 
-export type ExpectedSource = 'option' | 'python_abi' | 'python' | 'build-string' | 'lib-path' | 'cache-tag';
+export type ExpectedSource = 'option' | 'env-python' | 'python_abi' | 'python' | 'build-string' | 'lib-path' | 'cache-tag';
 
 export interface Expected {
   /** Minor version, "3.14"; null when nothing says. */
@@ -120,16 +120,19 @@ function mostCommon<T extends { version: string }>(items: T[]): T | null {
 }
 
 /**
- * The Python an artifact targets. Authority, highest first: --python, python_abi, python in
+ * The Python an artifact targets. Authority, highest first: --python, an environment's python, python_abi, python in
  * depends, the build string, lib/pythonX.Y/ in member paths, cache tags of the .pyc members.
  */
 export function inferExpected(input: {
   option?: string | null;
+  /** An environment's python, from conda-meta. */
+  envPython?: string | null;
   info: PackageInfo;
   pycPaths: string[];
 }): Expected {
   const clues: Expected['clues'] = [];
   if (input.option) clues.push({ from: 'option', version: input.option, implementation: 'CPython' });
+  if (input.envPython) clues.push({ from: 'env-python', version: input.envPython, implementation: 'CPython' });
   clues.push(...dependsClues(input.info.depends));
   const fromBuild = buildStringMinor(input.info.build);
   if (fromBuild) clues.push({ from: 'build-string', version: fromBuild, implementation: 'CPython' });
@@ -152,6 +155,7 @@ export function inferExpected(input: {
 export function describeClue(c: { from: ExpectedSource; version: string }): string {
   const where: Record<ExpectedSource, string> = {
     option: '--python',
+    'env-python': "the environment's python (conda-meta)",
     python_abi: 'python_abi in index.json',
     python: 'python in index.json depends',
     'build-string': 'the build string',

@@ -2,7 +2,8 @@
 // a time. The main thread takes a share because a worker costs ~0.1 s to start on this machine,
 // about what decompressing 50 MB costs: with 2 cores, main + 1 worker beats 2 workers.
 import { Worker } from 'node:worker_threads';
-import { readArtifact, type ReadOptions } from './sources/index.js';
+import { readArtifact, readTarget, type ReadOptions } from './sources/index.js';
+import type { Target } from './sources/targets.js';
 import type { ArtifactEntries, ArtifactKind, PycMember } from './sources/types.js';
 import { InputError } from './sources/types.js';
 
@@ -34,11 +35,15 @@ export class ReaderPool {
     private readonly options: ReadOptions = {},
   ) {}
 
-  read = (path: string): Promise<ArtifactEntries> =>
-    new Promise((resolve, reject) => {
+  /** Artifact files go to the threads; folders (I/O, not decoding) are read here. */
+  read = (target: Target): Promise<ArtifactEntries> => {
+    if (target.kind !== 'file') return readTarget(target, this.options);
+    const path = target.path;
+    return new Promise((resolve, reject) => {
       this.queue.push({ request: { id: this.nextId++, path, options: this.options }, pending: { resolve, reject } });
       this.pump();
     });
+  };
 
   async close(): Promise<void> {
     await Promise.all([...this.all].map((w) => w.terminate()));

@@ -20,6 +20,8 @@ export interface PycVerdict {
   releases: string | null;
   status: PycStatus;
   message: string;
+  /** In an environment: the package that installed the file (null: none did). */
+  owner?: string | null;
 }
 
 /** Who writes a magic, in words: "3.14rc2", "3.14b3–3.14rc1", "3.14rc3 onward" (still written today). */

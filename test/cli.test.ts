@@ -115,7 +115,6 @@ test('bad input: one error line each, the rest still audited, exit 2', () => {
   const pkg = zipMember(bytes, 'pkg-');
   const cases: [string, RegExp][] = [
     [join(tmp(), 'missing.conda'), /missing\.conda: no such file$/],
-    [tmp(), /: is a directory/],
     [variant(conda, 'truncated.conda', (b) => b.subarray(0, Math.floor(b.length / 2))), /truncated\.conda: not a readable zip: End of central directory record signature not found/],
     [variant(conda, 'zstd-corrupt.conda', (b) => {
       const c = Buffer.from(b);

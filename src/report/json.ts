@@ -28,6 +28,8 @@ export function artifactJson(r: ArtifactResult) {
       : null,
     status: r.status,
     error: r.error,
+    notes: r.notes,
+    unreadable: r.unreadable,
     pyc: r.pyc.map((p) => ({
       member: p.member,
       size: p.size,
@@ -48,6 +50,7 @@ export function artifactJson(r: ArtifactResult) {
       releases: p.releases,
       status: p.status,
       message: p.message,
+      ...(p.owner !== undefined ? { owner: p.owner } : {}),
     })),
   };
 }
@@ -59,10 +62,12 @@ export interface Tally {
   /** Artifacts with at least one finding. */
   withFindings: number;
   errors: number;
+  /** Artifacts read only in part (folder entries that could not be read). */
+  incomplete: number;
 }
 
 export function emptyTally(): Tally {
-  return { artifacts: 0, pyc: 0, findings: 0, withFindings: 0, errors: 0 };
+  return { artifacts: 0, pyc: 0, findings: 0, withFindings: 0, errors: 0, incomplete: 0 };
 }
 
 export function addToTally(t: Tally, r: ArtifactResult): void {
@@ -72,6 +77,7 @@ export function addToTally(t: Tally, r: ArtifactResult): void {
   t.findings += findings;
   if (findings) t.withFindings++;
   if (r.error !== null) t.errors++;
+  if (r.unreadable.length) t.incomplete++;
 }
 
 const indent = (text: string, by: string) => text.replace(/\n/g, `\n${by}`);

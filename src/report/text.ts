@@ -53,10 +53,12 @@ export function formatArtifact(r: ArtifactResult, o: TextOptions): string {
   parts.push(expected, paint(c, r.status, verdict));
   let out = `${parts.join('  ')}\n`;
   if (r.expected?.conflict) out += `  ${c.yellow('note')}  ${printable(r.expected.conflict)}\n`;
+  for (const note of r.notes) out += `  ${/DISAGREES|owned by no package/.test(note) ? c.yellow('note') : c.dim('note')}  ${printable(note)}\n`;
   const findings = r.pyc.filter((p) => p.status !== 'ok');
   const shown = o.maxFindings > 0 ? findings.slice(0, o.maxFindings) : findings;
   for (const f of shown) {
-    out += `  ${paint(c, f.status, f.status)}  ${printable(f.member)}  ${printable(f.message)}\n`;
+    const owner = f.owner === undefined ? '' : `  [${f.owner === null ? 'no package' : printable(f.owner)}]`;
+    out += `  ${paint(c, f.status, f.status)}  ${printable(f.member)}${owner}  ${printable(f.message)}\n`;
   }
   if (shown.length < findings.length) {
     out += `  … and ${findings.length - shown.length} more (--max-findings 0 lists all)\n`;

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { readRange } from './file-range.js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { zstd } from './codecs.js';
-import { isPycPath, scanTarball, type ByteBudget } from './tar-members.js';
+import { isPycPath, scanTarball, walkTarball, type ByteBudget } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
@@ -116,4 +116,26 @@ async function readWheel(zip: ZipFile, entries: Entry[]): Promise<ArtifactEntrie
     result.pyc.push({ path: entry.fileName, size: entry.uncompressedSize, head });
   }
   return result;
+}
+
+/** Whole files from the info/ tarball of a .conda (for comparing it with an extracted folder). */
+export async function readCondaInfoFiles(path: string, wanted: ReadonlySet<string>, limit: number): Promise<Map<string, Buffer>> {
+  const zip = await openZip(path);
+  const found = new Map<string, Buffer>();
+  try {
+    const info = (await listEntries(zip)).find((e) => /^info-.+\.tar\.zst$/.test(e.fileName));
+    if (!info) throw new InputError('not a conda package: no info-*.tar.zst');
+    const codec = zstd();
+    const input = await openComponent(path, zip, info, codec.consumesSynchronously);
+    await walkTarball(
+      (sink) => codec.decode(input, sink),
+      (p, size) => (wanted.has(p) && size <= limit ? size : 0),
+      (p, _size, kept) => found.set(p, kept),
+      undefined,
+      () => found.size === wanted.size,
+    );
+    return found;
+  } finally {
+    zip.close();
+  }
 }

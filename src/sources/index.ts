@@ -1,9 +1,12 @@
 // Opens one input path and streams it into ArtifactEntries, choosing the reader by content.
 import { readRange } from './file-range.js';
-import { open, stat } from 'node:fs/promises';
-import { readConda } from './conda.js';
+import { open, readFile, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { readConda, readCondaInfoFiles } from './conda.js';
+import { readFolder } from './folder.js';
+import type { Target } from './targets.js';
 import { bzip2 } from './codecs.js';
-import { scanTarball, type ByteBudget } from './tar-members.js';
+import { scanTarball, walkTarball, type ByteBudget } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
 
@@ -76,4 +79,73 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
       if (info.size === 0) throw new InputError('empty file');
       throw new InputError(`not a conda artifact: starts with ${first.subarray(0, 4).toString('hex') || 'nothing'} (expected a zip for .conda, "BZh" for .tar.bz2, or a .pyc)`);
   }
+}
+
+/** Whole files from a .tar.bz2, stopping as soon as all are found. */
+async function readTarBz2Files(path: string, wanted: ReadonlySet<string>, limit: number): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  const codec = bzip2();
+  const { size } = await stat(path);
+  const { decodeFile } = codec;
+  await walkTarball(
+    decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
+    (p, sz) => (wanted.has(p) && sz <= limit ? sz : 0),
+    (p, _sz, kept) => found.set(p, kept),
+    undefined,
+    () => found.size === wanted.size,
+  );
+  return found;
+}
+
+const COMPARED = new Set(['info/index.json', 'info/paths.json']);
+const COMPARE_LIMIT = 64 << 20;
+
+interface PathsJson {
+  paths?: { _path?: string; sha256?: string; size_in_bytes?: number }[];
+}
+
+function pathDigests(bytes: Buffer | undefined): Map<string, string> | null {
+  if (!bytes) return null;
+  try {
+    const doc = JSON.parse(bytes.toString('utf8')) as PathsJson;
+    return new Map((doc.paths ?? []).map((p) => [String(p._path), `${p.sha256 ?? ''}:${p.size_in_bytes ?? ''}`]));
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * What to say of an extracted folder and the archive of the same name beside it: that they agree,
+ * or how they differ (a package re-downloaded over an old extraction, a folder edited in place).
+ */
+export async function compareWithArchive(folder: ArtifactEntries, folderPath: string, archive: string): Promise<string> {
+  const name = basename(archive);
+  let theirs: Map<string, Buffer>;
+  try {
+    theirs = archive.endsWith('.conda') ? await readCondaInfoFiles(archive, COMPARED, COMPARE_LIMIT) : await readTarBz2Files(archive, COMPARED, COMPARE_LIMIT);
+  } catch (err) {
+    return `read the extracted folder; ${name} beside it could not be read to compare: ${(err as Error).message}`;
+  }
+  const ours = await readFile(join(folderPath, 'info', 'paths.json')).catch(() => undefined);
+  const a = pathDigests(ours);
+  const b = pathDigests(theirs.get('info/paths.json'));
+  const differences: string[] = [];
+  if (folder.metadata.get('info/index.json')?.toString() !== theirs.get('info/index.json')?.toString()) differences.push('info/index.json differs');
+  if (a && b) {
+    const changed = [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
+    if (changed.length) differences.push(`${changed.length} file${changed.length === 1 ? '' : 's'} differ${changed.length === 1 ? 's' : ''} (${changed.slice(0, 2).join(', ')}${changed.length > 2 ? ', …' : ''})`);
+  } else if (!a !== !b) {
+    differences.push('only one of them has info/paths.json');
+  }
+  return differences.length
+    ? `read the extracted folder, which DISAGREES with ${name} beside it: ${differences.join('; ')}`
+    : `read the extracted folder; ${name} beside it agrees (info/paths.json)`;
+}
+
+/** Reads one target: an artifact file, or a folder. */
+export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
+  if (target.kind === 'file') return readArtifact(target.path, options);
+  const entries = await readFolder(target.path, target.kind);
+  if (target.pairedArchive) entries.notes = [await compareWithArchive(entries, target.path, target.pairedArchive)];
+  return entries;
 }

@@ -1,7 +1,7 @@
 // Decompresses a tarball and keeps only what an audit needs: the first 16 bytes of every .pyc
 // member and the whole of a few small metadata files. Every other body is skipped as it streams.
 import { HEADER_BYTES } from '../header.js';
-import { TarWalker } from './tar-walker.js';
+import { TarWalker, type KeepPolicy, type MemberSink } from './tar-walker.js';
 import { InputError, type ArtifactEntries } from './types.js';
 
 /** Metadata files read whole; anything larger is a broken package, not metadata. */
@@ -28,15 +28,19 @@ export interface ByteBudget {
 const END_OF_ARCHIVE = new Error('end of archive');
 
 /**
- * Runs `decode` (a decoder already given its input) into a tar walker, adding what it keeps to
- * `into`. Decoding stops at the tar's end-of-archive blocks: whatever follows (a bomb's gigabytes
- * of zeros) is never decompressed.
+ * Runs `decode` (a decoder already given its input) through a tar walker that keeps what `keep`
+ * asks for and hands it to `onMember`. Decoding stops at the tar's end-of-archive blocks
+ * (whatever follows, a bomb's gigabytes of zeros, is never decompressed), or as soon as `done()`.
  */
-export async function scanTarball(decode: (sink: (chunk: Buffer) => void) => Promise<void>, into: ArtifactEntries, budget?: ByteBudget): Promise<void> {
-  const walker = new TarWalker(keepForAudit, (path, size, kept) => {
-    if (isPycPath(path)) into.pyc.push({ path, size, head: kept });
-    else into.metadata.set(path, kept);
-  });
+export async function walkTarball(
+  decode: (sink: (chunk: Buffer) => void) => Promise<void>,
+  keep: KeepPolicy,
+  onMember: MemberSink,
+  budget?: ByteBudget,
+  done: () => boolean = () => false,
+): Promise<void> {
+  const walker = new TarWalker(keep, onMember);
+  let stopped = false;
   try {
     await decode((chunk) => {
       if (budget) {
@@ -46,10 +50,19 @@ export async function scanTarball(decode: (sink: (chunk: Buffer) => void) => Pro
         }
       }
       walker.write(chunk);
-      if (walker.finished) throw END_OF_ARCHIVE;
+      if (walker.finished || done()) throw END_OF_ARCHIVE;
     });
   } catch (err) {
     if (err !== END_OF_ARCHIVE) throw err;
+    stopped = !walker.finished;
   }
-  walker.end();
+  if (!stopped) walker.end();
+}
+
+/** The audit's walk: 16 bytes of each .pyc and info/index.json, added to `into`. */
+export function scanTarball(decode: (sink: (chunk: Buffer) => void) => Promise<void>, into: ArtifactEntries, budget?: ByteBudget): Promise<void> {
+  return walkTarball(decode, keepForAudit, (path, size, kept) => {
+    if (isPycPath(path)) into.pyc.push({ path, size, head: kept });
+    else into.metadata.set(path, kept);
+  }, budget);
 }

@@ -5,7 +5,7 @@ export interface PycMember {
   head: Buffer;
 }
 
-export type ArtifactKind = 'conda' | 'tar.bz2' | 'whl' | 'pyc';
+export type ArtifactKind = 'conda' | 'tar.bz2' | 'whl' | 'pyc' | 'folder' | 'env' | 'dir';
 
 /** Everything an audit keeps of one artifact after streaming through it. */
 export interface ArtifactEntries {
@@ -13,6 +13,14 @@ export interface ArtifactEntries {
   pyc: PycMember[];
   /** Small metadata files read whole, by path inside the package (info/index.json). */
   metadata: Map<string, Buffer>;
+  /** Folders: entries the walk could not read (path and reason). */
+  unreadable?: string[];
+  /** Environments: which installed package owns each file (conda-meta/*.json). */
+  owners?: Map<string, string>;
+  /** Environments: the minor version of the python conda-meta lists. */
+  envPython?: string | null;
+  /** What the reader wants said about how it read (the archive beside a folder, disagreements). */
+  notes?: string[];
 }
 
 export function emptyEntries(kind: ArtifactKind): ArtifactEntries {
