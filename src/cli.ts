@@ -81,6 +81,7 @@ interface AuditFlags {
   jobs: number;
   maxFindings: number;
   maxBytes?: number;
+  timeout: number;
   pkgsCache?: boolean;
   color?: boolean;
 }
@@ -95,7 +96,8 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
     io.stderr.write(`pyc-audit: scanning ${caches.map(printable).join(', ')}\n`);
     inputs = [...inputs, ...caches];
   }
-  if (!inputs.length) throw new UsageError('nothing to audit: give artifacts or folders, or --pkgs-cache');
+  if (!inputs.length) throw new UsageError('nothing to audit: give artifacts, folders, URLs or - (stdin), or --pkgs-cache');
+  if (inputs.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given once');
   const targets = await expandPaths(inputs);
   const paths = targets.map((t) => t.path);
   // Up to --jobs artifacts at once. Decoders that run as programs are parallel by themselves;
@@ -106,7 +108,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
   // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
   const allConda = paths.every((p) => p.endsWith('.conda'));
-  const readOptions = { maxBytes: flags.maxBytes ?? null };
+  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
   const read = pool ? pool.read : (t: Target) => readTarget(t, readOptions);
   const limit = pLimit(flags.jobs);
@@ -186,7 +188,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .command('audit', { isDefault: true })
     .description('audit artifacts (the default command)')
-    .argument('[path...]', '.conda, .tar.bz2, .whl or .pyc files; folders: a package cache, an environment, an extracted package, any tree')
+    .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin')
+    .option('--timeout <seconds>', 'URLs: give up after this long without a byte', positiveInt, 30)
     .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
     .option('--python <X.Y>', 'the Python the artifacts target (default: inferred from each artifact)', pythonVersion)
     .addOption(formatOption())

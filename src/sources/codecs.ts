@@ -279,3 +279,39 @@ async function runProgram(program: string, args: string[], input: AsyncIterable<
 function lowerFirst(s: string): string {
   return s ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
+
+// ---- gzip (.tar.gz sdists and tarballs) -----------------------------------------------------------
+
+/** gzip through Node's own zlib. */
+export const gzip: Codec = {
+  name: 'zlib',
+  consumesSynchronously: false,
+  decode: async (input, sink) => {
+    const { createGunzip } = await import('node:zlib');
+    const gunzip = createGunzip();
+    let sinkError: { error: unknown } | null = null;
+    const done = new Promise<void>((resolve, reject) => {
+      gunzip.on('data', (chunk: Buffer) => {
+        if (sinkError) return;
+        try {
+          sink(chunk);
+        } catch (error) {
+          sinkError = { error };
+          gunzip.destroy();
+          reject(error);
+        }
+      });
+      gunzip.on('end', resolve);
+      gunzip.on('error', (err: Error) =>
+        reject(/unexpected end/i.test(err.message) ? new Error('truncated: the gzip stream ends early') : new Error(`corrupt gzip data: ${lowerFirst(err.message)}`)),
+      );
+    });
+    done.catch(() => {});
+    for await (const chunk of input) {
+      if (sinkError || gunzip.destroyed) break;
+      if (!gunzip.write(chunk)) await Promise.race([new Promise((r) => gunzip.once('drain', r)), done.catch(() => {})]);
+    }
+    if (!gunzip.destroyed) gunzip.end();
+    await done;
+  },
+};

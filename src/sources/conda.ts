@@ -59,33 +59,45 @@ function listEntries(zip: ZipFile): Promise<Entry[]> {
   });
 }
 
+/** Opens a component's (compressed) bytes: from the file directly, or through yauzl. */
+export type ComponentOpener = (zip: ZipFile, entry: Entry, reuse: boolean) => Promise<AsyncIterable<Buffer>>;
+
+export const throughYauzl: ComponentOpener = async (zip, entry) => (await openEntry(zip, entry)) as AsyncIterable<Buffer>;
+
 export async function readConda(path: string, budget?: ByteBudget): Promise<ArtifactEntries> {
   const zip = await openZip(path);
   try {
-    const entries = await listEntries(zip);
-    const components = entries.filter((e) => COMPONENT.test(e.fileName));
-    if (!components.length && entries.some((e) => WHEEL_MARKER.test(e.fileName))) return await readWheel(zip, entries);
-    if (!components.some((e) => e.fileName.startsWith('pkg-'))) {
-      const names = entries.slice(0, 3).map((e) => e.fileName).join(', ');
-      throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${entries.length} entries${names ? `: ${names}${entries.length > 3 ? ', …' : ''}` : ''})`);
-    }
-    const result = emptyEntries('conda');
-    // info first: it is small and says which Python the package targets.
-    components.sort((a, b) => (a.fileName.startsWith('info-') ? 0 : 1) - (b.fileName.startsWith('info-') ? 0 : 1));
-    const codec = zstd();
-    for (const entry of components) {
-      try {
-        const input = await openComponent(path, zip, entry, codec.consumesSynchronously);
-        await scanTarball((sink) => codec.decode(input, sink), result, budget);
-      } catch (err) {
-        if (err instanceof InputError) throw err;
-        throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);
-      }
-    }
-    return result;
+    return await readZip(zip, path, (z, e, reuse) => openComponent(path, z, e, reuse), budget);
   } finally {
     zip.close();
   }
+}
+
+/** A zip already open: a .conda (its tarballs streamed through zstd), a wheel, or a zip of .pyc. */
+export async function readZip(zip: ZipFile, name: string, component: ComponentOpener, budget?: ByteBudget): Promise<ArtifactEntries> {
+  const entries = await listEntries(zip);
+  const components = entries.filter((e) => COMPONENT.test(e.fileName));
+  // A wheel, or any other zip of .pyc (not one named .conda, which must be a conda package).
+  const wheel = entries.some((e) => WHEEL_MARKER.test(e.fileName));
+  if (!components.length && (wheel || !name.endsWith('.conda'))) return readZipMembers(zip, entries, wheel ? 'whl' : 'zip');
+  if (!components.some((e) => e.fileName.startsWith('pkg-'))) {
+    const names = entries.slice(0, 3).map((e) => e.fileName).join(', ');
+    throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${entries.length} entries${names ? `: ${names}${entries.length > 3 ? ', …' : ''}` : ''})`);
+  }
+  const result = emptyEntries('conda');
+  // info first: it is small and says which Python the package targets.
+  components.sort((a, b) => (a.fileName.startsWith('info-') ? 0 : 1) - (b.fileName.startsWith('info-') ? 0 : 1));
+  const codec = zstd();
+  for (const entry of components) {
+    try {
+      const input = await component(zip, entry, codec.consumesSynchronously);
+      await scanTarball((sink) => codec.decode(input, sink), result, budget);
+    } catch (err) {
+      if (err instanceof InputError) throw err;
+      throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);
+    }
+  }
+  return result;
 }
 
 /** The first `n` bytes of a zip entry (deflated or stored), then the stream is dropped. */
@@ -107,9 +119,9 @@ async function readEntryHead(zip: ZipFile, entry: Entry, n: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** A wheel: a zip whose .pyc members are zip entries themselves. */
-async function readWheel(zip: ZipFile, entries: Entry[]): Promise<ArtifactEntries> {
-  const result = emptyEntries('whl');
+/** A wheel or a plain zip: its .pyc members are zip entries themselves. */
+async function readZipMembers(zip: ZipFile, entries: Entry[], kind: 'whl' | 'zip'): Promise<ArtifactEntries> {
+  const result = emptyEntries(kind);
   for (const entry of entries) {
     if (!isPycPath(entry.fileName) || entry.fileName.endsWith('/')) continue;
     const head = await readEntryHead(zip, entry, HEADER_BYTES);

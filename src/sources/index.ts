@@ -7,16 +7,9 @@ import { readFolder } from './folder.js';
 import type { Target } from './targets.js';
 import { bzip2 } from './codecs.js';
 import { scanTarball, walkTarball, type ByteBudget } from './tar-members.js';
-import { HEADER_BYTES } from '../header.js';
-import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
-
-/** Which reader fits, from the first bytes (the name only breaks ties for loose .pyc files). */
-export function sniffKind(path: string, first: Buffer): ArtifactKind | null {
-  if (first.length >= 4 && first.readUInt32LE(0) === 0x04034b50) return 'conda';
-  if (first.length >= 3 && first.toString('latin1', 0, 3) === 'BZh') return 'tar.bz2';
-  if (path.endsWith('.pyc')) return 'pyc';
-  return null;
-}
+import { readStream, sniff } from './stream.js';
+import { readUrl } from './http.js';
+import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
 async function readFirstBytes(path: string, n: number): Promise<Buffer> {
   const handle = await open(path, 'r');
@@ -49,6 +42,8 @@ async function readTarBz2(path: string, budget?: ByteBudget): Promise<ArtifactEn
 export interface ReadOptions {
   /** Stop (with an error) after this many decompressed bytes of one artifact: --max-bytes. */
   maxBytes?: number | null;
+  /** URLs: seconds without a byte before giving up (--timeout). */
+  timeoutSeconds?: number;
 }
 
 /** Reads one artifact. Throws InputError with a reason a person can act on. */
@@ -63,18 +58,16 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
   }
   if (info.isDirectory()) throw new InputError('is a directory, not an artifact (give the .conda, .tar.bz2 or .pyc files in it)');
   if (!info.isFile()) throw new InputError('not a regular file');
-  const first = await readFirstBytes(path, HEADER_BYTES);
-  const kind = sniffKind(path, first);
-  switch (kind) {
-    case 'conda':
+  const first = await readFirstBytes(path, 512);
+  switch (sniff(first, path)) {
+    case 'zip-stream':
       return readConda(path, budget);
     case 'tar.bz2':
       return readTarBz2(path, budget);
-    case 'pyc': {
-      const entries = emptyEntries('pyc');
-      entries.pyc.push({ path, size: info.size, head: first });
-      return entries;
-    }
+    case 'tar.gz':
+    case 'tar':
+    case 'pyc':
+      return readStream(readRange(path, 0, info.size, false), path, budget);
     default:
       if (info.size === 0) throw new InputError('empty file');
       throw new InputError(`not a conda artifact: starts with ${first.subarray(0, 4).toString('hex') || 'nothing'} (expected a zip for .conda, "BZh" for .tar.bz2, or a .pyc)`);
@@ -144,7 +137,10 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
 
 /** Reads one target: an artifact file, or a folder. */
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
+  const budget = options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined;
   if (target.kind === 'file') return readArtifact(target.path, options);
+  if (target.kind === 'stdin') return readStream(process.stdin as AsyncIterable<Buffer>, '-', budget);
+  if (target.kind === 'url') return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, budget });
   const entries = await readFolder(target.path, target.kind);
   if (target.pairedArchive) entries.notes = [await compareWithArchive(entries, target.path, target.pairedArchive)];
   return entries;

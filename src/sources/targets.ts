@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 export interface Target {
   path: string;
-  kind: 'file' | 'folder' | 'env' | 'dir';
+  kind: 'file' | 'folder' | 'env' | 'dir' | 'stdin' | 'url';
   /** A package cache's archive of the same name as this extracted folder. */
   pairedArchive?: string;
 }
@@ -53,6 +53,8 @@ async function cacheTargets(dir: string): Promise<Target[] | null> {
 }
 
 export async function expandPath(path: string): Promise<Target[]> {
+  if (path === '-') return [{ path, kind: 'stdin' }];
+  if (/^https?:\/\//i.test(path)) return [{ path, kind: 'url' }];
   if (!(await isDir(path))) return [{ path, kind: 'file' }];
   if (await isDir(join(path, 'conda-meta'))) return [{ path, kind: 'env' }];
   if (await isFile(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];

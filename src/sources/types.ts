@@ -5,7 +5,7 @@ export interface PycMember {
   head: Buffer;
 }
 
-export type ArtifactKind = 'conda' | 'tar.bz2' | 'whl' | 'pyc' | 'folder' | 'env' | 'dir';
+export type ArtifactKind = 'conda' | 'tar.bz2' | 'tar.gz' | 'tar' | 'whl' | 'zip' | 'pyc' | 'folder' | 'env' | 'dir';
 
 /** Everything an audit keeps of one artifact after streaming through it. */
 export interface ArtifactEntries {
