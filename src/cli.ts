@@ -14,6 +14,7 @@ import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
 import { addToTally, emptyTally, JsonReportWriter, magicTableJson } from './report/json.js';
 import { formatArtifact, formatSummary, printable } from './report/text.js';
+import { Progress } from './report/progress.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -82,6 +83,7 @@ interface AuditFlags {
   maxFindings: number;
   maxBytes?: number;
   timeout: number;
+  quiet?: boolean;
   pkgsCache?: boolean;
   color?: boolean;
 }
@@ -112,6 +114,13 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
   const read = pool ? pool.read : (t: Target) => readTarget(t, readOptions);
   const limit = pLimit(flags.jobs);
+  const stderr = io.stderr as Io['stdout'] & { columns?: number };
+  const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
+  const warn = (line: string) => {
+    progress?.clear();
+    io.stderr.write(line);
+    progress?.redraw();
+  };
   // Results print in the order given, each as soon as it and all before it are done; then only
   // their counts are kept, so memory does not grow with the number of .pyc in a run.
   const results: (ArtifactResult | null | undefined)[] = new Array(paths.length);
@@ -124,10 +133,10 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
       const r = results[printed]!;
       results[printed++] = null;
       addToTally(tally, r);
-      if (r.error !== null) io.stderr.write(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${printable(r.error)}\n`);
+      if (r.error !== null) warn(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${printable(r.error)}\n`);
       if (r.unreadable.length) {
         const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
-        io.stderr.write(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
+        warn(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
       }
       if (json) io.stdout.write(json.artifact(r));
       else if (r.error === null) io.stdout.write(formatArtifact(r, { color, table, maxFindings: flags.maxFindings }));
@@ -140,10 +149,14 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
     order.map((i) => [targets[i]!, i] as const).map(([target, i]) =>
       limit(async () => {
         results[i] = await auditArtifact(target, { table, python: flags.python ?? null }, read);
+        progress?.finished(sizes[i]!);
         flush();
       }),
     ),
-  ).finally(() => pool?.close());
+  ).finally(() => {
+    progress?.clear();
+    return pool?.close();
+  });
   if (json) io.stdout.write(json.end(tally));
   else if (tally.artifacts > 1) io.stdout.write(formatSummary(tally, { color }));
   if (tally.errors || tally.incomplete) return EXIT.error;
@@ -190,6 +203,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .description('audit artifacts (the default command)')
     .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin')
     .option('--timeout <seconds>', 'URLs: give up after this long without a byte', positiveInt, 30)
+    .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
     .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
     .option('--python <X.Y>', 'the Python the artifacts target (default: inferred from each artifact)', pythonVersion)
     .addOption(formatOption())

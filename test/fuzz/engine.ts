@@ -10,6 +10,7 @@ import { basename, extname, join } from 'node:path';
 import { auditArtifact } from '../../src/audit.js';
 import { MagicTable } from '../../src/magic/table.js';
 import { keepForAudit } from '../../src/sources/tar-members.js';
+import { readStream } from '../../src/sources/stream.js';
 import { TarError, TarWalker } from '../../src/sources/tar-walker.js';
 
 export interface FuzzCase {
@@ -20,6 +21,8 @@ export interface FuzzCase {
   bytes: Buffer;
   /** The extension the mutated file is given: .conda, .tar.bz2, .pyc, or .tar (walker only). */
   ext: string;
+  /** Read as a stream that cannot seek (stdin, a download), in small chunks, not as a file. */
+  viaStream?: boolean;
 }
 
 export interface FuzzFailure {
@@ -187,7 +190,8 @@ export function* cases(seeds: Seed[], tars: Seed[], seed: number, count: number)
       bytes = next;
       steps.push(what);
     }
-    yield { index, seed, source: source.name, mutation: steps.join('; '), bytes, ext: source.ext };
+    const viaStream = !useTar && rnd() < 0.25;
+    yield { index, seed, source: source.name, mutation: steps.join('; ') + (viaStream ? ' (read as a stream)' : ''), bytes, ext: source.ext, viaStream };
   }
 }
 
@@ -211,6 +215,7 @@ export async function check(c: FuzzCase, dir: string, table: MagicTable, timeout
     seen.reports++;
     return null;
   }
+  if (c.viaStream) return checkStream(c, timeoutMs, seen);
   const path = join(dir, `case-${c.index}${c.ext}`);
   writeFileSync(path, c.bytes);
   let timer: NodeJS.Timeout | undefined;
@@ -236,6 +241,38 @@ export async function check(c: FuzzCase, dir: string, table: MagicTable, timeout
   } finally {
     clearTimeout(timer);
     rmSync(path, { force: true });
+  }
+}
+
+function badMessage(message: string): string | null {
+  if (!message.trim()) return 'an empty error message';
+  if (/\n/.test(message)) return `a multi-line error: ${JSON.stringify(message.slice(0, 300))}`;
+  if (/Cannot read properties|is not a function|undefined|\[object /.test(message)) return `an internal error leaked: ${message}`;
+  return null;
+}
+
+async function checkStream(c: FuzzCase, timeoutMs: number, seen: Outcomes): Promise<string | null> {
+  const bytes = c.bytes;
+  async function* chunks() {
+    for (let at = 0; at < bytes.length; at += 173) yield bytes.subarray(at, at + 173);
+  }
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const result = await Promise.race([
+      readStream(chunks(), `stdin${c.ext}`).then(() => 'ok' as const),
+      new Promise<'hang'>((resolve) => {
+        timer = setTimeout(() => resolve('hang'), timeoutMs);
+      }),
+    ]);
+    if (result === 'hang') return `no answer within ${timeoutMs} ms (as a stream)`;
+    seen.reports++;
+    return null;
+  } catch (err) {
+    seen.errors++;
+    if (!(err instanceof Error)) return `rejected with a non-Error: ${String(err)}`;
+    return badMessage(err.message);
+  } finally {
+    clearTimeout(timer);
   }
 }
 
