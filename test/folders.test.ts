@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { walkPyc } from '../src/sources/folder.js';
@@ -106,4 +106,21 @@ test('--pkgs-cache finds the usual caches and says which it scanned', async () =
   const none = run(['--pkgs-cache'], { ...env, HOME: tmp() });
   assert.equal(none.code, 2);
   assert.match(none.stderr, /^pyc-audit: error: --pkgs-cache: no package cache found/);
+});
+
+const root = process.getuid?.() === 0;
+test('an unreadable folder entry is reported (exit 2) after the rest is audited', { skip: root ? 'permissions do not bind root' : false }, () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'ok', '__pycache__'), { recursive: true });
+  writeFileSync(join(dir, 'ok', '__pycache__', 'm.cpython-313.pyc'), readFileSync(fixture('pyc', 'greeting.3.13.timestamp.pyc')));
+  mkdirSync(join(dir, 'locked'));
+  chmodSync(join(dir, 'locked'), 0o000);
+  try {
+    const r = run([dir]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /: 1 entry could not be read: locked: EACCES\n$/);
+    assert.match(r.stdout, /1 pyc .* OK/);
+  } finally {
+    chmodSync(join(dir, 'locked'), 0o755);
+  }
 });
