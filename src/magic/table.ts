@@ -73,4 +73,3 @@ export class MagicTable {
   }
 }
 
-export { CPYTHON_SOURCE };

@@ -1,7 +1,6 @@
 // --format json: one document for the whole run. The shape is documented in the README.
 import type { ArtifactResult } from '../audit.js';
 import type { MagicTable } from '../magic/table.js';
-import { CPYTHON_SOURCE } from '../magic/table.js';
 import type { MagicEntry } from '../magic/types.js';
 
 export const JSON_SCHEMA_VERSION = 1;
@@ -129,4 +128,3 @@ export function magicTableJson(table: MagicTable, only?: MagicEntry[]): string {
   return `${JSON.stringify(rows.map(magicEntryJson), null, 2)}\n`;
 }
 
-export { CPYTHON_SOURCE };
