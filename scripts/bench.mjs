@@ -36,7 +36,8 @@ const pkgs = files('pkgs', /\.conda$/);
 const stale = files('stale', /\.conda$/);
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-const ours = (list) => `node ${q(bin)} --format json ${list.map(q).join(' ')} > /dev/null`;
+// Run as users run it (the bin script itself, so its shebang's Node flags apply).
+const ours = (list) => `${q(bin)} --format json ${list.map(q).join(' ')} > /dev/null`;
 const peer = (list) => `${peerPython} ${q(join(shared, 'peer_audit.py'))} ${list.map(q).join(' ')} > /dev/null`;
 const floorConda = (list) => list.map((f) => `unzip -p ${q(f)} 'pkg-*.tar.zst' | zstd -dc | tar -t > /dev/null`).join('; ');
 const floorBz2 = (tool, list) => list.map((f) => `${tool} -dc ${q(f)} | tar -t > /dev/null`).join('; ');
@@ -75,7 +76,7 @@ const workloads = [
     name: 'the whole corpus in one run',
     commands: [['pyc-audit', ours([...bigConda, ...bigBz2, ...pkgs, ...stale])], peerOk && ['baseline (conda-package-streaming)', peer([...bigConda, ...bigBz2, ...pkgs, ...stale])]],
   },
-  { name: 'pyc-audit --version', commands: [['pyc-audit', `node ${q(bin)} --version > /dev/null`]] },
+  { name: 'pyc-audit --version', commands: [['pyc-audit', `${q(bin)} --version > /dev/null`]] },
 ].map((w) => ({ ...w, commands: w.commands.filter(Boolean) }));
 
 /** One timed run: wall seconds and peak RSS in KB (the largest process of the pipeline). */
