@@ -1,9 +1,9 @@
-// Streaming decoders for the two compressions conda uses. Each one reads compressed chunks from
+// Streaming decoders: zstd (.conda), bzip2 (.tar.bz2), gzip (.tar.gz). Each reads compressed chunks from
 // `input` and calls `sink` with decompressed chunks; a chunk is valid only during that call (the
 // fastest decoders reuse one output buffer). Each rejects with an Error that says, in plain
 // words, what is wrong with the data.
 //
-// Which decoder runs is decided once per process, fastest first (measurements: docs/decoders.md):
+// Which decoder runs is decided once per process, fastest first (measurements: docs/performance.md):
 //   zstd:  zstd-napi (libzstd in-process; an optional dependency built at install)
 //          > the `zstd` program on PATH > fzstd (pure JavaScript)
 //   bzip2: lbzip2 / pbzip2 / bzip2 on PATH > unbzip2-stream (pure JavaScript)
@@ -73,7 +73,8 @@ export function bzip2(): Codec {
   // lbzip2 and pbzip2 use every core for one stream: running two at once only makes them fight
   // (4 big .tar.bz2 here: 4.5 s one at a time, 6.3 s two at a time), so they take turns.
   const multithreaded = /^(lbzip2|pbzip2)$/.test(tool);
-  const flags = multithreaded ? ['-dc', `-n${availableParallelism()}`] : ['-dc'];
+  const threads = availableParallelism();
+  const flags = tool === 'lbzip2' ? ['-dc', '-n', String(threads)] : tool === 'pbzip2' ? ['-dc', `-p${threads}`] : ['-dc'];
   const turns = multithreaded ? oneAtATime() : <T>(f: () => Promise<T>) => f();
   bzip2Codec = {
     name: `${tool} (program)`,
