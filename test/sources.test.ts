@@ -31,7 +31,11 @@ before(async () => {
       return; // and never another byte
     }
     const ranges = !url.startsWith('/norange/');
-    const rel = url.replace(/^\/norange\//, '/');
+    if (url.startsWith('/no-suffix/') && /^bytes=-/.test(req.headers.range ?? '')) {
+      res.writeHead(416);
+      return res.end();
+    }
+    const rel = url.replace(/^\/(norange|no-suffix)\//, '/');
     const file = rel.startsWith('/corpus/') ? join(CORPUS, 'conda', decodeURIComponent(rel.slice(8))) : fixture(decodeURIComponent(rel.slice(1)));
     let data: Buffer;
     try {
@@ -77,6 +81,12 @@ test('a server that ignores Range: the whole body is read front to back', async 
   assert.deepEqual(a.pyc, local('example-py314rc2.conda').pyc);
   assert.deepEqual(b.pyc, local('hashed-1.0-py313_0.conda').pyc);
   assert.equal(b.kind, 'conda');
+});
+
+test('a server that refuses suffix ranges (416) is read whole', async () => {
+  const r = await runAsync(['--format', 'json', `${base}/no-suffix/example-py314rc2.conda`]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).artifacts[0].pyc, local('example-py314rc2.conda').pyc);
 });
 
 test('.tar.bz2 streamed as it downloads; redirects followed', async () => {

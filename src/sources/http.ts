@@ -110,7 +110,15 @@ export async function readUrl(url: string, options: HttpOptions): Promise<Artifa
   const name = decodeURIComponent(new URL(url).pathname.split('/').pop() || url);
   if (/\.(conda|whl|zip)$/i.test(name)) {
     // The last 64 KiB: the central directory of any package, and whether Range is honoured.
-    const { response, body } = await get(url, { Range: `bytes=-${TAIL}` }, options.timeoutSeconds);
+    let tailRequest;
+    try {
+      tailRequest = await get(url, { Range: `bytes=-${TAIL}` }, options.timeoutSeconds);
+    } catch (err) {
+      // 416: a server that refuses suffix ranges; read the whole body instead.
+      if (!(err instanceof InputError && /^HTTP 416\b/.test(err.message))) throw err;
+      return readStream((await get(url, {}, options.timeoutSeconds)).body, name, options.budget);
+    }
+    const { response, body } = tailRequest;
     const total = Number(/\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1]);
     if (response.status === 206 && Number.isSafeInteger(total)) {
       const chunks: Buffer[] = [];
