@@ -19,11 +19,16 @@ test('fuzz: 3,000 mutated archives (fixed seed) give a report or one plain error
   assert.ok(outcomes.reports > 600, `reports ${outcomes.reports}`);
 });
 
-test('fuzz regressions: every input the fuzzer ever caught stays handled', async () => {
+test('fuzz regressions: every input the fuzzer ever caught stays handled', async (t) => {
   const dir = join(FIXTURES, 'fuzz-regressions');
   const table = MagicTable.builtIn();
-  for (const name of readdirSync(dir).filter((n) => !n.startsWith('.') && n !== 'README.md')) {
+  const inputs = readdirSync(dir).filter((n) => !n.startsWith('.') && n !== 'README.md');
+  if (!inputs.length) return t.skip('no input has been caught yet (npm run fuzz -- --save adds them)');
+  for (const name of inputs) {
     const r = await auditArtifact(join(dir, name), { table });
-    if (r.error !== null) assert.doesNotMatch(r.error, /\n/, name);
+    if (r.error !== null) {
+      assert.ok(r.error.trim(), name);
+      assert.doesNotMatch(r.error, /\n/, name);
+    }
   }
 });
