@@ -1,4 +1,5 @@
 // Command line: parse arguments, run audits with bounded concurrency, print, exit.
+import { createWriteStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
@@ -12,8 +13,9 @@ import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { addToTally, emptyTally, JsonReportWriter, magicTableJson } from './report/json.js';
-import { formatArtifact, formatSummary, printable } from './report/text.js';
+import { addToTally, emptyTally, magicTableJson } from './report/json.js';
+import { FORMATS, listStaleWriter, writerFor, type Format, type ReportWriter } from './report/formats.js';
+import { formatSummary, printable } from './report/text.js';
 import { Progress } from './report/progress.js';
 
 const require = createRequire(import.meta.url);
@@ -27,6 +29,27 @@ interface Io {
 }
 
 class UsageError extends Error {}
+
+/** Only the closing summary line of the text report (beside --output). */
+function summaryWriter(o: { color: ChalkInstance }): ReportWriter {
+  return { begin: () => '', artifact: () => '', end: (t) => formatSummary(t, o) };
+}
+
+async function openOutput(path: string): Promise<NodeJS.WritableStream> {
+  const stream = createWriteStream(path);
+  await new Promise<void>((resolve, reject) => {
+    stream.once('open', () => resolve());
+    stream.once('error', (err) => reject(new UsageError(`--output ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
+  });
+  return stream;
+}
+
+function closeOutput(stream: NodeJS.WritableStream, path: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    stream.once('error', (err: Error) => reject(new UsageError(`--output ${path}: ${err.message}`)));
+    stream.end(() => resolve());
+  });
+}
 
 /** Compressed bytes in one run above which reader threads pay for their start-up (see docs/performance.md). */
 const THREADS_WORTH_IT = 128 << 20;
@@ -77,13 +100,15 @@ async function loadTable(path: string | undefined): Promise<MagicTable> {
 
 interface AuditFlags {
   python?: string;
-  format: 'text' | 'json';
+  format: Format;
   magicTable?: string;
   jobs: number;
   maxFindings: number;
   maxBytes?: number;
   timeout: number;
   quiet?: boolean;
+  output?: string;
+  listStale?: boolean;
   pkgsCache?: boolean;
   color?: boolean;
 }
@@ -125,8 +150,15 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   // their counts are kept, so memory does not grow with the number of .pyc in a run.
   const results: (ArtifactResult | null | undefined)[] = new Array(paths.length);
   const tally = emptyTally();
-  const json = flags.format === 'json' ? new JsonReportWriter(VERSION) : null;
-  if (json) io.stdout.write(json.begin());
+  // The report goes to stdout, or to --output while the text summary still comes here;
+  // --list-stale puts the rebuild list on stdout instead.
+  const reportStream = flags.output ? await openOutput(flags.output) : io.stdout;
+  const writers: [ReportWriter, NodeJS.WritableStream][] = [];
+  const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : color, table, maxFindings: flags.maxFindings, version: VERSION });
+  if (flags.listStale) writers.push([listStaleWriter(), io.stdout]);
+  if (flags.output || !flags.listStale) writers.push([report, reportStream]);
+  if (flags.output && !flags.listStale) writers.push([summaryWriter({ color }), io.stdout]);
+  for (const [w, out] of writers) out.write(w.begin());
   let printed = 0;
   const flush = () => {
     while (printed < paths.length && results[printed]) {
@@ -138,8 +170,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
         const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
         warn(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
       }
-      if (json) io.stdout.write(json.artifact(r));
-      else if (r.error === null) io.stdout.write(formatArtifact(r, { color, table, maxFindings: flags.maxFindings }));
+      for (const [w, out] of writers) out.write(w.artifact(r));
     }
   };
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
@@ -157,8 +188,8 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
     progress?.clear();
     return pool?.close();
   });
-  if (json) io.stdout.write(json.end(tally));
-  else if (tally.artifacts > 1) io.stdout.write(formatSummary(tally, { color }));
+  for (const [w, out] of writers) out.write(w.end(tally));
+  if (flags.output) await closeOutput(reportStream, flags.output);
   if (tally.errors || tally.incomplete) return EXIT.error;
   if (tally.withFindings) return EXIT.findings;
   return EXIT.clean;
@@ -190,7 +221,7 @@ async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicT
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('pyc-audit');
-  const formatOption = () => new Option('--format <format>', 'report format').choices(['text', 'json']).default('text');
+  const formatOption = (formats: readonly string[]) => new Option('--format <format>', 'report format').choices(formats).default('text');
   program
     .description('Find stale Python bytecode in conda artifacts (.conda, .tar.bz2) and .pyc files, without extracting them.')
     .version(VERSION, '-V, --version')
@@ -206,7 +237,9 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
     .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
     .option('--python <X.Y>', 'the Python the artifacts target (default: inferred from each artifact)', pythonVersion)
-    .addOption(formatOption())
+    .addOption(formatOption(FORMATS))
+    .option('--output <file>', 'write the report to a file; the text summary still goes to the terminal')
+    .option('--list-stale', 'print name-version-build of each artifact that needs a rebuild, one per line')
     .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
     .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
     .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
@@ -224,7 +257,7 @@ Examples:
     .command('magic')
     .description('explain magic numbers, or print the whole table')
     .argument('[number...]', 'magic numbers: 3627, 0x0e2b or header bytes 2b0e0d0a')
-    .addOption(formatOption())
+    .addOption(formatOption(['text', 'json']))
     .option('--magic-table <file>', 'extra magic numbers (JSON)')
     .action(async (args: string[], flags: { format: 'text' | 'json'; magicTable?: string }) => setExit(await runMagic(args, flags, io)));
 

@@ -1,0 +1,86 @@
+// Report formats as writers that emit text as artifacts finish, in order: begin, one piece per
+// artifact, end. Text and JSON live in their own files; the line formats for CI live here.
+import { Chalk, type ChalkInstance } from 'chalk';
+import type { ArtifactResult } from '../audit.js';
+import type { MagicTable } from '../magic/table.js';
+import { artifactJson, JsonReportWriter, type Tally } from './json.js';
+import { formatArtifact, formatSummary } from './text.js';
+
+export const FORMATS = ['text', 'json', 'ndjson', 'github'] as const;
+export type Format = (typeof FORMATS)[number];
+
+export interface ReportWriter {
+  begin(): string;
+  artifact(r: ArtifactResult): string;
+  end(t: Tally): string;
+}
+
+/** ndjson: one JSON object per artifact and line, written as each finishes (resumable, streamable). */
+export const ndjsonWriter: ReportWriter = {
+  begin: () => '',
+  artifact: (r) => `${JSON.stringify(artifactJson(r))}\n`,
+  end: () => '',
+};
+
+// GitHub workflow commands: data escapes %, CR, LF; properties also ':' and ','.
+const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+/** `::error` / `::warning` annotations, one per finding or unreadable input, with a title. */
+export const githubWriter: ReportWriter = {
+  begin: () => '',
+  artifact: (r) => {
+    const file = escapeProperty(r.path);
+    if (r.error !== null) return `::error file=${file},title=${escapeProperty('pyc-audit: cannot read')}::${escapeData(r.error)}\n`;
+    let out = '';
+    for (const u of r.unreadable) out += `::error file=${file},title=${escapeProperty('pyc-audit: unreadable entry')}::${escapeData(u)}\n`;
+    for (const p of r.pyc) {
+      if (p.status === 'ok') continue;
+      const title = escapeProperty(`pyc-audit: ${p.status} bytecode`);
+      out += `::error file=${file},title=${title}::${escapeData(`${p.member}: ${p.message}`)}\n`;
+    }
+    for (const note of r.notes) if (/DISAGREES|owned by no package/.test(note)) out += `::warning file=${file},title=${escapeProperty('pyc-audit: note')}::${escapeData(note)}\n`;
+    return out;
+  },
+  end: (t) => `::notice title=pyc-audit::${escapeData(formatSummary(t, { color: new Chalk({ level: 0 }) }).trim())}\n`,
+};
+
+/** name-version-build of each artifact that needs a rebuild (any .pyc not ok), once each. */
+export function listStaleWriter(): ReportWriter {
+  const listed = new Set<string>();
+  return {
+    begin: () => '',
+    artifact: (r) => {
+      if (r.status === null || r.status === 'ok') return '';
+      const { name, version, build } = r.package;
+      const id = name && version && build ? `${name}-${version}-${build}` : r.path;
+      if (listed.has(id)) return '';
+      listed.add(id);
+      return `${id}\n`;
+    },
+    end: () => '',
+  };
+}
+
+export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFindings: number }): ReportWriter {
+  return {
+    begin: () => '',
+    artifact: (r) => (r.error === null ? formatArtifact(r, o) : ''),
+    end: (t) => (t.artifacts > 1 ? formatSummary(t, o) : ''),
+  };
+}
+
+export function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string }): ReportWriter {
+  switch (format) {
+    case 'json': {
+      const w = new JsonReportWriter(o.version);
+      return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
+    }
+    case 'ndjson':
+      return ndjsonWriter;
+    case 'github':
+      return githubWriter;
+    default:
+      return textWriter(o);
+  }
+}

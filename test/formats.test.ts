@@ -1,0 +1,50 @@
+// CI-facing outputs: ndjson, GitHub annotations, the rebuild list, --output.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { FIXTURES, fixture, run } from './helpers.js';
+
+const all = readdirSync(FIXTURES).filter((f) => /\.(conda|tar\.bz2)$/.test(f)).sort().map((f) => fixture(f));
+
+test('ndjson: one artifact per line, in order, the same objects as the JSON report', () => {
+  const nd = run(['--format', 'ndjson', ...all]);
+  const doc = JSON.parse(run(['--format', 'json', ...all]).stdout);
+  assert.equal(nd.code, 1);
+  const lines = nd.stdout.trimEnd().split('\n');
+  assert.equal(lines.length, all.length);
+  assert.deepEqual(lines.map((l) => JSON.parse(l)), doc.artifacts);
+});
+
+test('--list-stale: exactly the builds to rebuild, once each', () => {
+  const r = run(['--list-stale', ...all]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, 'example-1.0-py314rc1_0\nexample-1.0-py314rc2_0\nmixed-1.0-py314_0\n');
+  const clean = run(['--list-stale', fixture('example-1.0-py314_0.conda')]);
+  assert.equal(clean.code, 0);
+  assert.equal(clean.stdout, '');
+});
+
+test('github: an annotation per finding and per unreadable input, with a title', () => {
+  const r = run(['--format', 'github', fixture('mixed-1.0-py314_0.conda'), join(tmpdir(), 'no-such.conda')]);
+  assert.equal(r.code, 2);
+  const f = fixture('mixed-1.0-py314_0.conda').replace(/:/g, '%3A').replace(/,/g, '%2C');
+  assert.deepEqual(r.stdout.trimEnd().split('\n'), [
+    `::error file=${f},title=pyc-audit%3A wrong-version bytecode::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-312.pyc: CPython 3.12 bytecode (3531, written by 3.12b1 onward); 3.14.0 expects 3627`,
+    `::error file=${f},title=pyc-audit%3A tag-mismatch bytecode::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-314.pyc: cache tag cpython-314 but CPython 3.13 bytecode (3571, written by 3.13b2 onward)`,
+    `::error file=${join(tmpdir(), 'no-such.conda')},title=pyc-audit%3A cannot read::no such file`,
+    '::notice title=pyc-audit::2 artifacts, 2 pyc: 2 findings in 1 artifact, 1 could not be read',
+  ]);
+});
+
+test('--output: the report to a file, the text summary to the terminal', () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'pyc-audit-out-')), 'report.json');
+  const r = run(['--format', 'json', '--output', out, ...all]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout, `${all.length} artifacts, 19 pyc: 9 findings in 7 artifacts\n`);
+  assert.equal(JSON.parse(readFileSync(out, 'utf8')).artifacts.length, all.length);
+  const bad = run(['--output', join(tmpdir(), 'no-such-dir', 'x.json'), fixture('example-py314rc2.conda')]);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /^pyc-audit: error: --output .*x\.json: ENOENT\n$/);
+});
