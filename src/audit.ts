@@ -1,11 +1,16 @@
 // One artifact, end to end: read it (I/O), then judge what was read (pure).
 import { basename } from 'node:path';
+import { pycLocation } from './pyc-paths.js';
 import type { MagicTable } from './magic/table.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
 import { readTarget } from './sources/index.js';
 import type { Target } from './sources/targets.js';
 import type { ArtifactEntries, ArtifactKind } from './sources/types.js';
 import { judgePyc, worstStatus, type PycStatus, type PycVerdict } from './verdict.js';
+import { checkArtifact, type Finding, type Impact } from './checks.js';
+import { ALL_RULES, isSelected, severityRank, type RuleSelection, type Severity } from './rules.js';
+import { checkedHashMagic, hashKey, type HashRequest } from './sources/tar-members.js';
+import type { ReadOptions } from './sources/index.js';
 
 export interface ArtifactResult {
   path: string;
@@ -21,16 +26,35 @@ export interface ArtifactResult {
   notes: string[];
   /** Folder entries that could not be read: the audit of this artifact is incomplete. */
   unreadable: string[];
+  /** Coded findings (those the run selects), worst first. */
+  findings: Finding[];
+  /** What the target Python compiles at first import, whatever the selection. */
+  impact: Impact;
 }
 
 export interface AuditOptions {
   table: MagicTable;
   /** --python X.Y */
   python?: string | null;
+  /** --select / --ignore */
+  selection?: RuleSelection;
+}
+
+/** The worst severity among findings, or null when there are none. */
+export function worstSeverity(findings: readonly Finding[]): Severity | null {
+  let worst: Severity | null = null;
+  for (const f of findings) if (worst === null || severityRank(f.severity) < severityRank(worst)) worst = f.severity;
+  return worst;
+}
+
+/** Whether an artifact fails a run with --fail-on `level` (an unreadable one always does, apart). */
+export function fails(r: ArtifactResult, level: Severity | 'never'): boolean {
+  if (level === 'never') return false;
+  return r.findings.some((f) => severityRank(f.severity) <= severityRank(level));
 }
 
 /** Judges what a reader collected. Pure: no I/O. */
-export function judgeArtifact(path: string, entries: ArtifactEntries, options: AuditOptions): ArtifactResult {
+export function judgeArtifact(path: string, entries: ArtifactEntries, options: AuditOptions, hashesUnavailable: string | null = null): ArtifactResult {
   const fromIndex = parseIndexJson(entries.metadata.get('info/index.json'));
   const fromName = parseArtifactName(basename(path));
   const info: PackageInfo = {
@@ -51,6 +75,20 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     const unowned = pyc.filter((p) => p.owner === null);
     if (unowned.length) notes.push(`${unowned.length} .pyc owned by no package in conda-meta (${unowned.slice(0, 2).map((p) => p.member).join(', ')}${unowned.length > 2 ? ', …' : ''})`);
   }
+  const checked = checkArtifact({
+    package: info,
+    expected,
+    pyc,
+    sources: entries.sources,
+    pyo: entries.pyo,
+    pathsJson: entries.metadata.get('info/paths.json'),
+    table: options.table,
+    hashesUnavailable,
+  });
+  const selection = options.selection ?? ALL_RULES;
+  const findings = checked.findings
+    .filter((f) => isSelected(f.code, selection))
+    .sort((a, b) => severityRank(a.severity) - severityRank(b.severity));
   return {
     path,
     kind: entries.kind,
@@ -61,17 +99,54 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     status: pyc.length ? worstStatus(pyc.map((p) => p.status)) : null,
     notes,
     unreadable: entries.unreadable ?? [],
+    findings,
+    impact: checked.impact,
   };
 }
 
-export type Reader = (target: Target) => Promise<ArtifactEntries>;
+/**
+ * Checked-hash .pyc whose source streamed past before them (conda-package-handling orders members
+ * by extension: .py before .pyc), so it was not hashed: the sources a second read must hash.
+ */
+export function missingSourceHashes(entries: ArtifactEntries): HashRequest {
+  const byPath = new Map(entries.sources.map((s) => [s.path, s]));
+  const request = new Map<string, number[]>();
+  for (const pyc of entries.pyc) {
+    const magic = checkedHashMagic(pyc.head);
+    if (magic === null) continue;
+    const source = byPath.get(pycLocation(pyc.path).source);
+    if (!source || source.hashes?.has(hashKey(magic, '1-3'))) continue;
+    const magics = request.get(source.path) ?? [];
+    if (!magics.includes(magic)) magics.push(magic);
+    request.set(source.path, magics);
+  }
+  return request;
+}
+
+/** Copies the hashes a second read computed onto the first read's source records. */
+function mergeHashes(into: ArtifactEntries, from: ArtifactEntries): void {
+  const byPath = new Map(into.sources.map((s) => [s.path, s]));
+  for (const s of from.sources) {
+    const target = byPath.get(s.path);
+    if (!target || !s.hashes) continue;
+    target.hashes = new Map([...(target.hashes ?? []), ...s.hashes]);
+  }
+}
+
+export type Reader = (target: Target, extra?: Pick<ReadOptions, 'hashOnly'>) => Promise<ArtifactEntries>;
 
 export async function auditArtifact(path: string | Target, options: AuditOptions, read: Reader = readTarget): Promise<ArtifactResult> {
   const target: Target = typeof path === 'string' ? { path, kind: 'file' } : path;
   path = target.path;
   try {
     const entries = await read(target);
-    return judgeArtifact(path, entries, options);
+    const request = missingSourceHashes(entries);
+    let hashesUnavailable: string | null = null;
+    if (request.size) {
+      if (target.kind === 'stdin') hashesUnavailable = 'it came before its .pyc on standard input, which cannot be read twice';
+      else mergeHashes(entries, await read(target, { hashOnly: request }));
+    }
+    return judgeArtifact(path, entries, options, hashesUnavailable);
   } catch (err) {
     return {
       path,
@@ -83,6 +158,8 @@ export async function auditArtifact(path: string | Target, options: AuditOptions
       status: null,
       notes: [],
       unreadable: [],
+      findings: [],
+      impact: { modules: 0, sourceBytes: 0 },
     };
   }
 }

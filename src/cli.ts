@@ -6,7 +6,7 @@ import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import pLimit from 'p-limit';
-import { auditArtifact, type ArtifactResult } from './audit.js';
+import { auditArtifact, type ArtifactResult, type Reader } from './audit.js';
 import { readTarget } from './sources/index.js';
 import { expandPaths, findPackageCaches, type Target } from './sources/targets.js';
 import { MagicTable } from './magic/table.js';
@@ -17,6 +17,7 @@ import { addToTally, emptyTally, magicTableJson } from './report/json.js';
 import { FORMATS, listStaleWriter, writerFor, type Format, type ReportWriter } from './report/formats.js';
 import { formatSummary, printable } from './report/text.js';
 import { Progress } from './report/progress.js';
+import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -58,6 +59,14 @@ function pythonVersion(value: string): string {
   const m = /^(\d+)\.(\d+)$/.exec(value.trim());
   if (!m) throw new InvalidArgumentError('expected a minor version such as 3.14');
   return `${Number(m[1])}.${Number(m[2])}`;
+}
+
+function codeList(value: string): string[] {
+  try {
+    return parseCodeList(value);
+  } catch (err) {
+    throw new InvalidArgumentError((err as Error).message);
+  }
 }
 
 function positiveInt(value: string): number {
@@ -111,6 +120,9 @@ interface AuditFlags {
   listStale?: boolean;
   pkgsCache?: boolean;
   color?: boolean;
+  select?: string[];
+  ignore?: string[];
+  failOn: Severity | 'never';
 }
 
 async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
@@ -137,7 +149,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   const allConda = paths.every((p) => p.endsWith('.conda'));
   const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
-  const read = pool ? pool.read : (t: Target) => readTarget(t, readOptions);
+  const read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
   const limit = pLimit(flags.jobs);
   const stderr = io.stderr as Io['stdout'] & { columns?: number };
   const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
@@ -149,13 +161,13 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   // Results print in the order given, each as soon as it and all before it are done; then only
   // their counts are kept, so memory does not grow with the number of .pyc in a run.
   const results: (ArtifactResult | null | undefined)[] = new Array(paths.length);
-  const tally = emptyTally();
+  const tally = emptyTally(flags.failOn);
   // The report goes to stdout, or to --output while the text summary still comes here;
   // --list-stale puts the rebuild list on stdout instead.
   const reportStream = flags.output ? await openOutput(flags.output) : io.stdout;
   const writers: [ReportWriter, NodeJS.WritableStream][] = [];
   const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : color, table, maxFindings: flags.maxFindings, version: VERSION });
-  if (flags.listStale) writers.push([listStaleWriter(), io.stdout]);
+  if (flags.listStale) writers.push([listStaleWriter(flags.failOn), io.stdout]);
   if (flags.output || !flags.listStale) writers.push([report, reportStream]);
   if (flags.output && !flags.listStale) writers.push([summaryWriter({ color }), io.stdout]);
   for (const [w, out] of writers) out.write(w.begin());
@@ -179,7 +191,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   await Promise.all(
     order.map((i) => [targets[i]!, i] as const).map(([target, i]) =>
       limit(async () => {
-        results[i] = await auditArtifact(target, { table, python: flags.python ?? null }, read);
+        results[i] = await auditArtifact(target, { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] } }, read);
         progress?.finished(sizes[i]!);
         flush();
       }),
@@ -191,7 +203,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   for (const [w, out] of writers) out.write(w.end(tally));
   if (flags.output) await closeOutput(reportStream, flags.output);
   if (tally.errors || tally.incomplete) return EXIT.error;
-  if (tally.withFindings) return EXIT.findings;
+  if (tally.failing) return EXIT.findings;
   return EXIT.clean;
 }
 
@@ -242,16 +254,30 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .option('--list-stale', 'print name-version-build of each artifact that needs a rebuild, one per line')
     .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
     .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
+    .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
+    .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
+    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
     .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
     .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
     .option('--color', 'colour the text report even when not a terminal')
     .option('--no-color', 'never colour the text report')
     .addHelpText('after', `
-Exit status: 0 no findings, 1 findings, 2 bad usage or an input that could not be read.
+Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
+input that could not be read. \`pyc-audit rules\` lists the finding codes.
 Examples:
   pyc-audit numpy-2.3.1-py314h1234_0.conda
   pyc-audit --format json --python 3.14 *.conda > report.json`)
     .action(async (paths: string[], flags: AuditFlags) => setExit(await runAudit(paths, flags, io)));
+
+  program
+    .command('rules')
+    .description('list the finding codes, their severity and what they mean')
+    .addOption(formatOption(['text', 'json']))
+    .action((flags: { format: 'text' | 'json' }) => {
+      if (flags.format === 'json') io.stdout.write(`${JSON.stringify(RULES, null, 2)}\n`);
+      else for (const r of RULES) io.stdout.write(`${r.code}  ${r.severity.padEnd(7)}  ${r.title}${r.invalidates ? '  (compiled at first import)' : ''}\n`);
+      setExit(EXIT.clean);
+    });
 
   program
     .command('magic')

@@ -4,7 +4,7 @@
 import { Worker } from 'node:worker_threads';
 import { readArtifact, readTarget, type ReadOptions } from './sources/index.js';
 import type { Target } from './sources/targets.js';
-import type { ArtifactEntries, ArtifactKind, PycMember } from './sources/types.js';
+import type { ArtifactEntries, ArtifactKind, PycMember, SourceMember } from './sources/types.js';
 import { InputError } from './sources/types.js';
 
 export interface ReadRequest {
@@ -13,7 +13,7 @@ export interface ReadRequest {
   options: ReadOptions;
 }
 export type ReadReply =
-  | { id: number; ok: true; kind: ArtifactKind; pyc: PycMember[]; metadata: [string, Uint8Array][] }
+  | { id: number; ok: true; kind: ArtifactKind; pyc: PycMember[]; sources: SourceMember[]; pyo: string[]; metadata: [string, Uint8Array][] }
   | { id: number; ok: false; message: string };
 
 interface Pending {
@@ -36,11 +36,12 @@ export class ReaderPool {
   ) {}
 
   /** Artifact files go to the threads; folders (I/O, not decoding) are read here. */
-  read = (target: Target): Promise<ArtifactEntries> => {
-    if (target.kind !== 'file') return readTarget(target, this.options);
+  read = (target: Target, extra: Pick<ReadOptions, 'hashOnly'> = {}): Promise<ArtifactEntries> => {
+    const options = { ...this.options, ...extra };
+    if (target.kind !== 'file') return readTarget(target, options);
     const path = target.path;
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, path, options: this.options }, pending: { resolve, reject } });
+      this.queue.push({ request: { id: this.nextId++, path, options }, pending: { resolve, reject } });
       this.pump();
     });
   };
@@ -63,6 +64,8 @@ export class ReaderPool {
           job.pending.resolve({
             kind: reply.kind,
             pyc: reply.pyc.map((p) => ({ path: p.path, size: p.size, head: asBuffer(p.head) })),
+            sources: reply.sources,
+            pyo: reply.pyo,
             metadata: new Map(reply.metadata.map(([k, v]) => [k, asBuffer(v)])),
           });
         } else {

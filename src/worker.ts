@@ -8,7 +8,7 @@ parentPort!.on('message', async ({ id, path, options }: ReadRequest) => {
   let reply: ReadReply;
   try {
     const entries = await readArtifact(path, options);
-    reply = { id, ok: true, kind: entries.kind, pyc: entries.pyc, metadata: [...entries.metadata] };
+    reply = { id, ok: true, kind: entries.kind, pyc: entries.pyc, sources: entries.sources, pyo: entries.pyo, metadata: [...entries.metadata] };
   } catch (err) {
     reply = { id, ok: false, message: (err as Error).message || String(err) };
   }

@@ -7,9 +7,13 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TarWalker } from '../src/sources/tar-walker.js';
-import { keepForAudit } from '../src/sources/tar-members.js';
+import { MemberCollector } from '../src/sources/tar-members.js';
 import { storedZip, tarHeader } from './archives.js';
 import { ROOT, run } from './helpers.js';
+import { emptyEntries } from '../src/sources/types.js';
+
+/** The keep policy of an audit's tar walk. */
+const auditKeep = () => new MemberCollector(emptyEntries('tar')).keep;
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-bomb-'));
 const GiB = 1 << 30;
@@ -122,7 +126,7 @@ test('a zip that declares 4 GiB members is refused in one line', () => {
 
 test('a tar with a million empty members: nothing kept, memory flat', () => {
   let kept = 0;
-  const w = new TarWalker(keepForAudit, () => kept++);
+  const w = new TarWalker(auditKeep(), () => kept++);
   const before = process.memoryUsage().rss;
   const batch = Buffer.concat(Array.from({ length: 1000 }, (_, i) => tarHeader(`d/f${i}.txt`, 0)));
   for (let i = 0; i < 1000; i++) w.write(batch);

@@ -37,7 +37,9 @@ test('quick start: the bundled 3.14rc2 example is reported stale, exit 1', () =>
   assert.equal(r.code, 1);
   assert.equal(r.stderr, '');
   assert.match(r.stdout, /example-py314rc2\.conda {2}1 pyc {2}3626 \(3\.14rc2\) ×1 {2}expects 3\.14 \(python_abi in index\.json\) {2}STALE/);
-  assert.match(r.stdout, /stale {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}written by 3\.14rc2; 3\.14\.0 expects 3627/);
+  assert.match(r.stdout, /STALE {2}1 error\n/);
+  assert.match(r.stdout, /\n {2}impact {2}1 module \(0\.1 KiB of source\) compiled at first import\n/);
+  assert.match(r.stdout, /\n {2}error {3}PYC001 {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}written by 3\.14rc2; 3\.14\.0 expects 3627\n/);
 });
 
 test('a clean 3.14.0 build passes with exit 0, in both formats', () => {
@@ -79,7 +81,22 @@ test('--format json: the documented fields', () => {
   const r = run(['--format', 'json', fixture('example-py314rc2.conda')]);
   const doc = JSON.parse(r.stdout);
   assert.equal(doc.tool.name, 'pyc-audit');
-  assert.deepEqual(doc.summary, { artifacts: 1, pyc: 1, findings: 1, errors: 0 });
+  assert.deepEqual(doc.summary, {
+    artifacts: 1,
+    pyc: 1,
+    findings: 1,
+    bySeverity: { error: 1, warning: 0, info: 0 },
+    failing: 1,
+    failOn: 'error',
+    errors: 0,
+    incomplete: 0,
+    impact: { modules: 1, sourceBytes: 117 },
+  });
+  assert.equal(doc.tool.schema, 2);
+  assert.deepEqual(doc.artifacts[0].findings, [
+    { code: 'PYC001', severity: 'error', member: 'lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc', message: 'written by 3.14rc2; 3.14.0 expects 3627' },
+  ]);
+  assert.deepEqual(doc.artifacts[0].impact, { modules: 1, sourceBytes: 117 });
   const a = doc.artifacts[0];
   assert.deepEqual(a.package, { name: 'example', version: '1.0', build: 'py314rc2_0', subdir: 'linux-64', noarch: null });
   assert.equal(a.expected.version, '3.14');
@@ -104,6 +121,8 @@ test('--python overrides the package and a disagreement is reported', () => {
   assert.equal(a.expected.from, 'option');
   assert.match(a.expected.conflict, /--python says 3\.13 but python_abi in index\.json says 3\.14/);
   assert.equal(a.pyc[0].status, 'wrong-version');
+  // 3.13 reads cpython-313 names: the package's cpython-314 .pyc is never read, and the module has none.
+  assert.deepEqual(a.findings.map((f: { code: string }) => f.code), ['PYC203', 'PYC202']);
   const text = run(['--python', '3.13', fixture('example-1.0-py314_0.conda')]);
   assert.match(text.stdout, /note {2}--python says 3\.13 but/);
 });
@@ -241,7 +260,7 @@ test('--format json is streamed but is one valid document, summary last', () => 
   assert.equal(r.code, 2);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(doc), ['tool', 'artifacts', 'summary']);
-  assert.deepEqual(doc.summary, { artifacts: 3, pyc: 2, findings: 1, errors: 1 });
+  assert.deepEqual([doc.summary.artifacts, doc.summary.pyc, doc.summary.findings, doc.summary.failing, doc.summary.errors], [3, 2, 1, 1, 1]);
   assert.equal(doc.artifacts[1].error, 'no such file');
   assert.equal(doc.artifacts[1].kind, null);
 });

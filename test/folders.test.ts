@@ -51,7 +51,9 @@ test('an environment: each .pyc attributed to the package that installed it; str
   const owners = Object.fromEntries(env.pyc.map((p: { member: string; owner: string | null }) => [p.member.split('/').slice(-3)[0], p.owner]));
   assert.deepEqual(owners, { example: 'example-1.0-py314_0', other: 'other-2.0-py314_0', stray: null });
   assert.match(env.notes[0], /^1 \.pyc owned by no package in conda-meta \(lib\/python3\.14\/site-packages\/stray\/__pycache__\/left\.cpython-314\.pyc\)$/);
-  assert.match(stdout, /stale {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}\[example-1\.0-py314_0\] {2}written by 3\.14rc2/);
+  assert.match(stdout, /error {3}PYC001 {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}\[example-1\.0-py314_0\] {2}written by 3\.14rc2/);
+  // other/ and stray/ ship a .pyc without its source: never read.
+  assert.match(stdout, /info {4}PYC201 {2}lib\/python3\.14\/site-packages\/stray\/__pycache__\/left\.cpython-314\.pyc {2}\[no package\] {2}no lib\/python3\.14\/site-packages\/stray\/left\.py in the artifact/);
 });
 
 test('any other tree: walked for .pyc, version from paths and cache tags', { skip: haveCorpus ? false : 'no corpus' }, () => {

@@ -31,10 +31,10 @@ test('github: an annotation per finding and per unreadable input, with a title',
   assert.equal(r.code, 2);
   const f = fixture('mixed-1.0-py314_0.conda').replace(/:/g, '%3A').replace(/,/g, '%2C');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-    `::error file=${f},title=pyc-audit%3A wrong-version bytecode::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-312.pyc: CPython 3.12 bytecode (3531, written by 3.12b1 onward); 3.14.0 expects 3627`,
-    `::error file=${f},title=pyc-audit%3A tag-mismatch bytecode::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-314.pyc: cache tag cpython-314 but CPython 3.13 bytecode (3571, written by 3.13b2 onward)`,
+    `::error file=${f},title=pyc-audit PYC203%3A cache tag of another Python%3A never read::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-312.pyc: cache tag cpython-312 in a package for 3.14 (which reads cpython-314): never read`,
+    `::error file=${f},title=pyc-audit PYC003%3A cache tag and magic disagree::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-314.pyc: cache tag cpython-314 but CPython 3.13 bytecode (3571, written by 3.13b2 onward)`,
     `::error file=${join(tmpdir(), 'no-such.conda')},title=pyc-audit%3A cannot read::no such file`,
-    '::notice title=pyc-audit::2 artifacts, 2 pyc: 2 findings in 1 artifact, 1 could not be read',
+    '::notice title=pyc-audit::2 artifacts, 2 pyc: 2 findings (2 errors); 1 artifact fails (--fail-on error); 1 module (0.1 KiB of source) compiled at first import; 1 could not be read',
   ]);
 });
 
@@ -42,7 +42,7 @@ test('--output: the report to a file, the text summary to the terminal', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'pyc-audit-out-')), 'report.json');
   const r = run(['--format', 'json', '--output', out, ...all]);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout, `${all.length} artifacts, 19 pyc: 9 findings in 7 artifacts\n`);
+  assert.equal(r.stdout, `${all.length} artifacts, 19 pyc: 11 findings (9 errors, 2 info); 7 artifacts fail (--fail-on error); 7 modules (0.8 KiB of source) compiled at first import\n`);
   assert.equal(JSON.parse(readFileSync(out, 'utf8')).artifacts.length, all.length);
   const bad = run(['--output', join(tmpdir(), 'no-such-dir', 'x.json'), fixture('example-py314rc2.conda')]);
   assert.equal(bad.code, 2);

@@ -2,8 +2,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TarWalker, TarError } from '../src/sources/tar-walker.js';
-import { keepForAudit } from '../src/sources/tar-members.js';
+import { MemberCollector } from '../src/sources/tar-members.js';
 import { tarHeader as header } from './archives.js';
+import { emptyEntries } from '../src/sources/types.js';
+
+/** The keep policy of an audit's tar walk. */
+const auditKeep = () => new MemberCollector(emptyEntries('tar')).keep;
 
 const pad = (b: Buffer) => Buffer.concat([b, Buffer.alloc((512 - (b.length % 512)) % 512)]);
 const member = (name: string, body: Buffer, type = '0', opts = {}) => Buffer.concat([header(name, body.length, type, opts), pad(body)]);
@@ -18,7 +22,7 @@ const PYC = Buffer.from('2b0e0d0a00000000000000000000000000000000deadbeef', 'hex
 
 function walk(archive: Buffer, byteByByte = false) {
   const kept: [string, number, string][] = [];
-  const w = new TarWalker(keepForAudit, (path, size, bytes) => kept.push([path, size, bytes.toString('hex')]));
+  const w = new TarWalker(auditKeep(), (path, size, bytes) => kept.push([path, size, bytes.toString('hex')]));
   if (byteByByte) for (let i = 0; i < archive.length; i++) w.write(archive.subarray(i, i + 1));
   else w.write(archive);
   w.end();

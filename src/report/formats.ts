@@ -5,6 +5,8 @@ import type { ArtifactResult } from '../audit.js';
 import type { MagicTable } from '../magic/table.js';
 import { artifactJson, JsonReportWriter, type Tally } from './json.js';
 import { formatArtifact, formatSummary } from './text.js';
+import { fails } from '../audit.js';
+import { ruleFor, type Severity } from '../rules.js';
 
 export const FORMATS = ['text', 'json', 'ndjson', 'github'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -34,10 +36,10 @@ export const githubWriter: ReportWriter = {
     if (r.error !== null) return `::error file=${file},title=${escapeProperty('pyc-audit: cannot read')}::${escapeData(r.error)}\n`;
     let out = '';
     for (const u of r.unreadable) out += `::error file=${file},title=${escapeProperty('pyc-audit: unreadable entry')}::${escapeData(u)}\n`;
-    for (const p of r.pyc) {
-      if (p.status === 'ok') continue;
-      const title = escapeProperty(`pyc-audit: ${p.status} bytecode`);
-      out += `::error file=${file},title=${title}::${escapeData(`${p.member}: ${p.message}`)}\n`;
+    for (const f of r.findings) {
+      const command = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
+      const title = escapeProperty(`pyc-audit ${f.code}: ${ruleFor(f.code).title}`);
+      out += `::${command} file=${file},title=${title}::${escapeData(`${f.member}: ${f.message}`)}\n`;
     }
     for (const note of r.notes) if (/DISAGREES|owned by no package/.test(note)) out += `::warning file=${file},title=${escapeProperty('pyc-audit: note')}::${escapeData(note)}\n`;
     return out;
@@ -45,13 +47,13 @@ export const githubWriter: ReportWriter = {
   end: (t) => `::notice title=pyc-audit::${escapeData(formatSummary(t, { color: new Chalk({ level: 0 }) }).trim())}\n`,
 };
 
-/** name-version-build of each artifact that needs a rebuild (any .pyc not ok), once each. */
-export function listStaleWriter(): ReportWriter {
+/** name-version-build of each artifact that needs a rebuild (it fails --fail-on), once each. */
+export function listStaleWriter(failOn: Severity | 'never'): ReportWriter {
   const listed = new Set<string>();
   return {
     begin: () => '',
     artifact: (r) => {
-      if (r.status === null || r.status === 'ok') return '';
+      if (!fails(r, failOn)) return '';
       const { name, version, build } = r.package;
       const id = name && version && build ? `${name}-${version}-${build}` : r.path;
       if (listed.has(id)) return '';

@@ -3,7 +3,11 @@ import type { ArtifactResult } from '../audit.js';
 import type { MagicTable } from '../magic/table.js';
 import type { MagicEntry } from '../magic/types.js';
 
-export const JSON_SCHEMA_VERSION = 1;
+import { fails } from '../audit.js';
+import type { Severity } from '../rules.js';
+
+/** 2: findings with codes and the impact were added (1 had the .pyc statuses only). */
+export const JSON_SCHEMA_VERSION = 2;
 
 export function artifactJson(r: ArtifactResult) {
   return {
@@ -27,6 +31,8 @@ export function artifactJson(r: ArtifactResult) {
       : null,
     status: r.status,
     error: r.error,
+    findings: r.findings,
+    impact: r.impact,
     notes: r.notes,
     unreadable: r.unreadable,
     pyc: r.pyc.map((p) => ({
@@ -58,25 +64,32 @@ export interface Tally {
   artifacts: number;
   pyc: number;
   findings: number;
-  /** Artifacts with at least one finding. */
-  withFindings: number;
+  bySeverity: Record<Severity, number>;
+  /** Artifacts with a finding at or above --fail-on: they need a rebuild, and exit with 1. */
+  failing: number;
+  /** Artifacts that could not be read. */
   errors: number;
   /** Artifacts read only in part (folder entries that could not be read). */
   incomplete: number;
+  /** Summed over artifacts: modules compiled at first import, and their source bytes. */
+  impact: { modules: number; sourceBytes: number };
+  failOn: Severity | 'never';
 }
 
-export function emptyTally(): Tally {
-  return { artifacts: 0, pyc: 0, findings: 0, withFindings: 0, errors: 0, incomplete: 0 };
+export function emptyTally(failOn: Severity | 'never' = 'error'): Tally {
+  return { artifacts: 0, pyc: 0, findings: 0, bySeverity: { error: 0, warning: 0, info: 0 }, failing: 0, errors: 0, incomplete: 0, impact: { modules: 0, sourceBytes: 0 }, failOn };
 }
 
 export function addToTally(t: Tally, r: ArtifactResult): void {
-  const findings = r.pyc.filter((p) => p.status !== 'ok').length;
   t.artifacts++;
   t.pyc += r.pyc.length;
-  t.findings += findings;
-  if (findings) t.withFindings++;
+  t.findings += r.findings.length;
+  for (const f of r.findings) t.bySeverity[f.severity]++;
+  if (fails(r, t.failOn)) t.failing++;
   if (r.error !== null) t.errors++;
   if (r.unreadable.length) t.incomplete++;
+  t.impact.modules += r.impact.modules;
+  t.impact.sourceBytes += r.impact.sourceBytes;
 }
 
 const indent = (text: string, by: string) => text.replace(/\n/g, `\n${by}`);
@@ -102,9 +115,13 @@ export class JsonReportWriter {
   }
 
   end(tally: Tally): string {
-    const { artifacts, pyc, findings, errors } = tally;
-    return `${this.first ? '' : '\n  '}],\n  "summary": ${JSON.stringify({ artifacts, pyc, findings, errors })}\n}\n`;
+    return `${this.first ? '' : '\n  '}],\n  "summary": ${JSON.stringify(summaryJson(tally))}\n}\n`;
   }
+}
+
+export function summaryJson(t: Tally) {
+  const { artifacts, pyc, findings, bySeverity, failing, errors, incomplete, impact, failOn } = t;
+  return { artifacts, pyc, findings, bySeverity, failing, failOn, errors, incomplete, impact };
 }
 
 export function magicEntryJson(e: MagicEntry) {

@@ -5,6 +5,8 @@ import type { Tally } from './json.js';
 import type { MagicTable } from '../magic/table.js';
 import { describeClue } from '../package-info.js';
 import { magicLabel, type PycStatus } from '../verdict.js';
+import { describeImpact } from '../checks.js';
+import type { Severity } from '../rules.js';
 
 export interface TextOptions {
   color: ChalkInstance;
@@ -47,28 +49,53 @@ export function formatArtifact(r: ArtifactResult, o: TextOptions): string {
   const expected = r.expected?.version
     ? `expects ${r.expected.implementation === 'CPython' ? '' : `${r.expected.implementation} `}${r.expected.version} (${describeClue({ from: r.expected.from!, version: r.expected.version }).replace(/ says .*/, '')})`
     : 'expected Python unknown';
-  const verdict = r.status === null ? 'NO PYC' : LABEL[r.status];
+  // "OK" would read as a clean bill when other checks found errors: the magics alone are fine then.
+  const verdict = r.status === null ? 'NO PYC' : r.status === 'ok' && r.findings.some((f) => f.severity === 'error') ? 'MAGIC OK' : LABEL[r.status];
   const parts = [c.bold(name), `${r.pyc.length} pyc`];
   if (magics) parts.push(magics);
   parts.push(expected, paint(c, r.status, verdict));
+  if (r.findings.length) parts.push(findingCounts(r.findings, c));
   let out = `${parts.join('  ')}\n`;
   if (r.expected?.conflict) out += `  ${c.yellow('note')}  ${printable(r.expected.conflict)}\n`;
   for (const note of r.notes) out += `  ${/DISAGREES|owned by no package/.test(note) ? c.yellow('note') : c.dim('note')}  ${printable(note)}\n`;
-  const findings = r.pyc.filter((p) => p.status !== 'ok');
+  if (r.impact.modules) out += `  ${c.dim('impact')}  ${describeImpact(r.impact)}\n`;
+  const owners = new Map(r.pyc.map((p) => [p.member, p.owner]));
+  const findings = r.findings;
   const shown = o.maxFindings > 0 ? findings.slice(0, o.maxFindings) : findings;
   for (const f of shown) {
-    const owner = f.owner === undefined ? '' : `  [${f.owner === null ? 'no package' : printable(f.owner)}]`;
-    out += `  ${paint(c, f.status, f.status)}  ${printable(f.member)}${owner}  ${printable(f.message)}\n`;
+    const owner = owners.get(f.member);
+    const ownerText = owner === undefined ? '' : `  [${owner === null ? 'no package' : printable(owner)}]`;
+    out += `  ${paintSeverity(c, f.severity, f.severity.padEnd(7))} ${f.code}  ${printable(f.member)}${ownerText}  ${printable(f.message)}\n`;
   }
   if (shown.length < findings.length) {
-    out += `  … and ${findings.length - shown.length} more (--max-findings 0 lists all)\n`;
+    const rest = findings.slice(shown.length);
+    const counts = (['error', 'warning', 'info'] as const).map((sev) => [sev, rest.filter((f) => f.severity === sev).length] as const).filter(([, n]) => n);
+    out += `  … and ${rest.length} more: ${counts.map(([sev, n]) => `${n} ${sev}${n === 1 || sev === 'info' ? '' : 's'}`).join(', ')} (--max-findings 0 lists all)\n`;
   }
   return out;
 }
 
+function paintSeverity(c: ChalkInstance, severity: Severity, text: string): string {
+  return severity === 'error' ? c.red(text) : severity === 'warning' ? c.yellow(text) : c.dim(text);
+}
+
+const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/** "2 errors, 1 warning, 3 info", coloured by severity. */
+function findingCounts(findings: readonly { severity: Severity }[], c: ChalkInstance): string {
+  const n = (sev: Severity) => findings.filter((f) => f.severity === sev).length;
+  const parts: string[] = [];
+  if (n('error')) parts.push(c.red(s(n('error'), 'error')));
+  if (n('warning')) parts.push(c.yellow(s(n('warning'), 'warning')));
+  if (n('info')) parts.push(c.dim(`${n('info')} info`));
+  return parts.join(', ');
+}
+
 export function formatSummary(t: Tally, o: Pick<TextOptions, 'color'>): string {
   const c = o.color;
-  const s = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
-  const line = `${s(t.artifacts, 'artifact')}, ${t.pyc} pyc: ${s(t.findings, 'finding')} in ${s(t.withFindings, 'artifact')}${t.errors ? `, ${t.errors} could not be read` : ''}`;
-  return `${t.errors ? c.red(line) : t.findings ? c.yellow(line) : c.green(line)}\n`;
+  const counts = (['error', 'warning', 'info'] as const).filter((sev) => t.bySeverity[sev]).map((sev) => (sev === 'info' ? `${t.bySeverity.info} info` : s(t.bySeverity[sev], sev)));
+  const failing = t.failOn === 'never' ? '' : `; ${s(t.failing, 'artifact')} fail${t.failing === 1 ? 's' : ''} (--fail-on ${t.failOn})`;
+  const impact = t.impact.modules ? `; ${describeImpact(t.impact)}` : '';
+  const line = `${s(t.artifacts, 'artifact')}, ${t.pyc} pyc: ${s(t.findings, 'finding')}${counts.length ? ` (${counts.join(', ')})` : ''}${failing}${impact}${t.errors ? `; ${t.errors} could not be read` : ''}`;
+  return `${t.errors ? c.red(line) : t.failing ? c.red(line) : t.findings ? c.yellow(line) : c.green(line)}\n`;
 }

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { readRange } from './file-range.js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { zstd } from './codecs.js';
-import { isPycPath, scanTarball, walkTarball, type ByteBudget } from './tar-members.js';
+import { isPycPath, MemberCollector, scanTarball, SourceHashes, walkTarball, type ScanOptions } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
@@ -64,34 +64,36 @@ export type ComponentOpener = (zip: ZipFile, entry: Entry, reuse: boolean) => Pr
 
 export const throughYauzl: ComponentOpener = async (zip, entry) => (await openEntry(zip, entry)) as AsyncIterable<Buffer>;
 
-export async function readConda(path: string, budget?: ByteBudget): Promise<ArtifactEntries> {
+export async function readConda(path: string, scan: ScanOptions = {}): Promise<ArtifactEntries> {
   const zip = await openZip(path);
   try {
-    return await readZip(zip, path, (z, e, reuse) => openComponent(path, z, e, reuse), budget);
+    return await readZip(zip, path, (z, e, reuse) => openComponent(path, z, e, reuse), scan);
   } finally {
     zip.close();
   }
 }
 
 /** A zip already open: a .conda (its tarballs streamed through zstd), a wheel, or a zip of .pyc. */
-export async function readZip(zip: ZipFile, name: string, component: ComponentOpener, budget?: ByteBudget): Promise<ArtifactEntries> {
+export async function readZip(zip: ZipFile, name: string, component: ComponentOpener, scan: ScanOptions = {}): Promise<ArtifactEntries> {
   const entries = await listEntries(zip);
   const components = entries.filter((e) => COMPONENT.test(e.fileName));
   // A wheel, or any other zip of .pyc (not one named .conda, which must be a conda package).
   const wheel = entries.some((e) => WHEEL_MARKER.test(e.fileName));
-  if (!components.length && (wheel || !name.endsWith('.conda'))) return readZipMembers(zip, entries, wheel ? 'whl' : 'zip');
+  if (!components.length && (wheel || !name.endsWith('.conda'))) return readZipMembers(zip, entries, wheel ? 'whl' : 'zip', scan);
   if (!components.some((e) => e.fileName.startsWith('pkg-'))) {
     const names = entries.slice(0, 3).map((e) => e.fileName).join(', ');
     throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${entries.length} entries${names ? `: ${names}${entries.length > 3 ? ', …' : ''}` : ''})`);
   }
   const result = emptyEntries('conda');
+  const collector = new MemberCollector(result, scan.hashOnly);
   // info first: it is small and says which Python the package targets.
   components.sort((a, b) => (a.fileName.startsWith('info-') ? 0 : 1) - (b.fileName.startsWith('info-') ? 0 : 1));
   const codec = zstd();
   for (const entry of components) {
     try {
       const input = await component(zip, entry, codec.consumesSynchronously);
-      await scanTarball((sink) => codec.decode(input, sink), result, budget);
+      await scanTarball((sink) => codec.decode(input, sink), collector, scan);
+      if (collector.complete) break;
     } catch (err) {
       if (err instanceof InputError) throw err;
       throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);
@@ -119,13 +121,44 @@ async function readEntryHead(zip: ZipFile, entry: Entry, n: number): Promise<Buf
   return Buffer.concat(chunks);
 }
 
-/** A wheel or a plain zip: its .pyc members are zip entries themselves. */
-async function readZipMembers(zip: ZipFile, entries: Entry[], kind: 'whl' | 'zip'): Promise<ArtifactEntries> {
+/** A whole zip entry through an observer, nothing kept. */
+async function observeEntry(zip: ZipFile, entry: Entry, observer: SourceHashes): Promise<void> {
+  const stream = await openEntry(zip, entry);
+  try {
+    for await (const chunk of stream as AsyncIterable<Buffer>) observer.update(chunk);
+  } catch (err) {
+    throw new InputError(`${entry.fileName}: ${(err as Error).message}`, entry.fileName);
+  }
+}
+
+/**
+ * A wheel or a plain zip: its .pyc members are zip entries themselves. A zip records local time
+ * without a zone, so the times of its .py are not compared (their sizes are). Sources of
+ * checked-hash .pyc are hashed after the .pyc heads are read: a zip can be read in any order.
+ */
+async function readZipMembers(zip: ZipFile, entries: Entry[], kind: 'whl' | 'zip', scan: ScanOptions): Promise<ArtifactEntries> {
   const result = emptyEntries(kind);
-  for (const entry of entries) {
-    if (!isPycPath(entry.fileName) || entry.fileName.endsWith('/')) continue;
-    const head = await readEntryHead(zip, entry, HEADER_BYTES);
-    result.pyc.push({ path: entry.fileName, size: entry.uncompressedSize, head });
+  const collector = new MemberCollector(result, scan.hashOnly);
+  const files = entries.filter((e) => !e.fileName.endsWith('/'));
+  if (!scan.hashOnly) {
+    for (const entry of files) {
+      const path = entry.fileName;
+      if (isPycPath(path)) collector.addPyc(path, entry.uncompressedSize, await readEntryHead(zip, entry, HEADER_BYTES));
+      else if (path.endsWith('.pyo')) result.pyo.push(path);
+    }
+  }
+  const toHash = collector.sourcesToHash();
+  for (const entry of files) {
+    const path = entry.fileName;
+    if (!path.endsWith('.py')) continue;
+    const magics = toHash.get(path);
+    let hashes;
+    if (magics) {
+      const observer = new SourceHashes(magics);
+      await observeEntry(zip, entry, observer);
+      hashes = observer.digests();
+    }
+    if (hashes || !scan.hashOnly) collector.addSource({ path, size: entry.uncompressedSize, mtime: null, ...(hashes ? { hashes } : {}) });
   }
   return result;
 }

@@ -2,26 +2,32 @@
 // (conda-meta/), or any other tree (a site-packages, a build prefix). The walk never follows a
 // symbolic link (so a link loop cannot trap it), reads 16 bytes of each .pyc with a bounded number
 // of files open at once, and reports an unreadable entry instead of stopping.
-import { open, opendir, readFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { open, opendir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import pLimit from 'p-limit';
 import { HEADER_BYTES } from '../header.js';
-import { isPycPath } from './tar-members.js';
+import { isPycPath, metadataLimit, MemberCollector, SourceHashes, type HashRequest } from './tar-members.js';
 import { emptyEntries, type ArtifactEntries } from './types.js';
 
 /** Files open at once while reading .pyc heads: far below any ulimit, enough to keep the disk busy. */
 const OPEN_FILES = 32;
-const METADATA_LIMIT = 4 << 20;
 
 export interface WalkResult {
   /** Paths relative to the root, with "/" separators. */
   pyc: string[];
+  /** .py files, same form. */
+  sources: string[];
+  /** .pyo files, same form. */
+  pyo: string[];
   unreadable: string[];
 }
 
-/** Every .pyc below `root`, without following symbolic links. */
+/** Every .pyc, .py and .pyo below `root`, without following symbolic links. */
 export async function walkPyc(root: string): Promise<WalkResult> {
   const pyc: string[] = [];
+  const sources: string[] = [];
+  const pyo: string[] = [];
   const unreadable: string[] = [];
   const stack = [root];
   while (stack.length) {
@@ -36,11 +42,16 @@ export async function walkPyc(root: string): Promise<WalkResult> {
     for await (const entry of handle) {
       const full = join(dir, entry.name);
       if (entry.isDirectory()) stack.push(full);
-      else if (entry.isFile() && isPycPath(entry.name)) pyc.push(rel(root, full));
+      else if (!entry.isFile()) continue;
+      else if (isPycPath(entry.name)) pyc.push(rel(root, full));
+      else if (entry.name.endsWith('.py')) sources.push(rel(root, full));
+      else if (entry.name.endsWith('.pyo')) pyo.push(rel(root, full));
     }
   }
   pyc.sort();
-  return { pyc, unreadable };
+  sources.sort();
+  pyo.sort();
+  return { pyc, sources, pyo, unreadable };
 }
 
 function rel(root: string, path: string): string {
@@ -59,26 +70,50 @@ async function readHead(path: string): Promise<{ head: Buffer; size: number }> {
   }
 }
 
-/** Reads the .pyc heads (and the small metadata) of a folder as one artifact. */
-export async function readFolder(root: string, kind: 'folder' | 'env' | 'dir'): Promise<ArtifactEntries> {
+/** A whole file through the source hashers. */
+async function hashFile(path: string, magics: Iterable<number>): Promise<Map<string, string>> {
+  const hashes = new SourceHashes(magics);
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 16 })) hashes.update(chunk as Buffer);
+  return hashes.digests();
+}
+
+/**
+ * Reads the .pyc heads, .py records (size and mtime, and the hash a checked-hash .pyc needs) and
+ * the small metadata of a folder as one artifact. `hashOnly`: only those sources' hashes.
+ */
+export async function readFolder(root: string, kind: 'folder' | 'env' | 'dir', hashOnly?: HashRequest): Promise<ArtifactEntries> {
   const entries = emptyEntries(kind);
-  const { pyc, unreadable } = await walkPyc(root);
+  const collector = new MemberCollector(entries, hashOnly);
+  const walk = hashOnly ? { pyc: [], sources: [...hashOnly.keys()], pyo: [], unreadable: [] } : await walkPyc(root);
+  const { unreadable } = walk;
   const limit = pLimit(OPEN_FILES);
-  const heads = await Promise.all(
-    pyc.map((p) =>
-      limit(async () => {
-        try {
-          return { path: p, ...(await readHead(join(root, p))) };
-        } catch (err) {
-          unreadable.push(`${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-          return null;
-        }
+  const attempt = <T>(p: string, read: () => Promise<T>) =>
+    limit(async () => {
+      try {
+        return await read();
+      } catch (err) {
+        unreadable.push(`${p}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+        return null;
+      }
+    });
+  const heads = await Promise.all(walk.pyc.map((p) => attempt(p, async () => ({ path: p, ...(await readHead(join(root, p))) }))));
+  for (const h of heads) if (h) collector.addPyc(h.path, h.size, h.head);
+  const toHash = collector.sourcesToHash();
+  const sources = await Promise.all(
+    walk.sources.map((p) =>
+      attempt(p, async () => {
+        const info = await stat(join(root, p));
+        const magics = toHash.get(p);
+        const hashes = magics ? await hashFile(join(root, p), magics) : undefined;
+        return { path: p, size: info.size, mtime: Math.trunc(info.mtimeMs / 1000), ...(hashes ? { hashes } : {}) };
       }),
     ),
   );
-  for (const h of heads) if (h) entries.pyc.push(h);
+  for (const s of sources) if (s) collector.addSource(s);
+  if (hashOnly) return entries;
+  entries.pyo = walk.pyo;
   entries.unreadable = unreadable;
-  for (const meta of ['info/index.json']) {
+  for (const meta of ['info/index.json', 'info/paths.json']) {
     const bytes = await readSmall(join(root, meta));
     if (bytes) entries.metadata.set(meta, bytes);
   }
@@ -95,7 +130,7 @@ async function readSmall(path: string): Promise<Buffer | null> {
     const handle = await open(path, 'r');
     try {
       const { size } = await handle.stat();
-      if (size > METADATA_LIMIT) return null;
+      if (size > metadataLimit(path.split(sep).slice(-2).join('/'))) return null;
       return await handle.readFile();
     } finally {
       await handle.close();

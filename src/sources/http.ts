@@ -7,13 +7,13 @@ import { Readable } from 'node:stream';
 import yauzl from 'yauzl';
 import { readZip, throughYauzl } from './conda.js';
 import { readStream } from './stream.js';
-import type { ByteBudget } from './tar-members.js';
+import type { ScanOptions } from './tar-members.js';
 import { InputError, type ArtifactEntries } from './types.js';
 
 export interface HttpOptions {
   /** Seconds without a byte (connecting, or between chunks) before giving up. */
   timeoutSeconds: number;
-  budget?: ByteBudget;
+  scan: ScanOptions;
 }
 
 const TAIL = 64 << 10;
@@ -116,7 +116,7 @@ export async function readUrl(url: string, options: HttpOptions): Promise<Artifa
     } catch (err) {
       // 416: a server that refuses suffix ranges; read the whole body instead.
       if (!(err instanceof InputError && /^HTTP 416\b/.test(err.message))) throw err;
-      return readStream((await get(url, {}, options.timeoutSeconds)).body, name, options.budget);
+      return readStream((await get(url, {}, options.timeoutSeconds)).body, name, options.scan);
     }
     const { response, body } = tailRequest;
     const total = Number(/\/(\d+)$/.exec(response.headers.get('content-range') ?? '')?.[1]);
@@ -132,14 +132,14 @@ export async function readUrl(url: string, options: HttpOptions): Promise<Artifa
         });
       });
       try {
-        return await readZip(zip, name, throughYauzl, options.budget);
+        return await readZip(zip, name, throughYauzl, options.scan);
       } finally {
         zip.close();
       }
     }
     // 200: the server sent everything from the start; read it as it comes.
-    return readStream(body, name, options.budget);
+    return readStream(body, name, options.scan);
   }
   const { body } = await get(url, {}, options.timeoutSeconds);
-  return readStream(body, name, options.budget);
+  return readStream(body, name, options.scan);
 }

@@ -6,7 +6,7 @@ import { readConda, readCondaInfoFiles } from './conda.js';
 import { readFolder } from './folder.js';
 import type { Target } from './targets.js';
 import { bzip2 } from './codecs.js';
-import { scanTarball, walkTarball, type ByteBudget } from './tar-members.js';
+import { MemberCollector, scanTarball, walkTarball, type HashRequest, type ScanOptions } from './tar-members.js';
 import { readStream, sniff } from './stream.js';
 import { readUrl } from './http.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
@@ -22,7 +22,7 @@ async function readFirstBytes(path: string, n: number): Promise<Buffer> {
   }
 }
 
-async function readTarBz2(path: string, budget?: ByteBudget): Promise<ArtifactEntries> {
+async function readTarBz2(path: string, scan: ScanOptions): Promise<ArtifactEntries> {
   const result = emptyEntries('tar.bz2');
   const codec = bzip2();
   const { size } = await stat(path);
@@ -30,8 +30,8 @@ async function readTarBz2(path: string, budget?: ByteBudget): Promise<ArtifactEn
     const { decodeFile } = codec;
     await scanTarball(
       decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
-      result,
-      budget,
+      new MemberCollector(result, scan.hashOnly),
+      scan,
     );
   } catch (err) {
     throw new InputError((err as Error).message);
@@ -44,11 +44,17 @@ export interface ReadOptions {
   maxBytes?: number | null;
   /** URLs: seconds without a byte before giving up (--timeout). */
   timeoutSeconds?: number;
+  /** A second read, for the hashes of these sources only (see audit.ts). */
+  hashOnly?: HashRequest;
+}
+
+function scanOptions(options: ReadOptions): ScanOptions {
+  return { budget: options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined, hashOnly: options.hashOnly };
 }
 
 /** Reads one artifact. Throws InputError with a reason a person can act on. */
 export async function readArtifact(path: string, options: ReadOptions = {}): Promise<ArtifactEntries> {
-  const budget = options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined;
+  const scan = scanOptions(options);
   let info;
   try {
     info = await stat(path);
@@ -61,13 +67,13 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
   const first = await readFirstBytes(path, 512);
   switch (sniff(first, path)) {
     case 'zip-stream':
-      return readConda(path, budget);
+      return readConda(path, scan);
     case 'tar.bz2':
-      return readTarBz2(path, budget);
+      return readTarBz2(path, scan);
     case 'tar.gz':
     case 'tar':
     case 'pyc':
-      return readStream(readRange(path, 0, info.size, false), path, budget);
+      return readStream(readRange(path, 0, info.size, false), path, scan);
     default:
       if (info.size === 0) throw new InputError('empty file');
       throw new InputError(`not a conda artifact: starts with ${first.subarray(0, 4).toString('hex') || 'nothing'} (expected a zip for .conda, "BZh" for .tar.bz2, or a .pyc)`);
@@ -137,11 +143,12 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
 
 /** Reads one target: an artifact file, or a folder. */
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
-  const budget = options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined;
+  const scan = scanOptions(options);
   if (target.kind === 'file') return readArtifact(target.path, options);
-  if (target.kind === 'stdin') return readStream(process.stdin as AsyncIterable<Buffer>, '-', budget);
-  if (target.kind === 'url') return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, budget });
-  const entries = await readFolder(target.path, target.kind);
+  if (target.kind === 'stdin') return readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
+  if (target.kind === 'url') return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
+  const entries = await readFolder(target.path, target.kind, options.hashOnly);
+  if (options.hashOnly) return entries;
   if (target.pairedArchive) entries.notes = [await compareWithArchive(entries, target.path, target.pairedArchive)];
   return entries;
 }

@@ -2,7 +2,7 @@
 // from its first bytes, then the stream is read once, front to back.
 import { HEADER_BYTES } from '../header.js';
 import { bzip2, gzip, zstd } from './codecs.js';
-import { isPycPath, scanTarball, type ByteBudget } from './tar-members.js';
+import { isPycPath, MemberCollector, scanTarball, type ScanOptions } from './tar-members.js';
 import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
 import { readZipStream } from './zip-stream.js';
 
@@ -92,12 +92,13 @@ async function firstBytesInflated(data: AsyncIterable<Buffer>, method: number, n
 const COMPONENT = /^(info|pkg)-.+\.tar\.zst$/;
 
 /** Reads one artifact from `input`; `name` is used for messages and the .pyc tie-break. */
-export async function readStream(input: AsyncIterable<Buffer>, name: string, budget?: ByteBudget): Promise<ArtifactEntries> {
+export async function readStream(input: AsyncIterable<Buffer>, name: string, scan: ScanOptions = {}): Promise<ArtifactEntries> {
   const { first, stream } = await peek(input, SNIFF);
   const kind = sniff(first, name);
   switch (kind) {
     case 'zip-stream': {
       const entries = emptyEntries('zip');
+      const collector = new MemberCollector(entries, scan.hashOnly);
       let components = 0;
       let wheel = false;
       await readZipStream(stream, async (member, data) => {
@@ -105,13 +106,18 @@ export async function readStream(input: AsyncIterable<Buffer>, name: string, bud
           components++;
           const codec = zstd();
           try {
-            await scanTarball((sink) => codec.decode(data, sink), entries, budget);
+            await scanTarball((sink) => codec.decode(data, sink), collector, scan);
           } catch (err) {
             if (err instanceof InputError) throw err;
             throw new InputError(`${member.name}: ${(err as Error).message}`, member.name);
           }
-        } else if (isPycPath(member.name)) {
-          entries.pyc.push({ path: member.name, size: member.uncompressedSize, head: await firstBytesInflated(data, member.method, HEADER_BYTES) });
+        } else if (isPycPath(member.name) && !scan.hashOnly) {
+          collector.addPyc(member.name, member.uncompressedSize, await firstBytesInflated(data, member.method, HEADER_BYTES));
+        } else if (member.name.endsWith('.py') && !scan.hashOnly) {
+          // A zip records local time without a zone: its .py times are not compared (size is).
+          collector.addSource({ path: member.name, size: member.uncompressedSize, mtime: null });
+        } else if (member.name.endsWith('.pyo') && !scan.hashOnly) {
+          entries.pyo.push(member.name);
         } else if (/^[^/]+\.dist-info\/WHEEL$/.test(member.name)) {
           wheel = true;
         }
@@ -124,10 +130,11 @@ export async function readStream(input: AsyncIterable<Buffer>, name: string, bud
     case 'tar.gz':
     case 'tar': {
       const entries = emptyEntries(kind);
+      const collector = new MemberCollector(entries, scan.hashOnly);
       const codec = kind === 'tar.bz2' ? bzip2() : kind === 'tar.gz' ? gzip : null;
       await scanTarball(codec ? (sink) => codec.decode(stream, sink) : async (sink) => {
         for await (const chunk of stream) sink(chunk);
-      }, entries, budget).catch((err: Error) => {
+      }, collector, scan).catch((err: Error) => {
         throw err instanceof InputError ? err : new InputError(err.message);
       });
       return entries;

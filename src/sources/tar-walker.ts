@@ -12,13 +12,35 @@ const MAX_META_BODY = 1 << 20;
 
 export class TarError extends Error {}
 
-/** How many bytes of a member's body to keep: 0 (skip it), a prefix, or all of it. */
-export type KeepPolicy = (path: string, size: number) => number;
-export type MemberSink = (path: string, size: number, kept: Buffer) => void;
+/** Sees a member's body as it streams past; must not keep a reference to the chunks it is given. */
+export interface BodyObserver {
+  update(chunk: Buffer): void;
+}
+
+/**
+ * What to do with a member's body: a number of bytes to keep (0: skip it, and the sink never hears
+ * of the member), or a plan, which always reaches the sink (kept bytes and an observer optional).
+ */
+export type KeepDecision = number | { keep: number; observer: BodyObserver | null };
+export type KeepPolicy = (path: string, size: number) => KeepDecision;
+/** `mtime`: the member's modification time in whole seconds (pax mtime truncated), null if absent. */
+export type MemberSink = (path: string, size: number, kept: Buffer, mtime: number | null) => void;
 
 type State =
   | { kind: 'header' }
-  | { kind: 'body'; path: string; size: number; remaining: number; keep: number; kept: Buffer[]; keptLen: number; meta: 'pax' | 'longname' | 'longlink' | null; keepMember: boolean }
+  | {
+      kind: 'body';
+      path: string;
+      size: number;
+      mtime: number | null;
+      remaining: number;
+      keep: number;
+      kept: Buffer[];
+      keptLen: number;
+      meta: 'pax' | 'longname' | 'longlink' | null;
+      keepMember: boolean;
+      observer: BodyObserver | null;
+    }
   | { kind: 'padding'; remaining: number }
   | { kind: 'end' };
 
@@ -80,7 +102,7 @@ export class TarWalker {
   private readonly header = Buffer.alloc(BLOCK);
   private headerFill = 0;
   private zeroBlocks = 0;
-  private pending: { path?: string; size?: number; longname?: string } = {};
+  private pending: { path?: string; size?: number; mtime?: number; longname?: string } = {};
   /** Members seen (files and others), for reports and bounds. */
   members = 0;
   private lastPath = '';
@@ -122,6 +144,7 @@ export class TarWalker {
             s.kept.push(Buffer.from(buf.subarray(at, at + take))); // copy: the chunk is not ours
             s.keptLen += take;
           }
+          if (s.observer && n) s.observer.update(buf.subarray(at, at + n));
           s.remaining -= n;
           at += n;
           if (s.remaining === 0) this.finishBody(s);
@@ -168,7 +191,7 @@ export class TarWalker {
       const meta = type === 'x' ? 'pax' : type === 'L' ? 'longname' : type === 'K' ? 'longlink' : null;
       // Keep what came before this extension header (a pax header may follow a long name).
       this.pending = pax;
-      this.startBody('', size, type === 'g' ? 0 : size, meta, false);
+      this.startBody('', size, null, type === 'g' ? 0 : size, meta, false, null);
       return;
     }
     let path = pax.path ?? pax.longname;
@@ -179,18 +202,29 @@ export class TarWalker {
       path = prefix ? `${prefix}/${name}` : name;
     }
     if (pax.size !== undefined) size = pax.size;
+    const mtimeField = parseOctal(h, 136, 12);
+    const mtime = pax.mtime ?? (Number.isFinite(mtimeField) ? mtimeField : null);
     path = path.replace(/^(\.\/)+/, '');
     this.lastPath = path;
     this.members++;
     const isFile = type === '0' || type === '\0' || type === '7';
     // The sink hears only of members the policy wants (a 0-byte .pyc included); links,
     // directories and devices carry no body in practice, and a size field on them is skipped.
-    const wanted = isFile ? this.keep(path, size) : 0;
-    this.startBody(path, size, Math.min(wanted, size), null, wanted > 0);
+    const decision = isFile ? this.keep(path, size) : 0;
+    if (typeof decision === 'number') this.startBody(path, size, mtime, Math.min(decision, size), null, decision > 0, null);
+    else this.startBody(path, size, mtime, Math.min(decision.keep, size), null, true, decision.observer);
   }
 
-  private startBody(path: string, size: number, keep: number, meta: 'pax' | 'longname' | 'longlink' | null, keepMember: boolean): void {
-    const s: State = { kind: 'body', path, size, remaining: size, keep, kept: [], keptLen: 0, meta, keepMember };
+  private startBody(
+    path: string,
+    size: number,
+    mtime: number | null,
+    keep: number,
+    meta: 'pax' | 'longname' | 'longlink' | null,
+    keepMember: boolean,
+    observer: BodyObserver | null,
+  ): void {
+    const s: State = { kind: 'body', path, size, mtime, remaining: size, keep, kept: [], keptLen: 0, meta, keepMember, observer };
     if (size === 0) this.finishBody(s);
     else this.state = s;
   }
@@ -201,7 +235,10 @@ export class TarWalker {
       const fields = parsePax(kept);
       const p = fields.get('path');
       const sz = fields.get('size');
+      const mt = Number(fields.get('mtime'));
       if (p !== undefined) this.pending.path = p;
+      // pax mtime is decimal seconds with an optional fraction; CPython compares int(st_mtime).
+      if (Number.isFinite(mt)) this.pending.mtime = Math.trunc(mt);
       if (sz !== undefined) {
         const n = Number(sz);
         if (!Number.isSafeInteger(n) || n < 0) throw new TarError('corrupt tar: bad size in a pax header');
@@ -210,7 +247,7 @@ export class TarWalker {
     } else if (s.meta === 'longname') {
       this.pending.longname = kept.toString('utf8').replace(/\0+$/, '');
     } else if (s.keepMember) {
-      this.sink(s.path, s.size, kept);
+      this.sink(s.path, s.size, kept, s.mtime);
     }
     const pad = (BLOCK - (s.size % BLOCK)) % BLOCK;
     this.state = pad ? { kind: 'padding', remaining: pad } : { kind: 'header' };

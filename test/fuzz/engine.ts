@@ -9,9 +9,13 @@ import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
 import { auditArtifact } from '../../src/audit.js';
 import { MagicTable } from '../../src/magic/table.js';
-import { keepForAudit } from '../../src/sources/tar-members.js';
+import { MemberCollector } from '../../src/sources/tar-members.js';
 import { readStream } from '../../src/sources/stream.js';
 import { TarError, TarWalker } from '../../src/sources/tar-walker.js';
+import { emptyEntries } from '../../src/sources/types.js';
+
+/** The keep policy of an audit's tar walk. */
+const auditKeep = () => new MemberCollector(emptyEntries('tar')).keep;
 
 export interface FuzzCase {
   index: number;
@@ -204,7 +208,7 @@ export interface Outcomes {
 export async function check(c: FuzzCase, dir: string, table: MagicTable, timeoutMs: number, seen: Outcomes = { reports: 0, errors: 0 }): Promise<string | null> {
   if (c.ext === '.tar') {
     try {
-      const w = new TarWalker(keepForAudit, () => {});
+      const w = new TarWalker(auditKeep(), () => {});
       w.write(c.bytes);
       w.end();
     } catch (err) {
