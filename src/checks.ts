@@ -105,6 +105,10 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
     const where = pycLocation(member);
     const source = sources.get(where.source);
     const version = expected.version ?? pyc.version;
+    if (where.layout === 'pep3147' && version && usesLegacyLayout(version)) {
+      add('PYC208', member, `${version} reads a .pyc beside its source, not __pycache__/: never read`);
+      continue;
+    }
     if (where.layout === 'pep3147' && targetTag && where.tag !== targetTag) {
       add('PYC203', member, `cache tag ${where.tag} in a package for ${expected.implementation === 'CPython' ? '' : `${expected.implementation} `}${expected.version} (which reads ${targetTag}): never read`);
       continue;

@@ -38,6 +38,7 @@ export const RULES: readonly Rule[] = [
   rule('PYC205', 'warning', '.pyc under info/', false),
   rule('PYC206', 'warning', '.pyo file (ignored since Python 3.5)', false),
   rule('PYC207', 'warning', 'legacy .pyc beside its source: Python 3.2+ ignores it', false),
+  rule('PYC208', 'warning', '__pycache__ .pyc for a Python that does not read __pycache__ (2.x, 3.0, 3.1)', false),
 ];
 
 const BY_CODE = new Map(RULES.map((r) => [r.code, r]));
