@@ -49,7 +49,8 @@ const MAGIC_CODES: Record<Exclude<PycStatus, 'ok'>, string> = {
 /** Paths info/paths.json lists with a prefix_placeholder (conda rewrites them at install). */
 export function placeholderPaths(pathsJson: Buffer | undefined): Set<string> {
   const out = new Set<string>();
-  if (!pathsJson) return out;
+  // Most packages have none: skip parsing a paths.json that cannot name one.
+  if (!pathsJson || !pathsJson.includes('prefix_placeholder')) return out;
   try {
     const doc = JSON.parse(pathsJson.toString('utf8')) as { paths?: { _path?: unknown; prefix_placeholder?: unknown }[] };
     for (const p of Array.isArray(doc.paths) ? doc.paths : []) {

@@ -260,7 +260,8 @@ test('--format json is streamed but is one valid document, summary last', () => 
   assert.equal(r.code, 2);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(doc), ['tool', 'artifacts', 'summary']);
-  assert.deepEqual([doc.summary.artifacts, doc.summary.pyc, doc.summary.findings, doc.summary.failing, doc.summary.errors], [3, 2, 1, 1, 1]);
+  // findings: the rc2 PYC001, and legacy-1.0-py27_0's PYC208 and PYC202 warnings (2.7 does not read __pycache__/)
+  assert.deepEqual([doc.summary.artifacts, doc.summary.pyc, doc.summary.findings, doc.summary.failing, doc.summary.errors], [3, 2, 3, 1, 1]);
   assert.equal(doc.artifacts[1].error, 'no such file');
   assert.equal(doc.artifacts[1].kind, null);
 });

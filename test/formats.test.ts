@@ -20,7 +20,11 @@ test('ndjson: one artifact per line, in order, the same objects as the JSON repo
 test('--list-stale: exactly the builds to rebuild, once each', () => {
   const r = run(['--list-stale', ...all]);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout, 'example-1.0-py314rc1_0\nexample-1.0-py314rc2_0\nmixed-1.0-py314_0\n');
+  const checks = ['37', '310', '311', '313'].map((v) => `checks-1.0-py${v}_0`).sort();
+  assert.equal(r.stdout, [...checks, 'example-1.0-py314rc1_0', 'example-1.0-py314rc2_0', 'mixed-1.0-py314_0'].map((s) => `${s}\n`).join(''));
+  // Warnings count too with --fail-on warning: legacy-1.0-py27_0 (PYC208) and noarchpyc (PYC204).
+  const warnings = run(['--list-stale', '--fail-on', 'warning', ...all]);
+  assert.equal(warnings.stdout, [...checks, 'example-1.0-py314rc1_0', 'example-1.0-py314rc2_0', 'legacy-1.0-py27_0', 'mixed-1.0-py314_0', 'noarchpyc-1.0-pyh_0'].map((s) => `${s}\n`).join(''));
   const clean = run(['--list-stale', fixture('example-1.0-py314_0.conda')]);
   assert.equal(clean.code, 0);
   assert.equal(clean.stdout, '');
@@ -42,7 +46,7 @@ test('--output: the report to a file, the text summary to the terminal', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'pyc-audit-out-')), 'report.json');
   const r = run(['--format', 'json', '--output', out, ...all]);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout, `${all.length} artifacts, 19 pyc: 11 findings (9 errors, 2 info); 7 artifacts fail (--fail-on error); 7 modules (0.8 KiB of source) compiled at first import\n`);
+  assert.equal(r.stdout, `${all.length} artifacts, 100 pyc: 96 findings (49 errors, 29 warnings, 18 info); 15 artifacts fail (--fail-on error); 49 modules (2.8 KiB of source) compiled at first import\n`);
   assert.equal(JSON.parse(readFileSync(out, 'utf8')).artifacts.length, all.length);
   const bad = run(['--output', join(tmpdir(), 'no-such-dir', 'x.json'), fixture('example-py314rc2.conda')]);
   assert.equal(bad.code, 2);

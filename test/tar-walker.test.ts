@@ -90,3 +90,23 @@ test('an archive may end without the zero blocks, and trailing zeros are ignored
   assert.equal(walk(member('a.pyc', PYC)).length, 1);
   assert.equal(walk(Buffer.concat([member('a.pyc', PYC), END, Buffer.alloc(9000)])).length, 1);
 });
+
+test('member mtimes: the ustar field, or a pax mtime truncated to whole seconds; a body observer sees every byte', () => {
+  const body = Buffer.from('x = 1\n'.repeat(200));
+  const archive = Buffer.concat([
+    member('a.py', body),
+    member('PaxHeader/b', Buffer.from(paxRecord('mtime', '1700000123.987654321')), 'x'),
+    member('b.py', body),
+    END,
+  ]);
+  const seen: [string, number | null, number][] = [];
+  let observed = 0;
+  const w = new TarWalker(
+    (path) => (path.endsWith('.py') ? { keep: 0, observer: { update: (c: Buffer) => (observed += c.length) } } : 0),
+    (path, size, _kept, mtime) => seen.push([path, mtime, size]),
+  );
+  for (let i = 0; i < archive.length; i += 100) w.write(archive.subarray(i, i + 100));
+  w.end();
+  assert.deepEqual(seen, [['a.py', 0o14533431060, body.length], ['b.py', 1700000123, body.length]]);
+  assert.equal(observed, 2 * body.length);
+});
