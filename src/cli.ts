@@ -166,7 +166,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   // --list-stale puts the rebuild list on stdout instead.
   const reportStream = flags.output ? await openOutput(flags.output) : io.stdout;
   const writers: [ReportWriter, NodeJS.WritableStream][] = [];
-  const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : color, table, maxFindings: flags.maxFindings, version: VERSION });
+  const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : color, table, maxFindings: flags.maxFindings, version: VERSION, failOn: flags.failOn });
   if (flags.listStale) writers.push([listStaleWriter(flags.failOn), io.stdout]);
   if (flags.output || !flags.listStale) writers.push([report, reportStream]);
   if (flags.output && !flags.listStale) writers.push([summaryWriter({ color }), io.stdout]);

@@ -4,7 +4,15 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { FIXTURES, fixture, run } from './helpers.js';
+
+// ajv-draft-04 and ajv-formats are CommonJS modules with default exports.
+const require = createRequire(import.meta.url);
+const Ajv04: typeof import('ajv-draft-04').default = require('ajv-draft-04').default;
+const addFormats: typeof import('ajv-formats').default = require('ajv-formats').default;
 
 const all = readdirSync(FIXTURES).filter((f) => /\.(conda|tar\.bz2)$/.test(f)).sort().map((f) => fixture(f));
 
@@ -51,4 +59,66 @@ test('--output: the report to a file, the text summary to the terminal', () => {
   const bad = run(['--output', join(tmpdir(), 'no-such-dir', 'x.json'), fixture('example-py314rc2.conda')]);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^pyc-audit: error: --output .*x\.json: ENOENT\n$/);
+});
+
+/** A validator for the published SARIF 2.1.0 schema (draft-04), as shipped in @microsoft/jest-sarif. */
+export function sarifValidator() {
+  const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
+  // The schema's language-tag pattern has a stray "]" that is an error in a unicode regular expression.
+  const ajv = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
+  addFormats(ajv);
+  return ajv.compile(schema);
+}
+
+test('sarif: valid against the SARIF 2.1.0 schema; a result per finding, at its member inside its artifact', () => {
+  const missing = join(tmpdir(), 'no-such.conda');
+  const r = run(['--format', 'sarif', ...all, missing]);
+  assert.equal(r.code, 2);
+  const doc = JSON.parse(r.stdout);
+  const validate = sarifValidator();
+  assert.ok(validate(JSON.parse(r.stdout)), JSON.stringify(validate.errors?.slice(0, 3)));
+  const json = JSON.parse(run(['--format', 'json', ...all]).stdout);
+  const findings = json.artifacts.flatMap((a: { path: string; findings: { code: string; member: string }[] }) => a.findings.map((f) => ({ ...f, artifact: a.path })));
+  const [sarifRun] = doc.runs;
+  assert.equal(sarifRun.results.length, findings.length);
+  assert.deepEqual(sarifRun.tool.driver.rules.map((x: { id: string }) => x.id), JSON.parse(run(['rules', '--format', 'json']).stdout).map((x: { code: string }) => x.code));
+  for (const res of sarifRun.results) {
+    const loc = res.locations[0].physicalLocation.artifactLocation;
+    const member = sarifRun.artifacts[loc.index];
+    const parent = sarifRun.artifacts[member.parentIndex];
+    assert.equal(member.location.uri, loc.uri);
+    assert.equal(pathToFileURL(res.properties.artifact).href, parent.location.uri);
+    assert.equal(sarifRun.tool.driver.rules[res.ruleIndex].id, res.ruleId);
+  }
+  const stale = sarifRun.results.find((x: { ruleId: string; properties: { artifact: string } }) => x.ruleId === 'PYC001' && x.properties.artifact.endsWith('example-py314rc2.conda'));
+  assert.equal(stale.level, 'error');
+  assert.equal(stale.message.text, 'written by 3.14rc2; 3.14.0 expects 3627');
+  assert.equal(sarifRun.invocations[0].executionSuccessful, false);
+  assert.equal(sarifRun.invocations[0].toolExecutionNotifications[0].message.text, `${missing}: no such file`);
+  // The validator is not a rubber stamp.
+  sarifRun.results[0].level = 'fatal';
+  assert.equal(validate(JSON.parse(JSON.stringify(doc))), false);
+});
+
+test('junit: one testcase per artifact, a failure per finding at or above --fail-on, errors for unreadable inputs', () => {
+  const missing = join(tmpdir(), 'no-such.conda');
+  const inputs = [fixture('mixed-1.0-py314_0.conda'), fixture('hashed-1.0-py313_0.conda'), fixture('example-1.0-py314_0.conda'), missing];
+  const r = run(['--format', 'junit', ...inputs]);
+  assert.equal(r.code, 2);
+  assert.equal(XMLValidator.validate(r.stdout), true);
+  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testcase', 'failure'].includes(name) }).parse(r.stdout);
+  const suite = doc.testsuites.testsuite;
+  assert.deepEqual([suite.tests, suite.failures, suite.errors], ['4', '1', '1']);
+  const [mixed, hashed, clean, unreadable] = suite.testcase;
+  assert.equal(mixed.name, 'mixed-1.0-py314_0');
+  assert.equal(mixed.file, inputs[0]);
+  assert.deepEqual(mixed.failure.map((f: { type: string }) => f.type), ['PYC203', 'PYC003']);
+  assert.match(mixed.failure[1]['#text'], /^error PYC003 lib\/python3\.14\/site-packages\/mixed\/__pycache__\/__init__\.cpython-314\.pyc\ncache tag cpython-314 but CPython 3\.13 bytecode/);
+  assert.equal(hashed.failure, undefined);
+  assert.match(hashed['system-out'], /^info PYC104 /);
+  assert.equal(clean.failure, undefined);
+  assert.equal(unreadable.error.message, 'no such file');
+  // --fail-on info: the unchecked-hash note becomes a failure too.
+  const strict = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => name === 'testcase' }).parse(run(['--format', 'junit', '--fail-on', 'info', inputs[1]!]).stdout);
+  assert.equal(strict.testsuites.testsuite.testcase[0].failure.type, 'PYC104');
 });

@@ -6,9 +6,11 @@ import type { MagicTable } from '../magic/table.js';
 import { artifactJson, JsonReportWriter, type Tally } from './json.js';
 import { formatArtifact, formatSummary } from './text.js';
 import { fails } from '../audit.js';
+import { SarifReportWriter } from './sarif.js';
+import { JunitReportWriter } from './junit.js';
 import { ruleFor, type Severity } from '../rules.js';
 
-export const FORMATS = ['text', 'json', 'ndjson', 'github'] as const;
+export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface ReportWriter {
@@ -72,8 +74,16 @@ export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFind
   };
 }
 
-export function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string }): ReportWriter {
+export function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never' }): ReportWriter {
   switch (format) {
+    case 'sarif': {
+      const w = new SarifReportWriter(o.version);
+      return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
+    }
+    case 'junit': {
+      const w = new JunitReportWriter(o.failOn);
+      return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
+    }
     case 'json': {
       const w = new JsonReportWriter(o.version);
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };

@@ -1,0 +1,71 @@
+// --format junit: the JUnit XML that CI test reporters read (Jenkins, GitLab, Azure Pipelines,
+// GitHub test-report actions). One testcase per artifact; a <failure> per finding at or above
+// --fail-on (Jenkins' schema allows several), findings below it in <system-out>, an unreadable
+// artifact an <error>. The counts belong in the opening tags, so testcases are kept (as text)
+// until the end.
+import type { ArtifactResult } from '../audit.js';
+import { severityRank, type Severity } from '../rules.js';
+import type { Tally } from './json.js';
+import { printable } from './text.js';
+
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
+
+/** An XML 1.0 attribute value: escaped, every control character shown as \xNN (as in the text report). */
+export function xmlEscape(s: string): string {
+  return printable(s).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+}
+
+/** XML 1.0 element text: line breaks kept, other control characters (XML cannot carry them) shown as \xNN. */
+function xmlText(s: string): string {
+  return s
+    .split('\n')
+    .map((line) => xmlEscape(line))
+    .join('\n');
+}
+
+/** One line of text: a line break inside a name (a hostile member name) is shown, not obeyed. */
+const xmlSafeLine = (s: string) => s.replace(/\n/g, '\\x0a');
+
+export class JunitReportWriter {
+  private readonly cases: string[] = [];
+  private tests = 0;
+  private failures = 0;
+  private errors = 0;
+
+  constructor(private readonly failOn: Severity | 'never') {}
+
+  begin(): string {
+    return '';
+  }
+
+  artifact(r: ArtifactResult): string {
+    const { name, version, build } = r.package;
+    const id = name && version && build ? `${name}-${version}-${build}` : r.path;
+    const classname = `pyc-audit.${r.package.subdir ?? r.kind ?? 'input'}`;
+    let body = '';
+    this.tests++;
+    if (r.error !== null) {
+      this.errors++;
+      body += `      <error type="unreadable" message="${xmlEscape(r.error)}">${xmlText(`${r.path}: ${r.error}`)}</error>\n`;
+    } else {
+      const failing = r.findings.filter((f) => this.failOn !== 'never' && severityRank(f.severity) <= severityRank(this.failOn));
+      const other = r.findings.filter((f) => !failing.includes(f));
+      for (const f of failing) body += `      <failure type="${f.code}" message="${xmlEscape(`${f.code} ${f.member}: ${f.message}`)}">${xmlText(`${f.severity} ${f.code} ${xmlSafeLine(f.member)}\n${xmlSafeLine(f.message)}`)}</failure>\n`;
+      if (failing.length) this.failures++;
+      if (r.unreadable.length) {
+        this.errors++;
+        body += `      <error type="incomplete" message="${xmlEscape(`${r.unreadable.length} entries could not be read`)}">${xmlText(r.unreadable.map(xmlSafeLine).join('\n'))}</error>\n`;
+      }
+      const out = [...other.map((f) => xmlSafeLine(`${f.severity} ${f.code} ${f.member}: ${f.message}`)), ...(r.impact.modules ? [`impact: ${r.impact.modules} modules, ${r.impact.sourceBytes} bytes of source compiled at first import`] : [])];
+      if (out.length) body += `      <system-out>${xmlText(out.join('\n'))}</system-out>\n`;
+    }
+    const open = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(id)}" file="${xmlEscape(r.path)}"`;
+    this.cases.push(body ? `${open}>\n${body}    </testcase>\n` : `${open}/>\n`);
+    return '';
+  }
+
+  end(_t: Tally): string {
+    const counts = `tests="${this.tests}" failures="${this.failures}" errors="${this.errors}" skipped="0"`;
+    return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="pyc-audit" ${counts}>\n  <testsuite name="pyc-audit" ${counts}>\n${this.cases.join('')}  </testsuite>\n</testsuites>\n`;
+  }
+}

@@ -1,0 +1,94 @@
+// --format sarif: SARIF 2.1.0 (OASIS), the format code-scanning services read. One run; each
+// finding is a result located at its member, which is a nested artifact of the conda artifact
+// (run.artifacts[].parentIndex, as SARIF describes files inside an archive). Unreadable inputs are
+// tool execution notifications. Written as artifacts finish; `artifacts` and `invocations` close it.
+import { isAbsolute } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { ArtifactResult } from '../audit.js';
+import { RULES, ruleFor, type Severity } from '../rules.js';
+import type { Tally } from './json.js';
+
+export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+const LEVEL: Record<Severity, 'error' | 'warning' | 'note'> = { error: 'error', warning: 'warning', info: 'note' };
+
+/** An artifact path or URL as a URI reference: URLs as they are, absolute paths as file: URLs. */
+export function toUri(path: string): string {
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) return path;
+  if (isAbsolute(path)) return pathToFileURL(path).href;
+  return path.split('/').map(encodeURIComponent).join('/');
+}
+
+function ruleJson(code: string) {
+  const r = ruleFor(code);
+  return {
+    id: r.code,
+    name: r.title.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^./, (c) => c.toUpperCase()),
+    shortDescription: { text: r.title },
+    defaultConfiguration: { level: LEVEL[r.severity] },
+    properties: { compiledAtFirstImport: r.invalidates },
+  };
+}
+
+export class SarifReportWriter {
+  private first = true;
+  private readonly artifacts: { location: { uri: string }; parentIndex?: number; roles?: string[] }[] = [];
+  private readonly notifications: object[] = [];
+
+  constructor(private readonly toolVersion: string) {}
+
+  begin(): string {
+    const driver = { name: 'pyc-audit', version: this.toolVersion, semanticVersion: this.toolVersion, rules: RULES.map((r) => ruleJson(r.code)) };
+    const head = JSON.stringify({ tool: { driver } }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
+    return `{\n  "$schema": "${SARIF_SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    ${head},\n      "results": [`;
+  }
+
+  artifact(r: ArtifactResult): string {
+    const uri = toUri(r.path);
+    if (r.error !== null) {
+      this.notifications.push({ level: 'error', message: { text: `${r.path}: ${r.error}` }, locations: [{ physicalLocation: { artifactLocation: { uri } } }] });
+      return '';
+    }
+    for (const u of r.unreadable) {
+      this.notifications.push({ level: 'error', message: { text: `${r.path}: could not read ${u}` }, locations: [{ physicalLocation: { artifactLocation: { uri } } }] });
+    }
+    if (!r.findings.length) return '';
+    const parentIndex = this.artifacts.push({ location: { uri }, roles: ['analysisTarget'] }) - 1;
+    const members = new Map<string, number>();
+    let out = '';
+    for (const f of r.findings) {
+      let index = members.get(f.member);
+      if (index === undefined) {
+        index = this.artifacts.push({ location: { uri: toUri(f.member) }, parentIndex }) - 1;
+        members.set(f.member, index);
+      }
+      const result = {
+        ruleId: f.code,
+        ruleIndex: RULES.findIndex((x) => x.code === f.code),
+        level: LEVEL[f.severity],
+        message: { text: f.message },
+        locations: [
+          {
+            physicalLocation: { artifactLocation: { uri: toUri(f.member), index } },
+            logicalLocations: [{ fullyQualifiedName: `${r.path}!${f.member}` }],
+          },
+        ],
+        properties: { artifact: r.path, member: f.member, ...(packageId(r) ? { package: packageId(r) } : {}) },
+      };
+      out += `${this.first ? '' : ','}\n        ${JSON.stringify(result)}`;
+      this.first = false;
+    }
+    return out;
+  }
+
+  end(t: Tally): string {
+    const invocation = { executionSuccessful: t.errors === 0 && t.incomplete === 0, toolExecutionNotifications: this.notifications };
+    const tail = (key: string, value: unknown) => `"${key}": ${JSON.stringify(value, null, 2).replace(/\n/g, '\n      ')}`;
+    return `${this.first ? '' : '\n      '}],\n      ${tail('artifacts', this.artifacts)},\n      ${tail('invocations', [invocation])}\n    }\n  ]\n}\n`;
+  }
+}
+
+function packageId(r: ArtifactResult): string | null {
+  const { name, version, build } = r.package;
+  return name && version && build ? `${name}-${version}-${build}` : null;
+}
