@@ -11,6 +11,7 @@ import { checkArtifact, type Finding, type Impact } from './checks.js';
 import { ALL_RULES, isSelected, severityRank, type RuleSelection, type Severity } from './rules.js';
 import { checkedHashMagic, hashKey, type HashRequest } from './sources/tar-members.js';
 import type { ReadOptions } from './sources/index.js';
+import type { ArtifactOrigin } from './channel/repodata.js';
 
 export interface ArtifactResult {
   path: string;
@@ -30,6 +31,8 @@ export interface ArtifactResult {
   findings: Finding[];
   /** What the target Python compiles at first import, whatever the selection. */
   impact: Impact;
+  /** In a channel run: where in the channel the artifact is, and its shard. */
+  origin?: ArtifactOrigin;
 }
 
 export interface AuditOptions {

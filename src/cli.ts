@@ -1,6 +1,5 @@
 // Command line: parse arguments, run audits with bounded concurrency, print, exit.
-import { createWriteStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
@@ -13,9 +12,16 @@ import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { addToTally, emptyTally, magicTableJson } from './report/json.js';
-import { FORMATS, listStaleWriter, writerFor, type Format, type ReportWriter } from './report/formats.js';
-import { formatSummary, printable } from './report/text.js';
+import { magicTableJson } from './report/json.js';
+import { FORMATS, type Format } from './report/formats.js';
+import { printable } from './report/text.js';
+import { OutputError, Reporter } from './report/reporter.js';
+import { ResultCache } from './result-cache.js';
+import type { ReportFlags } from './report/reporter.js';
+import { parseShard, shardOf } from './channel/shard.js';
+import { selectRecords } from './channel/repodata.js';
+import { artifactLocation, ChannelError, fileSha256, loadChannel } from './channel/source.js';
+import { MergeInputError, mergeReports, readReport } from './merge.js';
 import { Progress } from './report/progress.js';
 import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
 
@@ -30,27 +36,6 @@ interface Io {
 }
 
 class UsageError extends Error {}
-
-/** Only the closing summary line of the text report (beside --output). */
-function summaryWriter(o: { color: ChalkInstance }): ReportWriter {
-  return { begin: () => '', artifact: () => '', end: (t) => formatSummary(t, o) };
-}
-
-async function openOutput(path: string): Promise<NodeJS.WritableStream> {
-  const stream = createWriteStream(path);
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new UsageError(`--output ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
-  });
-  return stream;
-}
-
-function closeOutput(stream: NodeJS.WritableStream, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', (err: Error) => reject(new UsageError(`--output ${path}: ${err.message}`)));
-    stream.end(() => resolve());
-  });
-}
 
 /** Compressed bytes in one run above which reader threads pay for their start-up (see docs/performance.md). */
 const THREADS_WORTH_IT = 128 << 20;
@@ -67,6 +52,11 @@ function codeList(value: string): string[] {
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
+}
+
+/** A repeatable option whose values may also be comma-separated. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
 }
 
 function positiveInt(value: string): number {
@@ -126,9 +116,6 @@ interface AuditFlags {
 }
 
 async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
-  const table = await loadTable(flags.magicTable);
-  const color = colorFor(io.stdout, flags.color);
-  const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   if (flags.pkgsCache) {
     const caches = await findPackageCaches();
     if (!caches.length) throw new UsageError('--pkgs-cache: no package cache found (looked for $CONDA_PKGS_DIRS, $MAMBA_ROOT_PREFIX/pkgs, ~/miniforge3/pkgs, ~/.conda/pkgs, pixi/rattler caches and the like)');
@@ -137,16 +124,26 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   }
   if (!inputs.length) throw new UsageError('nothing to audit: give artifacts, folders, URLs or - (stdin), or --pkgs-cache');
   if (inputs.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given once');
-  const targets = await expandPaths(inputs);
+  return runTargets(await expandPaths(inputs), flags, io);
+}
+
+/**
+ * Audits targets with bounded concurrency and reports them in the order given. With a cache, a
+ * target whose origin has a SHA-256 already audited (same options) is not read at all.
+ */
+async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null): Promise<number> {
+  const table = await loadTable(flags.magicTable);
+  const color = colorFor(io.stdout, flags.color);
+  const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   const paths = targets.map((t) => t.path);
   // Up to --jobs artifacts at once. Decoders that run as programs are parallel by themselves;
   // in-process ones (zstd-napi, fzstd) need threads. A reader thread costs ~0.15 s to start here
   // (the time to decompress ~60 MB of tar), so threads are used only for enough work to repay it.
-  const sizes = await Promise.all(targets.map((t) => (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
+  const sizes = await Promise.all(targets.map((t) => t.size ?? (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
   const total = sizes.reduce((a, b) => a + b, 0);
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
   // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
-  const allConda = paths.every((p) => p.endsWith('.conda'));
+  const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
   const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
   const read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
@@ -158,40 +155,40 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
     io.stderr.write(line);
     progress?.redraw();
   };
+  let reporter: Reporter;
+  try {
+    reporter = await Reporter.open(flags, io, { color, errColor, table, version: VERSION, warn });
+  } catch (err) {
+    await pool?.close();
+    throw err instanceof OutputError ? new UsageError(err.message) : err;
+  }
   // Results print in the order given, each as soon as it and all before it are done; then only
   // their counts are kept, so memory does not grow with the number of .pyc in a run.
   const results: (ArtifactResult | null | undefined)[] = new Array(paths.length);
-  const tally = emptyTally(flags.failOn);
-  // The report goes to stdout, or to --output while the text summary still comes here;
-  // --list-stale puts the rebuild list on stdout instead.
-  const reportStream = flags.output ? await openOutput(flags.output) : io.stdout;
-  const writers: [ReportWriter, NodeJS.WritableStream][] = [];
-  const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : color, table, maxFindings: flags.maxFindings, version: VERSION, failOn: flags.failOn });
-  if (flags.listStale) writers.push([listStaleWriter(flags.failOn), io.stdout]);
-  if (flags.output || !flags.listStale) writers.push([report, reportStream]);
-  if (flags.output && !flags.listStale) writers.push([summaryWriter({ color }), io.stdout]);
-  for (const [w, out] of writers) out.write(w.begin());
   let printed = 0;
   const flush = () => {
     while (printed < paths.length && results[printed]) {
       const r = results[printed]!;
       results[printed++] = null;
-      addToTally(tally, r);
-      if (r.error !== null) warn(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${printable(r.error)}\n`);
-      if (r.unreadable.length) {
-        const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
-        warn(`${errColor.red('pyc-audit: error:')} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
-      }
-      for (const [w, out] of writers) out.write(w.artifact(r));
+      reporter.add(r);
     }
+  };
+  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] } };
+  const auditOne = async (target: Target): Promise<ArtifactResult> => {
+    const sha256 = target.origin?.sha256 ?? null;
+    const cached = cache && sha256 ? await cache.get(sha256) : null;
+    const result = cached ? { ...cached, path: target.path } : await auditArtifact(target, options, read);
+    if (target.origin) result.origin = target.origin;
+    if (cache && sha256 && !cached) await cache.put(sha256, result).catch((err: Error) => warn(`pyc-audit: warning: --cache: ${printable(err.message)}\n`));
+    return result;
   };
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
   // at the end; results still print in the order given.
   const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
   await Promise.all(
-    order.map((i) => [targets[i]!, i] as const).map(([target, i]) =>
+    order.map((i) =>
       limit(async () => {
-        results[i] = await auditArtifact(target, { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] } }, read);
+        results[i] = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
         flush();
       }),
@@ -200,11 +197,92 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
     progress?.clear();
     return pool?.close();
   });
-  for (const [w, out] of writers) out.write(w.end(tally));
-  if (flags.output) await closeOutput(reportStream, flags.output);
-  if (tally.errors || tally.incomplete) return EXIT.error;
-  if (tally.failing) return EXIT.findings;
-  return EXIT.clean;
+  try {
+    return await reporter.close();
+  } catch (err) {
+    throw err instanceof OutputError ? new UsageError(err.message) : err;
+  }
+}
+
+interface ChannelFlags extends AuditFlags {
+  subdir: string[];
+  name: string[];
+  shard?: string;
+  cache?: string;
+}
+
+async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<number> {
+  for (const subdir of flags.subdir) if (!/^[\w.-]+$/.test(subdir) || /^\.+$/.test(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
+  let shard;
+  try {
+    shard = flags.shard ? parseShard(flags.shard) : { index: 1, count: 1 };
+  } catch (err) {
+    throw new UsageError(`--shard ${(err as Error).message}`);
+  }
+  let channel;
+  try {
+    channel = await loadChannel(source, flags.subdir, flags.timeout);
+  } catch (err) {
+    if (err instanceof ChannelError) throw new UsageError(err.message);
+    throw err;
+  }
+  const selected = selectRecords(channel.records, { names: flags.name, python: flags.python ?? null });
+  const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
+  io.stderr.write(
+    `pyc-audit: ${printable(channel.source)}: ${selected.length} of ${channel.records.length} artifacts selected in ${channel.subdirs.join(', ')}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`,
+  );
+  const targets: Target[] = await Promise.all(
+    mine.map(async (r) => {
+      const path = artifactLocation(channel, r.subdir, r.file);
+      // The cache key: repodata's sha256, or the file's own for a local channel that gives none.
+      const sha256 = r.sha256 ?? (flags.cache && !channel.isUrl ? await fileSha256(path) : null);
+      return {
+        path,
+        kind: channel.isUrl ? 'url' : 'file',
+        size: r.size ?? undefined,
+        origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256, shard: { ...shard, size: mine.length, total: selected.length } },
+      } satisfies Target;
+    }),
+  );
+  const cache = flags.cache
+    ? new ResultCache(flags.cache, {
+        version: VERSION,
+        python: flags.python ?? null,
+        magicTable: flags.magicTable ? await readFile(flags.magicTable, 'utf8').catch(() => flags.magicTable) : null,
+        select: flags.select ?? null,
+        ignore: flags.ignore ?? null,
+        maxBytes: flags.maxBytes ?? null,
+      })
+    : null;
+  const code = await runTargets(targets, flags, io, cache);
+  if (cache) io.stderr.write(`pyc-audit: --cache: ${cache.hits} of ${targets.length} artifacts were already audited\n`);
+  return code;
+}
+
+async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
+  const inputs = [];
+  for (const file of files) {
+    try {
+      inputs.push({ file, results: await readReport(file) });
+    } catch (err) {
+      if (err instanceof MergeInputError) throw new UsageError(err.message);
+      throw err;
+    }
+  }
+  const merged = mergeReports(inputs);
+  const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
+  for (const o of merged.overlaps.slice(0, 10)) io.stderr.write(`pyc-audit: warning: overlap: ${printable(o)}\n`);
+  if (merged.overlaps.length > 10) io.stderr.write(`pyc-audit: warning: overlap: and ${merged.overlaps.length - 10} more\n`);
+  for (const g of merged.gaps) io.stderr.write(`${errColor.red('pyc-audit: error:')} gap: ${printable(g)}\n`);
+  let reporter: Reporter;
+  try {
+    reporter = await Reporter.open(flags, io, { color: colorFor(io.stdout, flags.color), errColor, table: MagicTable.builtIn(), version: VERSION });
+    for (const r of merged.results) reporter.add(r);
+    const code = await reporter.close();
+    return merged.gaps.length ? EXIT.error : code;
+  } catch (err) {
+    throw err instanceof OutputError ? new UsageError(err.message) : err;
+  }
 }
 
 async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicTable?: string }, io: Io): Promise<number> {
@@ -241,33 +319,72 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .exitOverride()
     .showHelpAfterError('(run pyc-audit --help for usage)');
 
-  program
-    .command('audit', { isDefault: true })
-    .description('audit artifacts (the default command)')
-    .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin')
-    .option('--timeout <seconds>', 'URLs: give up after this long without a byte', positiveInt, 30)
-    .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
-    .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
-    .option('--python <X.Y>', 'the Python the artifacts target (default: inferred from each artifact)', pythonVersion)
-    .addOption(formatOption(FORMATS))
-    .option('--output <file>', 'write the report to a file; the text summary still goes to the terminal')
-    .option('--list-stale', 'print name-version-build of each artifact that needs a rebuild, one per line')
-    .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
-    .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
-    .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
-    .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
-    .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
-    .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
-    .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
-    .option('--color', 'colour the text report even when not a terminal')
-    .option('--no-color', 'never colour the text report')
-    .addHelpText('after', `
+  /** What every auditing command reports and how (audit, channel; merge takes the report part). */
+  const reportOptions = (cmd: Command) =>
+    cmd
+      .addOption(formatOption(FORMATS))
+      .option('--output <file>', 'write the report to a file; the text summary still goes to the terminal')
+      .option('--list-stale', 'print name-version-build of each artifact that fails --fail-on (needs a rebuild), one per line')
+      .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
+      .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
+      .option('--color', 'colour the text report even when not a terminal')
+      .option('--no-color', 'never colour the text report');
+  const auditOptions = (cmd: Command, python: string) =>
+    reportOptions(
+      cmd
+        .option('--timeout <seconds>', 'URLs: give up after this long without a byte', positiveInt, 30)
+        .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
+        .option('--python <X.Y>', python, pythonVersion)
+        .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
+        .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
+        .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
+        .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
+        .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize),
+    );
+  const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
-input that could not be read. \`pyc-audit rules\` lists the finding codes.
+input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
+
+  auditOptions(
+    program
+      .command('audit', { isDefault: true })
+      .description('audit artifacts (the default command)')
+      .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin')
+      .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)'),
+    'the Python the artifacts target (default: inferred from each artifact)',
+  )
+    .addHelpText('after', `${exitHelp}
 Examples:
   pyc-audit numpy-2.3.1-py314h1234_0.conda
   pyc-audit --format json --python 3.14 *.conda > report.json`)
     .action(async (paths: string[], flags: AuditFlags) => setExit(await runAudit(paths, flags, io)));
+
+  auditOptions(
+    program
+      .command('channel')
+      .description('audit the artifacts a conda channel lists in its repodata.json (a URL or a local folder)')
+      .argument('<source>', 'a channel URL (https://host/channel) or folder holding <subdir>/repodata.json')
+      .option('--subdir <names>', 'subdirs to read, comma-separated or repeated (default: all the channel has)', collect, [])
+      .option('--name <globs>', 'package names to audit: globs, comma-separated or repeated (default: all)', collect, [])
+      .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
+      .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options'),
+    'audit only builds that depend on this Python, and expect it',
+  )
+    .addHelpText('after', `${exitHelp}
+Examples:
+  pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64 --python 3.14 --list-stale
+  pyc-audit channel ./channel --shard 2/8 --format ndjson --output shard-2.ndjson`)
+    .action(async (source: string, flags: ChannelFlags) => setExit(await runChannel(source, flags, io)));
+
+  reportOptions(
+    program
+      .command('merge')
+      .description('combine the json/ndjson reports of sharded runs into one report, checking for gaps and overlaps')
+      .argument('<file...>', 'reports written with --format json or ndjson'),
+  )
+    .addHelpText('after', `
+Exit status as for audit; 2 also when shards are missing or cut short (each said on stderr).`)
+    .action(async (files: string[], flags: ReportFlags & { color?: boolean }) => setExit(await runMerge(files, flags, io)));
 
   program
     .command('rules')

@@ -72,6 +72,11 @@ function dependsClues(depends: string[]): Expected['clues'] {
   return clues.sort((a, b) => (a.from === 'python_abi' ? 0 : 1) - (b.from === 'python_abi' ? 0 : 1));
 }
 
+/** The Python minor a build's `depends` pins (python_abi first, then python), or null: noarch and non-Python builds. */
+export function dependsPython(depends: string[]): string | null {
+  return dependsClues(depends)[0]?.version ?? null;
+}
+
 /** The single minor a python version spec pins: "3.14.*", "3.14", ">=3.14,<3.15.0a0", "3.14.0rc2". */
 export function pythonSpecMinor(spec: string): string | null {
   let m = /^(?:==)?(\d+)\.(\d+)(?:\.[\w*]+)*$/.exec(spec);

@@ -4,15 +4,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { FIXTURES, fixture, run } from './helpers.js';
+import { sarifValidator } from './sarif-schema.js';
 
-// ajv-draft-04 and ajv-formats are CommonJS modules with default exports.
-const require = createRequire(import.meta.url);
-const Ajv04: typeof import('ajv-draft-04').default = require('ajv-draft-04').default;
-const addFormats: typeof import('ajv-formats').default = require('ajv-formats').default;
+
 
 const all = readdirSync(FIXTURES).filter((f) => /\.(conda|tar\.bz2)$/.test(f)).sort().map((f) => fixture(f));
 
@@ -60,15 +57,6 @@ test('--output: the report to a file, the text summary to the terminal', () => {
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^pyc-audit: error: --output .*x\.json: ENOENT\n$/);
 });
-
-/** A validator for the published SARIF 2.1.0 schema (draft-04), as shipped in @microsoft/jest-sarif. */
-export function sarifValidator() {
-  const schema = require('@microsoft/jest-sarif/lib/schemas/sarif-2.1.0-rtm.5.json');
-  // The schema's language-tag pattern has a stray "]" that is an error in a unicode regular expression.
-  const ajv = new Ajv04({ allErrors: true, strict: false, unicodeRegExp: false });
-  addFormats(ajv);
-  return ajv.compile(schema);
-}
 
 test('sarif: valid against the SARIF 2.1.0 schema; a result per finding, at its member inside its artifact', () => {
   const missing = join(tmpdir(), 'no-such.conda');

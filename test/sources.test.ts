@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { tarHeader } from './archives.js';
 import { CORPUS, fixture, haveCorpus, run, runAsync } from './helpers.js';
+import { sendBytes } from './http-server.js';
 
 const requests: string[] = [];
 let base = '';
@@ -44,15 +45,7 @@ before(async () => {
       res.writeHead(404);
       return res.end();
     }
-    const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
-    if (ranges && m) {
-      const start = m[1] === '' ? Math.max(0, data.length - Number(m[2])) : Number(m[1]);
-      const end = m[1] !== '' && m[2] ? Number(m[2]) : data.length - 1;
-      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.length}` });
-      return res.end(data.subarray(start, end + 1));
-    }
-    res.writeHead(200, { 'content-length': data.length });
-    res.end(data);
+    sendBytes(req, res, data, ranges);
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

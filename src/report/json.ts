@@ -5,6 +5,7 @@ import type { MagicEntry } from '../magic/types.js';
 
 import { fails } from '../audit.js';
 import type { Severity } from '../rules.js';
+import type { ArtifactOrigin } from '../channel/repodata.js';
 
 /** 2: findings with codes and the impact were added (1 had the .pyc statuses only). */
 export const JSON_SCHEMA_VERSION = 2;
@@ -35,6 +36,7 @@ export function artifactJson(r: ArtifactResult) {
     impact: r.impact,
     notes: r.notes,
     unreadable: r.unreadable,
+    ...(r.origin ? { channel: r.origin } : {}),
     pyc: r.pyc.map((p) => ({
       member: p.member,
       size: p.size,
@@ -57,6 +59,44 @@ export function artifactJson(r: ArtifactResult) {
       message: p.message,
       ...(p.owner !== undefined ? { owner: p.owner } : {}),
     })),
+  };
+}
+
+type ArtifactJson = ReturnType<typeof artifactJson>;
+
+/**
+ * The inverse of artifactJson: a result read back from a JSON or ndjson report (pyc-audit merge,
+ * the result cache). Everything a report prints survives the round trip; `package.depends`,
+ * which no report prints, comes back empty.
+ */
+export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
+  return {
+    path: o.path,
+    kind: o.kind,
+    package: { ...o.package, depends: [] },
+    expected: o.expected ? { version: o.expected.version, implementation: o.expected.implementation, from: o.expected.from, clues: o.expected.clues, conflict: o.expected.conflict } : null,
+    error: o.error,
+    pyc: o.pyc.map((p) => ({
+      member: p.member,
+      size: p.size,
+      magic: p.magic,
+      headerHex: p.headerHex,
+      header: p.header
+        ? { magic: p.magic!, headerSize: p.header.size, kind: p.header.kind, flags: p.header.flags, mtime: p.header.mtime, sourceSize: p.header.sourceSize, sourceHash: p.header.sourceHash }
+        : null,
+      implementation: p.implementation,
+      version: p.version,
+      releases: p.releases,
+      status: p.status,
+      message: p.message,
+      ...('owner' in p ? { owner: p.owner as string | null } : {}),
+    })),
+    status: o.status,
+    notes: o.notes,
+    unreadable: o.unreadable,
+    findings: o.findings,
+    impact: o.impact,
+    ...('channel' in o && o.channel ? { origin: o.channel as ArtifactOrigin } : {}),
   };
 }
 

@@ -143,3 +143,25 @@ export async function readUrl(url: string, options: HttpOptions): Promise<Artifa
   const { body } = await get(url, {}, options.timeoutSeconds);
   return readStream(body, name, options.scan);
 }
+
+/**
+ * A whole (small) document: repodata.json, channeldata.json. null for 404, so a caller can say
+ * what is missing; any other failure throws InputError. `limit` bounds what is buffered.
+ */
+export async function fetchDocument(url: string, timeoutSeconds: number, limit: number): Promise<Buffer | null> {
+  let got;
+  try {
+    got = await get(url, {}, timeoutSeconds);
+  } catch (err) {
+    if (err instanceof InputError && /^HTTP 404\b/.test(err.message)) return null;
+    throw err;
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of got.body) {
+    size += chunk.length;
+    if (size > limit) throw new InputError(`larger than ${limit} bytes`);
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
+}

@@ -3,12 +3,17 @@
 // (archives and extracted folders side by side), or any other tree, walked for .pyc files.
 import { opendir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { ArtifactOrigin } from '../channel/repodata.js';
 
 export interface Target {
   path: string;
   kind: 'file' | 'folder' | 'env' | 'dir' | 'stdin' | 'url';
   /** A package cache's archive of the same name as this extracted folder. */
   pairedArchive?: string;
+  /** In a channel run: the artifact's place in the channel (and its shard). */
+  origin?: ArtifactOrigin;
+  /** Its size in bytes when known before reading (repodata), for the progress line. */
+  size?: number;
 }
 
 const ARCHIVE = /\.(conda|tar\.bz2|whl)$/;

@@ -1,0 +1,27 @@
+// A file server on 127.0.0.1 for tests, honouring Range (suffix ranges included) like a CDN.
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Answers with `data`, or the part a Range header asks for (206 with Content-Range). */
+export function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, ranges = true): void {
+  const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
+  if (ranges && m) {
+    const start = m[1] === '' ? Math.max(0, data.length - Number(m[2])) : Number(m[1]);
+    const end = m[1] !== '' && m[2] ? Number(m[2]) : data.length - 1;
+    res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.length}` });
+    res.end(data.subarray(start, end + 1));
+    return;
+  }
+  res.writeHead(200, { 'content-length': data.length });
+  res.end(data);
+}
+
+/** Starts a server; returns its base URL and a closer. */
+export async function startServer(handler: http.RequestListener): Promise<{ base: string; close: () => Promise<void> }> {
+  const server = http.createServer(handler);
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
