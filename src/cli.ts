@@ -17,6 +17,7 @@ import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
 import { OutputError, Reporter } from './report/reporter.js';
 import { ResultCache } from './result-cache.js';
+import { resumeFrom } from './report/resume.js';
 import type { ReportFlags } from './report/reporter.js';
 import { parseShard, shardOf } from './channel/shard.js';
 import { selectRecords } from './channel/repodata.js';
@@ -113,6 +114,7 @@ interface AuditFlags {
   select?: string[];
   ignore?: string[];
   failOn: Severity | 'never';
+  resume?: boolean;
 }
 
 async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
@@ -133,6 +135,17 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
  */
 async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null): Promise<number> {
   const table = await loadTable(flags.magicTable);
+  let done = new Map<string, ArtifactResult>();
+  if (flags.resume) {
+    if (flags.format !== 'ndjson' || !flags.output) throw new UsageError('--resume needs --format ndjson and --output FILE (the report to continue)');
+    try {
+      done = await resumeFrom(flags.output);
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const again = targets.filter((t) => done.has(t.path)).length;
+    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(flags.output)} already\n`);
+  }
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   const paths = targets.map((t) => t.path);
@@ -170,11 +183,13 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
     while (printed < paths.length && results[printed]) {
       const r = results[printed]!;
       results[printed++] = null;
-      reporter.add(r);
+      reporter.add(r, done.has(r.path));
     }
   };
   const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] } };
   const auditOne = async (target: Target): Promise<ArtifactResult> => {
+    const resumed = done.get(target.path);
+    if (resumed) return resumed;
     const sha256 = target.origin?.sha256 ?? null;
     const cached = cache && sha256 ? await cache.get(sha256) : null;
     const result = cached ? { ...cached, path: target.path } : await auditArtifact(target, options, read);
@@ -339,7 +354,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
-        .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize),
+        .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
+        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds (cut back to its last whole line), audit only the rest, and append'),
     );
   const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an

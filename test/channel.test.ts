@@ -223,3 +223,27 @@ test('shards: a fixed partition by subdir and file name; repodata parsing keeps 
   assert.deepEqual(selectRecords(records, { names: ['o?'], python: '3.14' }).length, 1);
   assert.throws(() => parseRepodata(Buffer.from('{'), 'x'), /not JSON/);
 });
+
+test('--resume: a report cut short by a crash is continued, not redone', async () => {
+  const out = join(mkdtempSync(join(tmpdir(), 'pyc-audit-resume-')), 'run.ndjson');
+  const full = await runAsync(['channel', base, '--format', 'ndjson', '--output', out]);
+  const all = lines(readFileSync(out, 'utf8'));
+  assert.equal(all.length, 9, full.stderr);
+  // The run died while writing its fourth line.
+  writeFileSync(out, `${all.slice(0, 3).join('\n')}\n${all[3]!.slice(0, 40)}`);
+  requests.length = 0;
+  const resumed = await runAsync(['channel', base, '--format', 'ndjson', '--output', out, '--resume']);
+  assert.equal(resumed.code, full.code, resumed.stderr);
+  assert.match(resumed.stderr, /--resume: 3 of 9 artifacts are in .*run\.ndjson already/);
+  const after = lines(readFileSync(out, 'utf8'));
+  assert.equal(after.length, 9);
+  assert.deepEqual(after.slice(0, 3), all.slice(0, 3));
+  assert.deepEqual([...after].sort(), [...all].sort());
+  const fetched = new Set(requests.filter((u) => /\.(conda|tar\.bz2)$/.test(u)).map((u) => u.split('/').pop()));
+  for (const line of all.slice(0, 3)) assert.ok(!fetched.has(JSON.parse(line).channel.file), 'a finished artifact was read again');
+  // The summary on the terminal counts all nine.
+  assert.match(resumed.stdout, /^9 artifacts, /);
+  const misuse = await runAsync(['channel', base, '--resume']);
+  assert.equal(misuse.code, 2);
+  assert.match(misuse.stderr, /--resume needs --format ndjson and --output FILE/);
+});

@@ -16,6 +16,8 @@ export interface ReportFlags {
   listStale?: boolean;
   maxFindings: number;
   failOn: Severity | 'never';
+  /** Append to --output (ndjson): the results it already holds are added with add(r, true). */
+  resume?: boolean;
 }
 
 export interface ReportIo {
@@ -31,8 +33,8 @@ function summaryWriter(o: { color: ChalkInstance }): ReportWriter {
   return { begin: () => '', artifact: () => '', end: (t) => formatSummary(t, o) };
 }
 
-async function openOutput(path: string): Promise<NodeJS.WritableStream> {
-  const stream = createWriteStream(path);
+async function openOutput(path: string, append: boolean): Promise<NodeJS.WritableStream> {
+  const stream = createWriteStream(path, { flags: append ? 'a' : 'w' });
   await new Promise<void>((resolve, reject) => {
     stream.once('open', () => resolve());
     stream.once('error', (err) => reject(new OutputError(`--output ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
@@ -51,6 +53,7 @@ export class Reporter {
   readonly tally: Tally;
   private writers: [ReportWriter, NodeJS.WritableStream][] = [];
   private reportStream: NodeJS.WritableStream | null = null;
+  private report: ReportWriter | null = null;
 
   private constructor(
     private readonly flags: ReportFlags,
@@ -71,17 +74,19 @@ export class Reporter {
     const reporter = new Reporter(flags, io, o.errColor, o.warn ?? ((line) => io.stderr.write(line)));
     // The report goes to stdout, or to --output while the text summary still comes here;
     // --list-stale puts the rebuild list on stdout instead.
-    const reportStream = flags.output ? await openOutput(flags.output) : io.stdout;
+    const reportStream = flags.output ? await openOutput(flags.output, !!flags.resume) : io.stdout;
     reporter.reportStream = flags.output ? reportStream : null;
     const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : o.color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
     if (flags.listStale) reporter.writers.push([listStaleWriter(flags.failOn), io.stdout]);
     if (flags.output || !flags.listStale) reporter.writers.push([report, reportStream]);
+    reporter.report = report;
     if (flags.output && !flags.listStale) reporter.writers.push([summaryWriter({ color: o.color }), io.stdout]);
     for (const [w, out] of reporter.writers) out.write(w.begin());
     return reporter;
   }
 
-  add(r: ArtifactResult): void {
+  /** `inOutput`: a result --resume found in --output already; it counts, and is not written again. */
+  add(r: ArtifactResult, inOutput = false): void {
     addToTally(this.tally, r);
     const red = this.errColor.red('pyc-audit: error:');
     if (r.error !== null) this.warnLine(`${red} ${printable(r.path)}: ${printable(r.error)}\n`);
@@ -89,7 +94,7 @@ export class Reporter {
       const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
       this.warnLine(`${red} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
     }
-    for (const [w, out] of this.writers) out.write(w.artifact(r));
+    for (const [w, out] of this.writers) if (!(inOutput && w === this.report)) out.write(w.artifact(r));
   }
 
   /** Writes every report's end, closes --output, and returns the exit status the results call for. */
