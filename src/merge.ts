@@ -19,7 +19,7 @@ export async function readReport(path: string): Promise<ArtifactResult[]> {
   const objects: unknown[] = [];
   try {
     const doc = JSON.parse(text) as { tool?: { name?: string }; artifacts?: unknown[] };
-    if (doc?.tool?.name === 'pyc-audit' && Array.isArray(doc.artifacts)) objects.push(...doc.artifacts);
+    if (doc?.tool?.name === 'pyc-audit' && Array.isArray(doc.artifacts)) for (const a of doc.artifacts) objects.push(a);
     else objects.push(doc); // a single ndjson line
   } catch {
     const lines = text.split('\n');

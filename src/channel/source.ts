@@ -86,7 +86,7 @@ export async function loadChannel(source: string, subdirs: readonly string[], ti
       continue;
     }
     try {
-      records.push(...parseRepodata(bytes, subdir));
+      for (const record of parseRepodata(bytes, subdir)) records.push(record); // not push(...): 10^5 arguments overflow the stack
     } catch (err) {
       throw new ChannelError(`${where}: ${(err as Error).message}`);
     }
