@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { parseShard, shardOf } from '../src/channel/shard.js';
 import { parseRepodata, selectRecords } from '../src/channel/repodata.js';
+import { loadChannel } from '../src/channel/source.js';
 import { fixture, runAsync } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
 import { sarifValidator } from './sarif-schema.js';
@@ -246,4 +247,15 @@ test('--resume: a report cut short by a crash is continued, not redone', async (
   const misuse = await runAsync(['channel', base, '--resume']);
   assert.equal(misuse.code, 2);
   assert.match(misuse.stderr, /--resume needs --format ndjson and --output FILE/);
+});
+
+test('a repodata.json of 200,000 records loads (no argument-count limits on the way)', async () => {
+  const big = mkdtempSync(join(tmpdir(), 'pyc-audit-bigchannel-'));
+  mkdirSync(join(big, 'linux-64'));
+  const packages: Record<string, object> = {};
+  for (let i = 0; i < 200_000; i++) packages[`p${i}-1-0.conda`] = { name: `p${i}`, version: '1', build: '0' };
+  writeFileSync(join(big, 'linux-64', 'repodata.json'), JSON.stringify({ 'packages.conda': packages }));
+  const channel = await loadChannel(big, [], 5);
+  assert.equal(channel.records.length, 200_000);
+  assert.equal(selectRecords(channel.records, { names: ['p1999?'], python: null }).length, 10);
 });
