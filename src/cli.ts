@@ -16,13 +16,10 @@ import { magicTableJson } from './report/json.js';
 import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
 import { OutputError, Reporter } from './report/reporter.js';
-import { ResultCache } from './result-cache.js';
-import { resumeFrom } from './report/resume.js';
+import type { ResultCache } from './result-cache.js';
 import type { ReportFlags } from './report/reporter.js';
-import { parseShard, shardOf } from './channel/shard.js';
-import { selectRecords } from './channel/repodata.js';
-import { artifactLocation, ChannelError, fileSha256, loadChannel } from './channel/source.js';
-import { MergeInputError, mergeReports, readReport } from './merge.js';
+// channel, merge, the cache and --resume are loaded when used: every module costs start-up time
+// (about 1 ms each here), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
 import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
 
@@ -138,6 +135,7 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   let done = new Map<string, ArtifactResult>();
   if (flags.resume) {
     if (flags.format !== 'ndjson' || !flags.output) throw new UsageError('--resume needs --format ndjson and --output FILE (the report to continue)');
+    const { resumeFrom } = await import('./report/resume.js');
     try {
       done = await resumeFrom(flags.output);
     } catch (err) {
@@ -227,6 +225,12 @@ interface ChannelFlags extends AuditFlags {
 }
 
 async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<number> {
+  const [{ parseShard, shardOf }, { selectRecords }, { artifactLocation, ChannelError, fileSha256, loadChannel }, { ResultCache }] = await Promise.all([
+    import('./channel/shard.js'),
+    import('./channel/repodata.js'),
+    import('./channel/source.js'),
+    import('./result-cache.js'),
+  ]);
   for (const subdir of flags.subdir) if (!/^[\w.-]+$/.test(subdir) || /^\.+$/.test(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
   let shard;
   try {
@@ -275,6 +279,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
 }
 
 async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
+  const { MergeInputError, mergeReports, readReport } = await import('./merge.js');
   const inputs = [];
   for (const file of files) {
     try {

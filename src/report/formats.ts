@@ -6,8 +6,6 @@ import type { MagicTable } from '../magic/table.js';
 import { artifactJson, JsonReportWriter, type Tally } from './json.js';
 import { formatArtifact, formatSummary } from './text.js';
 import { fails } from '../audit.js';
-import { SarifReportWriter } from './sarif.js';
-import { JunitReportWriter } from './junit.js';
 import { ruleFor, type Severity } from '../rules.js';
 
 export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github'] as const;
@@ -74,13 +72,16 @@ export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFind
   };
 }
 
-export function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never' }): ReportWriter {
+/** The writer of a format. SARIF and JUnit are loaded only when asked for (start-up time). */
+export async function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never' }): Promise<ReportWriter> {
   switch (format) {
     case 'sarif': {
+      const { SarifReportWriter } = await import('./sarif.js');
       const w = new SarifReportWriter(o.version);
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     case 'junit': {
+      const { JunitReportWriter } = await import('./junit.js');
       const w = new JunitReportWriter(o.failOn);
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }

@@ -76,7 +76,7 @@ export class Reporter {
     // --list-stale puts the rebuild list on stdout instead.
     const reportStream = flags.output ? await openOutput(flags.output, !!flags.resume) : io.stdout;
     reporter.reportStream = flags.output ? reportStream : null;
-    const report = writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : o.color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
+    const report = await writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : o.color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
     if (flags.listStale) reporter.writers.push([listStaleWriter(flags.failOn), io.stdout]);
     if (flags.output || !flags.listStale) reporter.writers.push([report, reportStream]);
     reporter.report = report;
