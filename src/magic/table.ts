@@ -52,18 +52,30 @@ export class MagicTable {
     return (implementation && list.find((e) => e.implementation === implementation)) || list[0];
   }
 
+  // Answers by version, computed once: every .pyc of an artifact asks the same question.
+  private readonly finals = new Map<string, MagicEntry[]>();
+  private readonly newestOf = new Map<string, MagicEntry | undefined>();
+
   /** Magics that final releases of `version` write (3.5: 3350 and 3351). */
   finalMagics(version: string, implementation = 'CPython'): MagicEntry[] {
-    return this.entries.filter(
-      (e) => e.implementation === implementation && e.final && e.version === version,
-    );
+    const key = `${implementation}\0${version}`;
+    let found = this.finals.get(key);
+    if (!found) {
+      found = this.entries.filter((e) => e.implementation === implementation && e.final && e.version === version);
+      this.finals.set(key, found);
+    }
+    return found;
   }
 
   /** The newest magic known for `version` (the last one in the table's order). */
   newest(version: string, implementation = 'CPython'): MagicEntry | undefined {
+    const key = `${implementation}\0${version}`;
+    if (this.newestOf.has(key)) return this.newestOf.get(key);
     const all = this.entries.filter((e) => e.implementation === implementation && e.version === version);
     const released = all.filter((e) => e.releases !== null);
-    return (released.length ? released : all).at(-1);
+    const found = (released.length ? released : all).at(-1);
+    this.newestOf.set(key, found);
+    return found;
   }
 
   /** Versions in the table, oldest first. */

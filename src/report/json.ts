@@ -132,7 +132,14 @@ export function addToTally(t: Tally, r: ArtifactResult): void {
   t.impact.sourceBytes += r.impact.sourceBytes;
 }
 
-const indent = (text: string, by: string) => text.replace(/\n/g, `\n${by}`);
+/**
+ * An artifact as it sits in the document's "artifacts" array, four spaces in: stringified inside a
+ * wrapper of that depth and cut out (re-indenting a stringified megabyte cost ~40 ms per run).
+ */
+function nested(value: unknown): string {
+  const text = JSON.stringify({ artifacts: [value] }, null, 2);
+  return text.slice(text.indexOf('[\n') + 6, text.lastIndexOf('\n  ]'));
+}
 
 /**
  * The JSON report, written as it goes: one artifact at a time, so a run over thousands of
@@ -149,7 +156,7 @@ export class JsonReportWriter {
   }
 
   artifact(r: ArtifactResult): string {
-    const text = `${this.first ? '' : ','}\n    ${indent(JSON.stringify(artifactJson(r), null, 2), '    ')}`;
+    const text = `${this.first ? '' : ','}\n    ${nested(artifactJson(r))}`;
     this.first = false;
     return text;
   }
