@@ -64,3 +64,26 @@ export function storedZip(memberName: string, data: Buffer): Buffer {
   end.writeUInt32LE(30 + name.length + data.length, 16);
   return Buffer.concat([local, name, data, central, name, end]);
 }
+
+/**
+ * A zstd frame built by hand: `raw` as raw blocks, then `zeros` bytes as RLE blocks (4 bytes of
+ * frame per 128 KiB of output): a gigabyte of output from 32 KiB.
+ */
+export function zstdFrame(raw: Buffer, zeros = 0): Buffer {
+  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])]; // magic; no size, no checksum; window 128 KiB
+  const block = (type: number, size: number, last: boolean) => {
+    const v = (last ? 1 : 0) | (type << 1) | (size << 3);
+    return Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]);
+  };
+  const MAX = 128 << 10;
+  for (let at = 0; at < raw.length; at += MAX) {
+    const piece = raw.subarray(at, at + MAX);
+    parts.push(block(0, piece.length, zeros === 0 && at + MAX >= raw.length), piece);
+  }
+  for (let left = zeros; left > 0; left -= MAX) {
+    const n = Math.min(MAX, left);
+    parts.push(block(1, n, left <= MAX), Buffer.from([0]));
+  }
+  return Buffer.concat(parts);
+}
+

@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TarWalker } from '../src/sources/tar-walker.js';
 import { MemberCollector } from '../src/sources/tar-members.js';
-import { storedZip, tarHeader } from './archives.js';
+import { storedZip, tarHeader, zstdFrame } from './archives.js';
 import { ROOT, run } from './helpers.js';
 import { emptyEntries } from '../src/sources/types.js';
 
@@ -17,28 +17,6 @@ const auditKeep = () => new MemberCollector(emptyEntries('tar')).keep;
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-bomb-'));
 const GiB = 1 << 30;
-
-/**
- * A zstd frame built by hand: `raw` as raw blocks, then `zeros` bytes as RLE blocks (4 bytes of
- * frame per 128 KiB of output): a gigabyte of output from 32 KiB.
- */
-function zstdFrame(raw: Buffer, zeros: number): Buffer {
-  const parts: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])]; // magic; no size, no checksum; window 128 KiB
-  const block = (type: number, size: number, last: boolean) => {
-    const v = (last ? 1 : 0) | (type << 1) | (size << 3);
-    return Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]);
-  };
-  const MAX = 128 << 10;
-  for (let at = 0; at < raw.length; at += MAX) {
-    const piece = raw.subarray(at, at + MAX);
-    parts.push(block(0, piece.length, zeros === 0 && at + MAX >= raw.length), piece);
-  }
-  for (let left = zeros; left > 0; left -= MAX) {
-    const n = Math.min(MAX, left);
-    parts.push(block(1, n, left <= MAX), Buffer.from([0]));
-  }
-  return Buffer.concat(parts);
-}
 
 /** A .conda whose only component is `pkg` as pkg-*.tar.zst. */
 const conda = (pkg: Buffer, stem = 'bomb-1.0-py314_0') => storedZip(`pkg-${stem}.tar.zst`, pkg);

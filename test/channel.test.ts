@@ -12,6 +12,7 @@ import { parseRepodata, selectRecords } from '../src/channel/repodata.js';
 import { loadChannel } from '../src/channel/source.js';
 import { fixture, runAsync } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
+import { zstdFrame } from './archives.js';
 import { sarifValidator } from './sarif-schema.js';
 
 const CHANNEL: Record<string, string[]> = {
@@ -56,7 +57,10 @@ before(async () => {
       const record = { name, version, build, build_number: 0, depends: depends(build!), sha256: createHash('sha256').update(bytes).digest('hex'), size: bytes.length, subdir };
       (file.endsWith('.conda') ? condaPackages : packages)[file] = record;
     }
-    writeFileSync(join(dir, subdir, 'repodata.json'), JSON.stringify({ info: { subdir }, packages, 'packages.conda': condaPackages, repodata_version: 1 }));
+    const repodata = JSON.stringify({ info: { subdir }, packages, 'packages.conda': condaPackages, repodata_version: 1 });
+    writeFileSync(join(dir, subdir, 'repodata.json'), repodata);
+    // As conda-forge does, beside the plain one: read first over HTTP (noarch has none here).
+    if (subdir !== 'noarch') writeFileSync(join(dir, subdir, 'repodata.json.zst'), zstdFrame(Buffer.from(repodata)));
   }
   writeFileSync(join(dir, 'channeldata.json'), JSON.stringify({ channeldata_version: 1, subdirs: Object.keys(CHANNEL) }));
   const server = await startServer((req, res) => {
@@ -90,6 +94,15 @@ test('a channel over HTTP: every selected artifact audited, in channel order; --
   assert.deepEqual(doc.artifacts[0].channel.shard, { index: 1, count: 1, size: 9, total: 9 });
   const stale = await runAsync(['channel', base, '--list-stale']);
   assert.deepEqual(lines(stale.stdout), STALE);
+});
+
+test('over HTTP, repodata.json.zst is read where the channel has it, repodata.json elsewhere', async () => {
+  requests.length = 0;
+  const r = await runAsync(['channel', base, '--format', 'ndjson']);
+  assert.ok(r.code === 1, r.stderr);
+  assert.equal(lines(r.stdout).length, 9);
+  const index = requests.filter((u) => /repodata/.test(u)).sort();
+  assert.deepEqual(index, ['/linux-64/repodata.json.zst', '/noarch/repodata.json', '/noarch/repodata.json.zst', '/osx-arm64/repodata.json.zst']);
 });
 
 test('--subdir, --name globs and --python choose the artifacts', async () => {
@@ -184,9 +197,11 @@ test('--cache: a second run of an unchanged channel reads only repodata, and rep
   // An artifact replaced under the same name has a new sha256 in repodata: that one is audited again.
   const repodata = join(dir, 'osx-arm64', 'repodata.json');
   const original = readFileSync(repodata, 'utf8');
+  const originalZst = readFileSync(`${repodata}.zst`);
   const doc = JSON.parse(original);
   doc['packages.conda']['example-1.0-py314rc1_0.conda'].sha256 = 'f'.repeat(64);
   writeFileSync(repodata, JSON.stringify(doc));
+  writeFileSync(`${repodata}.zst`, zstdFrame(Buffer.from(JSON.stringify(doc))));
   try {
     requests.length = 0;
     const third = await runAsync(['channel', base, '--cache', cache, '--format', 'json']);
@@ -194,6 +209,7 @@ test('--cache: a second run of an unchanged channel reads only repodata, and rep
     assert.deepEqual(artifactRequests(requests).map((u) => u.split('/').pop()), ['example-1.0-py314rc1_0.conda']);
   } finally {
     writeFileSync(repodata, original);
+    writeFileSync(`${repodata}.zst`, originalZst);
   }
   assert.ok(readdirSync(cache).length > 0);
 });

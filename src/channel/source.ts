@@ -5,6 +5,7 @@ import { createReadStream } from 'node:fs';
 import { opendir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fetchDocument } from '../sources/http.js';
+import { zstd } from '../sources/codecs.js';
 import { parseRepodata, type ChannelRecord } from './repodata.js';
 
 /** repodata.json is read whole: a bound well above the largest channel's (conda-forge linux-64 is a few hundred MB). */
@@ -58,6 +59,40 @@ async function findSubdirs(source: string, isUrl: boolean, timeoutSeconds: numbe
   return KNOWN_SUBDIRS;
 }
 
+/** A zstd-compressed document, decompressed up to `limit` bytes. */
+async function unzstd(bytes: Buffer, limit: number): Promise<Buffer> {
+  const out: Buffer[] = [];
+  let size = 0;
+  await zstd().decode(
+    (async function* () {
+      yield bytes;
+    })(),
+    (chunk) => {
+      size += chunk.length;
+      if (size > limit) throw new Error(`larger than ${limit} bytes decompressed`);
+      out.push(Buffer.from(chunk)); // the decoder reuses its output buffer
+    },
+  );
+  return Buffer.concat(out);
+}
+
+/**
+ * A subdir's repodata from a URL: repodata.json.zst where the channel has it (conda-forge's is an
+ * eighth of the size of its repodata.json), else repodata.json. null when there is neither.
+ */
+async function fetchRepodata(base: string, timeoutSeconds: number): Promise<{ bytes: Buffer; where: string } | null> {
+  const compressed = await fetchDocument(`${base}/repodata.json.zst`, timeoutSeconds, REPODATA_LIMIT).catch(() => null);
+  if (compressed) {
+    try {
+      return { bytes: await unzstd(compressed, REPODATA_LIMIT), where: `${base}/repodata.json.zst` };
+    } catch {
+      // a damaged .zst: the plain document is the authority anyway
+    }
+  }
+  const plain = await fetchDocument(`${base}/repodata.json`, timeoutSeconds, REPODATA_LIMIT);
+  return plain ? { bytes: plain, where: `${base}/repodata.json` } : null;
+}
+
 /**
  * Loads a channel's records. `subdirs` (from --subdir) must all exist; subdirs found by looking
  * may be missing (a channel without osx-arm64).
@@ -74,10 +109,16 @@ export async function loadChannel(source: string, subdirs: readonly string[], ti
   const records: ChannelRecord[] = [];
   const read: string[] = [];
   for (const subdir of wanted) {
-    const where = isUrl ? `${source}/${subdir}/repodata.json` : join(source, subdir, 'repodata.json');
+    let where = isUrl ? `${source}/${subdir}/repodata.json` : join(source, subdir, 'repodata.json');
     let bytes: Buffer | null;
     try {
-      bytes = isUrl ? await fetchDocument(where, timeoutSeconds, REPODATA_LIMIT) : await readLocal(where);
+      if (isUrl) {
+        const got = await fetchRepodata(`${source}/${subdir}`, timeoutSeconds);
+        bytes = got?.bytes ?? null;
+        where = got?.where ?? where;
+      } else {
+        bytes = await readLocal(where);
+      }
     } catch (err) {
       throw new ChannelError(`${where}: ${(err as Error).message}`);
     }
