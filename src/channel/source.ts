@@ -77,8 +77,8 @@ async function unzstd(bytes: Buffer, limit: number): Promise<Buffer> {
 }
 
 /**
- * A subdir's repodata from a URL: repodata.json.zst where the channel has it (conda-forge's is an
- * eighth of the size of its repodata.json), else repodata.json. null when there is neither.
+ * A subdir's repodata from a URL: repodata.json.zst where the channel has it (conda-forge
+ * publishes one: JSON compresses several-fold), else repodata.json. null when there is neither.
  */
 async function fetchRepodata(base: string, timeoutSeconds: number): Promise<{ bytes: Buffer; where: string } | null> {
   const compressed = await fetchDocument(`${base}/repodata.json.zst`, timeoutSeconds, REPODATA_LIMIT).catch(() => null);
