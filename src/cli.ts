@@ -250,11 +250,12 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
   io.stderr.write(
     `pyc-audit: ${printable(channel.source)}: ${selected.length} of ${channel.records.length} artifacts selected in ${channel.subdirs.join(', ')}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`,
   );
+  const hashing = pLimit(8); // files hashed at once, for a local channel whose repodata has no sha256
   const targets: Target[] = await Promise.all(
     mine.map(async (r) => {
       const path = artifactLocation(channel, r.subdir, r.file);
       // The cache key: repodata's sha256, or the file's own for a local channel that gives none.
-      const sha256 = r.sha256 ?? (flags.cache && !channel.isUrl ? await fileSha256(path) : null);
+      const sha256 = r.sha256 ?? (flags.cache && !channel.isUrl ? await hashing(() => fileSha256(path)) : null);
       return {
         path,
         kind: channel.isUrl ? 'url' : 'file',
