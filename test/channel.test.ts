@@ -275,3 +275,22 @@ test('a repodata.json of 200,000 records loads (no argument-count limits on the 
   assert.equal(channel.records.length, 200_000);
   assert.equal(selectRecords(channel.records, { names: ['p1999?'], python: null }).length, 10);
 });
+
+test('--cache on a local channel whose repodata has no sha256: the files are hashed', async () => {
+  const copy = mkdtempSync(join(tmpdir(), 'pyc-audit-nosha-'));
+  for (const subdir of Object.keys(CHANNEL)) {
+    mkdirSync(join(copy, subdir));
+    for (const file of readdirSync(join(dir, subdir))) copyFileSync(join(dir, subdir, file), join(copy, subdir, file));
+    const doc = JSON.parse(readFileSync(join(dir, subdir, 'repodata.json'), 'utf8'));
+    for (const table of [doc.packages, doc['packages.conda']]) for (const r of Object.values(table) as { sha256?: string }[]) delete r.sha256;
+    writeFileSync(join(copy, subdir, 'repodata.json'), JSON.stringify(doc));
+  }
+  const cache = mkdtempSync(join(tmpdir(), 'pyc-audit-cache-'));
+  const first = await runAsync(['channel', copy, '--cache', cache, '--format', 'json']);
+  assert.match(first.stderr, /--cache: 0 of 9 artifacts were already audited/);
+  const second = await runAsync(['channel', copy, '--cache', cache, '--format', 'json']);
+  assert.match(second.stderr, /--cache: 9 of 9 artifacts were already audited/);
+  const strip = (s: string) => JSON.parse(s).artifacts.map((a: { channel: { sha256: string } }) => a.channel.sha256);
+  assert.deepEqual(strip(second.stdout), strip(first.stdout));
+  assert.ok(strip(first.stdout).every((h: string) => /^[0-9a-f]{64}$/.test(h)));
+});
