@@ -95,7 +95,7 @@ export class MemberCollector {
 
   /** A second read has hashed every source it was asked for: nothing more to read. */
   get complete(): boolean {
-    return !!this.hashOnly && this.entries.sources.length === this.hashOnly.size;
+    return !!this.hashOnly && this.entries.sources.length >= this.hashOnly.size;
   }
 
   /** Sources a zip or folder reader should hash now: every checked-hash .pyc's source, or the request. */
