@@ -88,6 +88,9 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
   const placeholders = placeholderPaths(input.pathsJson);
   const noarchPython = input.package.noarch === 'python';
   const targetTag = expected.version ? cacheTagFor(expected.version, expected.implementation) : null;
+  // Asked once per .pyc, answered once per version.
+  const layouts = new Map<string, boolean>();
+  const legacyLayout = (v: string) => layouts.get(v) ?? layouts.set(v, usesLegacyLayout(v)).get(v)!;
   /** Sources whose default .pyc for the target is unusable: compiled at first import. */
   const recompiled = new Set<string>();
   /** Sources with a .pyc the target Python reads by default (usable or not). */
@@ -106,7 +109,8 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
     const where = pycLocation(member);
     const source = sources.get(where.source);
     const version = expected.version ?? pyc.version;
-    if (where.layout === 'pep3147' && version && usesLegacyLayout(version)) {
+    const legacyPython = version !== null && legacyLayout(version);
+    if (where.layout === 'pep3147' && legacyPython) {
       add('PYC208', member, `${version} reads a .pyc beside its source, not __pycache__/: never read`);
       continue;
     }
@@ -118,7 +122,7 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
       add('PYC201', member, `no ${where.source} in the artifact: a __pycache__ .pyc is only read beside its source, so this one never is`);
       continue;
     }
-    if (where.layout === 'legacy' && source && version && !usesLegacyLayout(version)) {
+    if (where.layout === 'legacy' && source && version && !legacyPython) {
       add('PYC207', member, `${version} reads __pycache__/, not a .pyc beside its source: never read`);
       continue;
     }

@@ -4,7 +4,7 @@
 // given twice (overlap), without knowing the channel.
 import { readFile } from 'node:fs/promises';
 import type { ArtifactResult } from './audit.js';
-import { fromArtifactJson } from './report/json.js';
+import { readArtifactJson } from './report/json.js';
 
 export class MergeInputError extends Error {}
 
@@ -33,10 +33,9 @@ export async function readReport(path: string): Promise<ArtifactResult[]> {
     }
   }
   return objects.map((o, i) => {
-    if (!o || typeof o !== 'object' || typeof (o as { path?: unknown }).path !== 'string' || !Array.isArray((o as { findings?: unknown }).findings)) {
-      throw new MergeInputError(`${path}: artifact ${i + 1} is not a pyc-audit artifact report (schema 2: --format json or ndjson)`);
-    }
-    return fromArtifactJson(o as Parameters<typeof fromArtifactJson>[0]);
+    const result = readArtifactJson(o);
+    if (!result) throw new MergeInputError(`${path}: artifact ${i + 1} is not a pyc-audit artifact report (schema 2: --format json or ndjson)`);
+    return result;
   });
 }
 

@@ -6,7 +6,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArtifactResult } from './audit.js';
-import { artifactJson, fromArtifactJson } from './report/json.js';
+import { artifactJson, readArtifactJson } from './report/json.js';
 
 export class ResultCache {
   hits = 0;
@@ -31,13 +31,14 @@ export class ResultCache {
     } catch {
       return null;
     }
+    let result: ArtifactResult | null = null;
     try {
-      const result = fromArtifactJson(JSON.parse(text));
-      this.hits++;
-      return result;
+      result = readArtifactJson(JSON.parse(text));
     } catch {
-      return null; // a damaged entry is a miss, and is rewritten
+      // not JSON: a miss
     }
+    if (result) this.hits++;
+    return result; // a damaged entry is a miss, and is rewritten
   }
 
   async put(sha256: string, result: ArtifactResult): Promise<void> {

@@ -70,34 +70,26 @@ type ArtifactJson = ReturnType<typeof artifactJson>;
  * which no report prints, comes back empty.
  */
 export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
+  // Only the header's fields are renamed (and `channel` is `origin`); the rest is as it was.
+  const { package: pkg, pyc, ...rest } = o;
+  const { channel, ...result } = rest as typeof rest & { channel?: ArtifactOrigin };
   return {
-    path: o.path,
-    kind: o.kind,
-    package: { ...o.package, depends: [] },
-    expected: o.expected ? { version: o.expected.version, implementation: o.expected.implementation, from: o.expected.from, clues: o.expected.clues, conflict: o.expected.conflict } : null,
-    error: o.error,
-    pyc: o.pyc.map((p) => ({
-      member: p.member,
-      size: p.size,
-      magic: p.magic,
-      headerHex: p.headerHex,
-      header: p.header
-        ? { magic: p.magic!, headerSize: p.header.size, kind: p.header.kind, flags: p.header.flags, mtime: p.header.mtime, sourceSize: p.header.sourceSize, sourceHash: p.header.sourceHash }
-        : null,
-      implementation: p.implementation,
-      version: p.version,
-      releases: p.releases,
-      status: p.status,
-      message: p.message,
-      ...('owner' in p ? { owner: p.owner as string | null } : {}),
+    ...result,
+    package: { ...pkg, depends: [] },
+    pyc: pyc.map(({ header, ...p }) => ({
+      ...(p as typeof p & { owner?: string | null }),
+      header: header ? { magic: p.magic!, headerSize: header.size, kind: header.kind, flags: header.flags, mtime: header.mtime, sourceSize: header.sourceSize, sourceHash: header.sourceHash } : null,
     })),
-    status: o.status,
-    notes: o.notes,
-    unreadable: o.unreadable,
-    findings: o.findings,
-    impact: o.impact,
-    ...('channel' in o && o.channel ? { origin: o.channel as ArtifactOrigin } : {}),
+    ...(channel ? { origin: channel } : {}),
   };
+}
+
+/** A parsed JSON value as an artifact result, or null when it is not one of ours (merge, --resume). */
+export function readArtifactJson(value: unknown): ArtifactResult | null {
+  const o = value as Partial<Record<keyof ArtifactJson, unknown>> | null;
+  if (!o || typeof o !== 'object' || typeof o.path !== 'string') return null;
+  if (![o.pyc, o.findings, o.notes, o.unreadable].every(Array.isArray) || !o.package || !o.impact) return null;
+  return fromArtifactJson(o as ArtifactJson);
 }
 
 export interface Tally {

@@ -3,7 +3,7 @@
 // is cut off, and the run appends only what is missing.
 import { open, truncate } from 'node:fs/promises';
 import type { ArtifactResult } from '../audit.js';
-import { fromArtifactJson } from './json.js';
+import { readArtifactJson } from './json.js';
 
 /** The results already in `path` (none if it does not exist), after cutting it back to its last complete line. */
 export async function resumeFrom(path: string): Promise<Map<string, ArtifactResult>> {
@@ -25,14 +25,13 @@ export async function resumeFrom(path: string): Promise<Map<string, ArtifactResu
   while (at < text.length) {
     const end = text.indexOf(0x0a, at);
     if (end === -1) break; // a line the last run did not finish
-    const line = text.toString('utf8', at, end);
-    let result: ArtifactResult;
+    let result: ArtifactResult | null = null;
     try {
-      result = fromArtifactJson(JSON.parse(line));
-      if (typeof result.path !== 'string') throw new Error('no path');
+      result = readArtifactJson(JSON.parse(text.toString('utf8', at, end)));
     } catch {
-      throw new Error(`--resume ${path}: line ${done.size + 1} is not a pyc-audit ndjson line; give another --output`);
+      // not JSON: said below
     }
+    if (!result) throw new Error(`--resume ${path}: line ${done.size + 1} is not a pyc-audit ndjson line; give another --output`);
     done.set(result.path, result);
     at = end + 1;
     kept = at;

@@ -7,7 +7,7 @@ import { open, opendir, readFile, stat } from 'node:fs/promises';
 import { join, relative, sep } from 'node:path';
 import pLimit from 'p-limit';
 import { HEADER_BYTES } from '../header.js';
-import { isPycPath, metadataLimit, MemberCollector, SourceHashes, type HashRequest } from './tar-members.js';
+import { isPycPath, metadataLimit, MemberCollector, SourceHashes } from './tar-members.js';
 import { emptyEntries, type ArtifactEntries } from './types.js';
 
 /** Files open at once while reading .pyc heads: far below any ulimit, enough to keep the disk busy. */
@@ -79,12 +79,13 @@ async function hashFile(path: string, magics: Iterable<number>): Promise<Map<str
 
 /**
  * Reads the .pyc heads, .py records (size and mtime, and the hash a checked-hash .pyc needs) and
- * the small metadata of a folder as one artifact. `hashOnly`: only those sources' hashes.
+ * the small metadata of a folder as one artifact. Files can be read in any order, so sources are
+ * hashed after every .pyc head is known: a folder never needs the second read an archive may.
  */
-export async function readFolder(root: string, kind: 'folder' | 'env' | 'dir', hashOnly?: HashRequest): Promise<ArtifactEntries> {
+export async function readFolder(root: string, kind: 'folder' | 'env' | 'dir'): Promise<ArtifactEntries> {
   const entries = emptyEntries(kind);
-  const collector = new MemberCollector(entries, hashOnly);
-  const walk = hashOnly ? { pyc: [], sources: [...hashOnly.keys()], pyo: [], unreadable: [] } : await walkPyc(root);
+  const collector = new MemberCollector(entries);
+  const walk = await walkPyc(root);
   const { unreadable } = walk;
   const limit = pLimit(OPEN_FILES);
   const attempt = <T>(p: string, read: () => Promise<T>) =>
@@ -110,7 +111,6 @@ export async function readFolder(root: string, kind: 'folder' | 'env' | 'dir', h
     ),
   );
   for (const s of sources) if (s) collector.addSource(s);
-  if (hashOnly) return entries;
   entries.pyo = walk.pyo;
   entries.unreadable = unreadable;
   for (const meta of ['info/index.json', 'info/paths.json']) {

@@ -147,8 +147,7 @@ export async function readTarget(target: Target, options: ReadOptions = {}): Pro
   if (target.kind === 'file') return readArtifact(target.path, options);
   if (target.kind === 'stdin') return readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
   if (target.kind === 'url') return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
-  const entries = await readFolder(target.path, target.kind, options.hashOnly);
-  if (options.hashOnly) return entries;
+  const entries = await readFolder(target.path, target.kind);
   if (target.pairedArchive) entries.notes = [await compareWithArchive(entries, target.path, target.pairedArchive)];
   return entries;
 }

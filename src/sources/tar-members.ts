@@ -64,6 +64,9 @@ export function checkedHashMagic(head: Buffer): number | null {
   return head.readUInt32LE(4) === 3 ? head.readUInt16LE(0) : null;
 }
 
+/** A .py or .pyo member: the sink hears of it (path, size, mtime), its body is skipped. */
+const RECORD_ONLY: KeepDecision = Object.freeze({ keep: 0, observer: null });
+
 /**
  * What an audit keeps of the members of one artifact, as a keep policy and a sink for a tar
  * walker (or the zip and folder readers). Memory grows with the number of members, not their bytes.
@@ -86,9 +89,9 @@ export class MemberCollector {
     if (isPycPath(path)) return HEADER_BYTES;
     if (path.endsWith('.py')) {
       const magics = this.wanted.get(path);
-      return magics ? this.startHashing(path, magics) : { keep: 0, observer: null };
+      return magics ? this.startHashing(path, magics) : RECORD_ONLY;
     }
-    if (path.endsWith('.pyo')) return { keep: 0, observer: null };
+    if (path.endsWith('.pyo')) return RECORD_ONLY;
     const limit = metadataLimit(path);
     return limit && size <= limit ? size : 0;
   };
