@@ -8,13 +8,14 @@
 //          > the `zstd` program on PATH > fzstd (pure JavaScript)
 //   bzip2: lbzip2 / pbzip2 / bzip2 on PATH > unbzip2-stream (pure JavaScript)
 // PYC_AUDIT_ZSTD=napi|tool|js and PYC_AUDIT_BZIP2=tool|js|PROGRAM force a choice.
-import { spawn, spawnSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
-import { Readable, type Duplex } from 'node:stream';
-import { Decompress as FzstdDecompress } from 'fzstd';
+import type { Readable, Duplex } from 'node:stream';
 
+// The fallbacks load when chosen: every module costs start-up time, in the main thread and again
+// in each reader thread, and a machine with zstd-napi needs neither child_process nor fzstd.
 const require = createRequire(import.meta.url);
+const childProcess = () => require('node:child_process') as typeof import('node:child_process');
 
 export type Sink = (chunk: Buffer) => void;
 export type Decoder = (input: AsyncIterable<Buffer>, sink: Sink) => Promise<void>;
@@ -30,7 +31,7 @@ export interface Codec {
 // ---- finding what this machine has ------------------------------------------------------------
 
 function onPath(program: string): boolean {
-  return spawnSync(program, ['--help'], { stdio: 'ignore', timeout: 5000 }).error === undefined;
+  return childProcess().spawnSync(program, ['--help'], { stdio: 'ignore', timeout: 5000 }).error === undefined;
 }
 
 interface ZstdBinding {
@@ -140,7 +141,8 @@ const fzstd: Decoder = async (input, sink) => {
   // Errors of the sink (the tar walker, a stop signal) pass through untouched; only fzstd's own
   // are reworded.
   let sinkError: { error: unknown } | null = null;
-  const d = new FzstdDecompress((data) => {
+  const { Decompress } = require('fzstd') as typeof import('fzstd');
+  const d = new Decompress((data) => {
     if (sinkError || !data.length) return;
     try {
       sink(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
@@ -239,7 +241,7 @@ function oneAtATime(): <T>(f: () => Promise<T>) => Promise<T> {
 
 /** Runs a decoder program, feeding it `input` (or nothing: it reads a file named in `args`). */
 async function runProgram(program: string, args: string[], input: AsyncIterable<Buffer> | null, sink: Sink, describe: (stderr: string, code: number | null) => string): Promise<void> {
-    const child = spawn(program, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+    const child = childProcess().spawn(program, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {

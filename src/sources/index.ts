@@ -1,14 +1,14 @@
 // Opens one input path and streams it into ArtifactEntries, choosing the reader by content.
+// Readers other than .conda and .tar.bz2 (streams, URLs, folders) load when first needed: a
+// reader thread imports this module, and its start-up time is paid before it decodes anything.
 import { readRange } from './file-range.js';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { readConda, readCondaInfoFiles } from './conda.js';
-import { readFolder } from './folder.js';
 import type { Target } from './targets.js';
 import { bzip2 } from './codecs.js';
 import { MemberCollector, scanTarball, walkTarball, type HashRequest, type ScanOptions } from './tar-members.js';
-import { readStream, sniff } from './stream.js';
-import { readUrl } from './http.js';
+import { sniff } from './sniff.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
 async function readFirstBytes(path: string, n: number): Promise<Buffer> {
@@ -73,7 +73,7 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
     case 'tar.gz':
     case 'tar':
     case 'pyc':
-      return readStream(readRange(path, 0, info.size, false), path, scan);
+      return (await import('./stream.js')).readStream(readRange(path, 0, info.size, false), path, scan);
     default:
       if (info.size === 0) throw new InputError('empty file');
       throw new InputError(`not a conda artifact: starts with ${first.subarray(0, 4).toString('hex') || 'nothing'} (expected a zip for .conda, "BZh" for .tar.bz2, or a .pyc)`);
@@ -145,9 +145,9 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
   const scan = scanOptions(options);
   if (target.kind === 'file') return readArtifact(target.path, options);
-  if (target.kind === 'stdin') return readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
-  if (target.kind === 'url') return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
-  const entries = await readFolder(target.path, target.kind);
+  if (target.kind === 'stdin') return (await import('./stream.js')).readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
+  if (target.kind === 'url') return (await import('./http.js')).readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
+  const entries = await (await import('./folder.js')).readFolder(target.path, target.kind);
   if (target.pairedArchive) entries.notes = [await compareWithArchive(entries, target.path, target.pairedArchive)];
   return entries;
 }

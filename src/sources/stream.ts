@@ -5,6 +5,7 @@ import { bzip2, gzip, zstd } from './codecs.js';
 import { isPycPath, MemberCollector, scanTarball, type ScanOptions } from './tar-members.js';
 import { emptyEntries, InputError, type ArtifactEntries, type ArtifactKind } from './types.js';
 import { readZipStream } from './zip-stream.js';
+import { sniff } from './sniff.js';
 
 const SNIFF = 512;
 
@@ -39,16 +40,6 @@ export async function peek(input: AsyncIterable<Buffer>, n: number): Promise<{ f
     }
   }
   return { first: first.subarray(0, n), stream: again() };
-}
-
-/** Which reader fits, from the first bytes (the name only breaks ties for .pyc). */
-export function sniff(first: Buffer, name: string): ArtifactKind | 'zip-stream' | 'tar.gz' | 'tar' | null {
-  if (first.length >= 4 && first.readUInt32LE(0) === 0x04034b50) return 'zip-stream';
-  if (first.length >= 3 && first.toString('latin1', 0, 3) === 'BZh') return 'tar.bz2';
-  if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) return 'tar.gz';
-  if (first.length >= 262 && first.toString('latin1', 257, 262) === 'ustar') return 'tar';
-  if (name.endsWith('.pyc') || (first.length >= 4 && first[2] === 0x0d && first[3] === 0x0a)) return 'pyc';
-  return null;
 }
 
 async function firstBytesInflated(data: AsyncIterable<Buffer>, method: number, n: number): Promise<Buffer> {

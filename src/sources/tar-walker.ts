@@ -12,6 +12,8 @@ const MAX_META_BODY = 1 << 20;
 
 export class TarError extends Error {}
 
+const NOTHING = Buffer.alloc(0);
+
 /** Sees a member's body as it streams past; must not keep a reference to the chunks it is given. */
 export interface BodyObserver {
   update(chunk: Buffer): void;
@@ -230,7 +232,7 @@ export class TarWalker {
   }
 
   private finishBody(s: Extract<State, { kind: 'body' }>): void {
-    const kept = s.kept.length === 1 ? s.kept[0]! : Buffer.concat(s.kept);
+    const kept = s.kept.length === 1 ? s.kept[0]! : s.kept.length ? Buffer.concat(s.kept) : NOTHING;
     if (s.meta === 'pax') {
       const fields = parsePax(kept);
       const p = fields.get('path');
