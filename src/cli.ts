@@ -148,8 +148,8 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   const paths = targets.map((t) => t.path);
   // Up to --jobs artifacts at once. Decoders that run as programs are parallel by themselves;
-  // in-process ones (zstd-napi, fzstd) need threads. A reader thread costs ~0.15 s to start here
-  // (the time to decompress ~60 MB of tar), so threads are used only for enough work to repay it.
+  // in-process ones (zstd-napi, fzstd) need threads. A reader thread costs ~0.1 s to start here
+  // (the time to decompress ~50 MB of tar), so threads are used only for enough work to repay it.
   const sizes = await Promise.all(targets.map((t) => t.size ?? (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
   const total = sizes.reduce((a, b) => a + b, 0);
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
