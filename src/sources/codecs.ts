@@ -253,12 +253,16 @@ async function runProgram(program: string, args: string[], input: AsyncIterable<
     });
     exited.catch(() => {});
     const stdin = child.stdin;
-    stdin?.on('error', () => {}); // EPIPE when the decoder stops reading bad input
+    // EPIPE when the decoder stops reading bad input: 'drain' then never comes, so a write that
+    // waits for it also gives up when the pipe closes.
+    stdin?.on('error', () => {});
+    const pipeClosed = stdin ? new Promise<void>((r) => stdin.once('close', r)) : Promise.resolve();
     const feed = (async () => {
       if (!input || !stdin) return;
       try {
         for await (const chunk of input) {
-          if (!stdin.write(chunk)) await new Promise((r) => stdin.once('drain', r));
+          if (stdin.destroyed) break;
+          if (!stdin.write(chunk)) await Promise.race([new Promise((r) => stdin.once('drain', r)), pipeClosed]);
         }
       } finally {
         stdin.end();
