@@ -188,11 +188,10 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   const auditOne = async (target: Target): Promise<ArtifactResult> => {
     const resumed = done.get(target.path);
     if (resumed) return resumed;
-    const sha256 = target.origin?.sha256 ?? null;
-    const cached = cache && sha256 ? await cache.get(sha256) : null;
-    const result = cached ? { ...cached, path: target.path } : await auditArtifact(target, options, read);
+    const result = cache
+      ? await cache.audit(target, (copy) => auditArtifact(copy, options, read), (t, reason) => auditArtifact(t, options, () => Promise.reject(new Error(reason))))
+      : await auditArtifact(target, options, read);
     if (target.origin) result.origin = target.origin;
-    if (cache && sha256 && !cached) await cache.put(sha256, result).catch((err: Error) => warn(`pyc-audit: warning: --cache: ${printable(err.message)}\n`));
     return result;
   };
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
@@ -208,7 +207,7 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
     ),
   ).finally(() => {
     progress?.clear();
-    return pool?.close();
+    return Promise.all([pool?.close(), cache?.close()]);
   });
   try {
     return await reporter.close();
@@ -225,13 +224,13 @@ interface ChannelFlags extends AuditFlags {
 }
 
 async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<number> {
-  const [{ parseShard, shardOf }, { selectRecords }, { artifactLocation, ChannelError, fileSha256, loadChannel }, { ResultCache }] = await Promise.all([
+  const [{ parseShard, shardOf }, { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel }, { ResultCache }, { readRegularFile }] = await Promise.all([
     import('./channel/shard.js'),
-    import('./channel/repodata.js'),
     import('./channel/source.js'),
     import('./result-cache.js'),
+    import('./regular-file.js'),
   ]);
-  for (const subdir of flags.subdir) if (!/^[\w.-]+$/.test(subdir) || /^\.+$/.test(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
+  for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
   let shard;
   try {
     shard = flags.shard ? parseShard(flags.shard) : { index: 1, count: 1 };
@@ -240,39 +239,28 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
   }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, flags.timeout);
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null }, cacheDir: flags.cache ?? null });
   } catch (err) {
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;
   }
-  const selected = selectRecords(channel.records, { names: flags.name, python: flags.python ?? null });
+  for (const w of channel.warnings) io.stderr.write(`pyc-audit: warning: ${printable(w)}\n`);
+  const selected = channel.records;
   const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
-  io.stderr.write(
-    `pyc-audit: ${printable(channel.source)}: ${selected.length} of ${channel.records.length} artifacts selected in ${channel.subdirs.join(', ')}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`,
-  );
-  const hashing = pLimit(8); // files hashed at once, for a local channel whose repodata has no sha256
-  const targets: Target[] = await Promise.all(
-    mine.map(async (r) => {
-      const path = artifactLocation(channel, r.subdir, r.file);
-      // The cache key: repodata's sha256, or the file's own for a local channel that gives none.
-      const sha256 = r.sha256 ?? (flags.cache && !channel.isUrl ? await hashing(() => fileSha256(path)) : null);
-      return {
-        path,
-        kind: channel.isUrl ? 'url' : 'file',
-        size: r.size ?? undefined,
-        origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256, shard: { ...shard, size: mine.length, total: selected.length } },
-      } satisfies Target;
-    }),
-  );
+  io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
+  const targets: Target[] = mine.map((r) => ({
+    ...artifactLocation(channel, r),
+    size: r.size ?? undefined,
+    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
+  }));
+  const magicTable = flags.magicTable ? await readRegularFile(flags.magicTable, { maxBytes: 16 << 20 }).then((b) => b.toString('utf8'), () => flags.magicTable) : null;
   const cache = flags.cache
-    ? new ResultCache(flags.cache, {
-        version: VERSION,
-        python: flags.python ?? null,
-        magicTable: flags.magicTable ? await readFile(flags.magicTable, 'utf8').catch(() => flags.magicTable) : null,
-        select: flags.select ?? null,
-        ignore: flags.ignore ?? null,
-        maxBytes: flags.maxBytes ?? null,
-      })
+    ? new ResultCache(
+        flags.cache,
+        { version: VERSION, python: flags.python ?? null, magicTable, select: flags.select ?? null, ignore: flags.ignore ?? null, maxBytes: flags.maxBytes ?? null },
+        flags.timeout,
+        (message) => io.stderr.write(`pyc-audit: warning: ${printable(message)}\n`),
+      )
     : null;
   const code = await runTargets(targets, flags, io, cache);
   if (cache) io.stderr.write(`pyc-audit: --cache: ${cache.hits} of ${targets.length} artifacts were already audited\n`);

@@ -8,7 +8,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { XMLParser } from 'fast-xml-parser';
 import { parseShard, shardOf } from '../src/channel/shard.js';
-import { parseRepodata, selectRecords } from '../src/channel/repodata.js';
+import { RecordSelector } from '../src/channel/repodata.js';
+import { RepodataScanner } from '../src/channel/repodata-scan.js';
 import { loadChannel } from '../src/channel/source.js';
 import { fixture, runAsync } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
@@ -83,7 +84,7 @@ const lines = (s: string) => s.trimEnd().split('\n').filter(Boolean);
 test('a channel over HTTP: every selected artifact audited, in channel order; --list-stale lists exactly the stale builds', async () => {
   const r = await runAsync(['channel', base, '--format', 'json']);
   assert.equal(r.code, 1, r.stderr);
-  assert.match(r.stderr, /: 9 of 10 artifacts selected in linux-64, noarch, osx-arm64\n/);
+  assert.match(r.stderr, /: 9 of 10 artifacts selected in linux-64 \(repodata\.json\.zst\), noarch \(repodata\.json\), osx-arm64 \(repodata\.json\.zst\); skipped 1 \.tar\.bz2 beside the \.conda of the same build\n/);
   const doc = JSON.parse(r.stdout);
   const files = doc.artifacts.map((a: { channel: { subdir: string; file: string } }) => `${a.channel.subdir}/${a.channel.file}`);
   const expected = Object.entries(CHANNEL)
@@ -96,13 +97,21 @@ test('a channel over HTTP: every selected artifact audited, in channel order; --
   assert.deepEqual(lines(stale.stdout), STALE);
 });
 
-test('over HTTP, repodata.json.zst is read where the channel has it, repodata.json elsewhere', async () => {
+test('over HTTP, shards are looked for first, then repodata.json.zst, then repodata.json', async () => {
   requests.length = 0;
   const r = await runAsync(['channel', base, '--format', 'ndjson']);
   assert.ok(r.code === 1, r.stderr);
   assert.equal(lines(r.stdout).length, 9);
   const index = requests.filter((u) => /repodata/.test(u)).sort();
-  assert.deepEqual(index, ['/linux-64/repodata.json.zst', '/noarch/repodata.json', '/noarch/repodata.json.zst', '/osx-arm64/repodata.json.zst']);
+  assert.deepEqual(index, [
+    '/linux-64/repodata.json.zst',
+    '/linux-64/repodata_shards.msgpack.zst',
+    '/noarch/repodata.json',
+    '/noarch/repodata.json.zst',
+    '/noarch/repodata_shards.msgpack.zst',
+    '/osx-arm64/repodata.json.zst',
+    '/osx-arm64/repodata_shards.msgpack.zst',
+  ]);
 });
 
 test('--subdir, --name globs and --python choose the artifacts', async () => {
@@ -221,7 +230,7 @@ test('a local channel folder works the same, and bad channels and shards are one
   const empty = mkdtempSync(join(tmpdir(), 'pyc-audit-nochannel-'));
   const r = await runAsync(['channel', empty]);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /^pyc-audit: error: .*: no <subdir>\/repodata\.json: not a conda channel\n$/);
+  assert.match(r.stderr, /^pyc-audit: error: .*: no <subdir>\/repodata\.json \(nor its \.zst, nor repodata_shards\.msgpack\.zst\): not a conda channel\n$/);
   const shard = await runAsync(['channel', dir, '--shard', '5/4']);
   assert.equal(shard.code, 2);
   assert.match(shard.stderr, /--shard 5\/4: K must be between 1 and N/);
@@ -235,10 +244,12 @@ test('shards: a fixed partition by subdir and file name; repodata parsing keeps 
   for (let i = 0; i < 4000; i++) counts[shardOf('linux-64', `pkg${i}-1.0-0.conda`, 4) - 1]!++;
   for (const c of counts) assert.ok(c > 900 && c < 1100, `balanced: ${counts}`);
   assert.equal(shardOf('linux-64', 'a-1-0.conda', 4), shardOf('linux-64', 'a-1-0.conda', 4));
-  const records = parseRepodata(Buffer.from(JSON.stringify({ packages: { '../../etc-1-0.tar.bz2': {}, 'ok-1-0.tar.bz2': { name: 'ok', version: '1', build: '0', depends: ['python_abi 3.14.* *_cp314'] } } })), 'linux-64');
-  assert.deepEqual(records.map((r) => [r.file, r.python]), [['ok-1-0.tar.bz2', '3.14']]);
-  assert.deepEqual(selectRecords(records, { names: ['o?'], python: '3.14' }).length, 1);
-  assert.throws(() => parseRepodata(Buffer.from('{'), 'x'), /not JSON/);
+  const selector = new RecordSelector({ names: ['o?'], python: '3.14' });
+  const scanner = new RepodataScanner((_table, file, value) => selector.offer('linux-64', file, value));
+  scanner.push(Buffer.from(JSON.stringify({ packages: { '../../etc-1-0.tar.bz2': {}, 'ok-1-0.tar.bz2': { name: 'ok', version: '1', build: '0', depends: ['python_abi 3.14.* *_cp314'] } } })));
+  scanner.end();
+  assert.deepEqual(selector.records().map((r) => [r.file, r.python]), [['ok-1-0.tar.bz2', '3.14']]);
+  assert.equal(selector.counts.badName, 1);
 });
 
 test('--resume: a report cut short by a crash is continued, not redone', async () => {
@@ -271,9 +282,11 @@ test('a repodata.json of 200,000 records loads (no argument-count limits on the 
   const packages: Record<string, object> = {};
   for (let i = 0; i < 200_000; i++) packages[`p${i}-1-0.conda`] = { name: `p${i}`, version: '1', build: '0' };
   writeFileSync(join(big, 'linux-64', 'repodata.json'), JSON.stringify({ 'packages.conda': packages }));
-  const channel = await loadChannel(big, [], 5);
-  assert.equal(channel.records.length, 200_000);
-  assert.equal(selectRecords(channel.records, { names: ['p1999?'], python: null }).length, 10);
+  const all = await loadChannel(big, [], { timeoutSeconds: 5, selection: { names: [], python: null } });
+  assert.equal(all.records.length, 200_000);
+  const some = await loadChannel(big, [], { timeoutSeconds: 5, selection: { names: ['p1999?'], python: null } });
+  assert.equal(some.records.length, 10);
+  assert.deepEqual(some.counts, { ...some.counts, considered: 200_000, selected: 10, otherName: 199_990 });
 });
 
 test('--cache on a local channel whose repodata has no sha256: the files are hashed', async () => {

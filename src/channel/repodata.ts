@@ -1,5 +1,7 @@
-// A conda channel's index: <subdir>/repodata.json lists every artifact with its name, version,
-// build, depends and sha256. Pure: bytes in, records out; selection by name globs and Python.
+// A conda channel's records, whichever form its index takes (repodata.json, its .zst, or CEP-16
+// shards): each record names an artifact with its name, version, build, depends and sha256.
+// Selection by name globs and Python happens as the records come, so only the chosen ones are
+// kept — memory follows what is audited, not the size of the channel. Pure.
 import picomatch from 'picomatch';
 import { dependsPython, parseArtifactName } from '../package-info.js';
 
@@ -10,7 +12,6 @@ export interface ChannelRecord {
   name: string;
   version: string;
   build: string;
-  depends: string[];
   sha256: string | null;
   size: number | null;
   /** The Python minor its depends pin (python_abi, then python), or null. */
@@ -30,47 +31,6 @@ export interface ArtifactOrigin {
   shard: { index: number; count: number; size: number; total: number };
 }
 
-const SHA256 = /^[0-9a-f]{64}$/;
-
-/** The records of one subdir's repodata.json. Throws with a plain reason on a document that is not one. */
-export function parseRepodata(bytes: Buffer, subdir: string): ChannelRecord[] {
-  let doc: unknown;
-  try {
-    doc = JSON.parse(bytes.toString('utf8'));
-  } catch (err) {
-    throw new Error(`not JSON: ${(err as Error).message}`);
-  }
-  if (!doc || typeof doc !== 'object') throw new Error('not a repodata document');
-  const d = doc as Record<string, unknown>;
-  const records: ChannelRecord[] = [];
-  for (const key of ['packages', 'packages.conda']) {
-    const table = d[key];
-    if (table === undefined) continue;
-    if (!table || typeof table !== 'object') throw new Error(`"${key}" is not an object`);
-    for (const [file, value] of Object.entries(table as Record<string, unknown>)) {
-      // A file name is a path segment: nothing that could climb out of the subdir.
-      if (!/^[^/\\]+\.(conda|tar\.bz2)$/.test(file) || file.startsWith('.')) continue;
-      const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-      const fromName = parseArtifactName(file);
-      const str = (v: unknown, fallback: string | null) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
-      const depends = Array.isArray(r.depends) ? r.depends.filter((x): x is string => typeof x === 'string') : [];
-      const sha = typeof r.sha256 === 'string' && SHA256.test(r.sha256.toLowerCase()) ? r.sha256.toLowerCase() : null;
-      records.push({
-        subdir,
-        file,
-        name: str(r.name, fromName.name) ?? file,
-        version: str(r.version, fromName.version) ?? '',
-        build: str(r.build, fromName.build) ?? '',
-        depends,
-        sha256: sha,
-        size: typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null,
-        python: dependsPython(depends),
-      });
-    }
-  }
-  return records;
-}
-
 export interface RecordSelection {
   /** Package-name globs (picomatch); empty: every name. */
   names: readonly string[];
@@ -78,21 +38,118 @@ export interface RecordSelection {
   python: string | null;
 }
 
-/**
- * The artifacts to audit: matching names and Python, one per subdir/name-version-build (the
- * .conda when both formats exist, as conda itself downloads), sorted by subdir and file name.
- */
-export function selectRecords(records: readonly ChannelRecord[], selection: RecordSelection): ChannelRecord[] {
-  const nameMatches = selection.names.length ? picomatch([...selection.names]) : () => true;
-  const chosen = new Map<string, ChannelRecord>();
-  for (const r of records) {
-    if (!nameMatches(r.name)) continue;
-    if (selection.python && r.python !== selection.python) continue;
-    const key = `${r.subdir}/${r.name}-${r.version}-${r.build}`;
-    const have = chosen.get(key);
-    if (!have || (r.file.endsWith('.conda') && !have.file.endsWith('.conda'))) chosen.set(key, r);
-  }
-  return [...chosen.values()].sort((a, b) => compare(a.subdir, b.subdir) || compare(a.file, b.file));
+/** How many records were looked at, chosen, and why the others were not. */
+export interface SelectionCounts {
+  considered: number;
+  selected: number;
+  /** Its name matches no --name glob. */
+  otherName: number;
+  /** Its depends pin another Python than --python. */
+  otherPython: number;
+  /** Its depends pin no Python at all, with --python (a build without bytecode for any one Python). */
+  noPython: number;
+  /** A .tar.bz2 whose build is also a .conda (conda downloads the .conda). */
+  duplicate: number;
+  /** A file name that is not a conda artifact's, or one that could climb out of the subdir. */
+  badName: number;
 }
 
+export function emptyCounts(): SelectionCounts {
+  return { considered: 0, selected: 0, otherName: 0, otherPython: 0, noPython: 0, duplicate: 0, badName: 0 };
+}
+
+export function addCounts(into: SelectionCounts, more: SelectionCounts): void {
+  for (const key of Object.keys(into) as (keyof SelectionCounts)[]) into[key] += more[key];
+}
+
+/** Why records were skipped, for the run's summary line: "3 other names, 1 .tar.bz2 beside its .conda". */
+export function describeSkipped(c: SelectionCounts): string {
+  const parts: [number, string][] = [
+    [c.otherName, 'not matching --name'],
+    [c.otherPython, 'for another Python'],
+    [c.noPython, 'depending on no Python'],
+    [c.duplicate, '.tar.bz2 beside the .conda of the same build'],
+    [c.badName, 'not an artifact file name'],
+  ];
+  return parts
+    .filter(([n]) => n > 0)
+    .map(([n, why]) => `${n} ${why}`)
+    .join(', ');
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+const ARTIFACT_FILE = /^[^/\\]+\.(conda|tar\.bz2)$/;
+
+/** A checksum as repodata.json (hex text) or a shard (32 raw bytes) gives it; null if neither. */
+function sha256Of(value: unknown): string | null {
+  if (typeof value === 'string') return SHA256.test(value.toLowerCase()) ? value.toLowerCase() : null;
+  if (value instanceof Uint8Array && value.length === 32) return Buffer.from(value.buffer, value.byteOffset, value.length).toString('hex');
+  return null;
+}
+
+/** One record from any form of the index; null for a file name that is not an artifact's. */
+export function toRecord(subdir: string, file: string, value: unknown): ChannelRecord | null {
+  // A file name is a path segment: nothing that could climb out of the subdir.
+  if (!ARTIFACT_FILE.test(file) || file.startsWith('.')) return null;
+  const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+  const fromName = parseArtifactName(file);
+  const str = (v: unknown, fallback: string | null) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
+  const depends = Array.isArray(r.depends) ? r.depends.filter((x): x is string => typeof x === 'string') : [];
+  return {
+    subdir,
+    file,
+    name: str(r.name, fromName.name) ?? file,
+    version: str(r.version, fromName.version) ?? '',
+    build: str(r.build, fromName.build) ?? '',
+    sha256: sha256Of(r.sha256),
+    size: typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null,
+    python: dependsPython(depends),
+  };
+}
+
+/**
+ * Takes records one at a time and keeps those to audit: matching names and Python, one per
+ * subdir/name-version-build (the .conda when both formats exist, as conda itself downloads).
+ */
+export class RecordSelector {
+  readonly counts = emptyCounts();
+  private readonly matches: (name: string) => boolean;
+  private readonly chosen = new Map<string, ChannelRecord>();
+
+  constructor(private readonly selection: RecordSelection) {
+    this.matches = selection.names.length ? picomatch([...selection.names]) : () => true;
+  }
+
+  /** Whether a package name is wanted: shards of other names need not be fetched. */
+  wantsName(name: string): boolean {
+    return this.matches(name);
+  }
+
+  offer(subdir: string, file: string, value: unknown): void {
+    this.counts.considered++;
+    const r = toRecord(subdir, file, value);
+    if (!r) return void this.counts.badName++;
+    if (!this.matches(r.name)) return void this.counts.otherName++;
+    if (this.selection.python && r.python !== this.selection.python) return void (r.python === null ? this.counts.noPython++ : this.counts.otherPython++);
+    const key = `${r.subdir}/${r.name}-${r.version}-${r.build}`;
+    const have = this.chosen.get(key);
+    if (!have) {
+      this.chosen.set(key, r);
+      return;
+    }
+    // Two files for one build: the .conda, whatever order they came in (a file listed twice counts once).
+    if (have.file !== r.file) this.counts.duplicate++;
+    if (preferred(r, have)) this.chosen.set(key, r);
+  }
+
+  /** The chosen records, sorted by subdir and file name. */
+  records(): ChannelRecord[] {
+    const out = [...this.chosen.values()].sort((a, b) => compare(a.subdir, b.subdir) || compare(a.file, b.file));
+    this.counts.selected = out.length;
+    return out;
+  }
+}
+
+const isConda = (r: ChannelRecord) => r.file.endsWith('.conda');
+const preferred = (a: ChannelRecord, b: ChannelRecord) => (isConda(a) !== isConda(b) ? isConda(a) : compare(a.file, b.file) < 0);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,149 +1,275 @@
 // Reads a channel's index from a URL or a local folder: which subdirs it has, and the records of
-// each subdir's repodata.json. The artifacts themselves are read later, by the audit.
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { opendir, readFile, stat } from 'node:fs/promises';
+// each, selected as they are read. Per subdir, the first form the channel has is read:
+//   repodata_shards.msgpack.zst (CEP-16: only the shards of wanted names are fetched)
+//   > repodata.json.zst > repodata.json (streamed: memory holds one record at a time)
+// A form that is there but damaged gives way to the next, with a warning. The artifacts
+// themselves are read later, by the audit.
+import { mkdir, opendir, rename, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { fetchDocument } from '../sources/http.js';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import pLimit from 'p-limit';
 import { zstd } from '../sources/codecs.js';
-import { parseRepodata, type ChannelRecord } from './repodata.js';
+import { readRegularFile } from '../regular-file.js';
+import { isUrl, openBytes, readBytes, sha256Hex } from './bytes.js';
+import { RepodataScanner } from './repodata-scan.js';
+import { addCounts, describeSkipped, emptyCounts, RecordSelector, type ChannelRecord, type RecordSelection, type SelectionCounts } from './repodata.js';
+import { parseShardIndex, resolveBase, shardRecords, SHARD_INDEX_FILE } from './shards.js';
 
-/** repodata.json is read whole: a bound well above the largest channel's (conda-forge linux-64 is a few hundred MB). */
-const REPODATA_LIMIT = 2 * 1024 ** 3;
+/**
+ * Decompressed repodata.json is streamed, so this bounds time, not memory: well above the
+ * largest channel's (conda-forge linux-64 is a few hundred MB), far below a zstd bomb's.
+ */
+export const REPODATA_LIMIT = 2 * 1024 ** 3;
+/** channeldata.json, a shard index and one shard are read whole (decompressed, for the last two). */
+export const CHANNELDATA_LIMIT = 128 << 20;
+export const SHARD_INDEX_LIMIT = 256 << 20;
+export const SHARD_LIMIT = 64 << 20;
+/** Shards fetched at once. */
+const SHARD_CONCURRENCY = 16;
 /** Subdirs looked for when a channel URL has no channeldata.json and no --subdir is given. */
 const KNOWN_SUBDIRS = ['noarch', 'linux-64', 'linux-aarch64', 'linux-ppc64le', 'linux-s390x', 'osx-64', 'osx-arm64', 'win-64', 'win-arm64'];
+const FORMS = [SHARD_INDEX_FILE, 'repodata.json.zst', 'repodata.json'] as const;
+type Form = (typeof FORMS)[number];
 
 export class ChannelError extends Error {}
+/** An error about another file than the one being read (a shard of an index): its message names it. */
+class LocatedError extends Error {}
+
+/** A subdir name: one path segment of letters, digits, "_", "-" and ".", and not "." or "..". */
+export function isSubdirName(name: string): boolean {
+  return /^[\w.-]+$/.test(name) && !/^\.+$/.test(name);
+}
+
+export interface SubdirRead {
+  name: string;
+  form: Form;
+  /** Where its artifacts are: a URL or a folder, ending with a separator. */
+  base: string;
+  /** Shards: how many names the index has, and how many of their shards were read (from --cache or fetched). */
+  shards?: { names: number; read: number; cached: number };
+}
 
 export interface Channel {
   /** The channel as given, without a trailing slash. */
   source: string;
   isUrl: boolean;
-  subdirs: string[];
+  subdirs: SubdirRead[];
+  /** The selected records, sorted by subdir and file name. */
   records: ChannelRecord[];
+  counts: SelectionCounts;
+  /** Forms found damaged and passed over for the next. */
+  warnings: string[];
 }
 
-/** Where an artifact of the channel is: a URL, or a path in the folder. */
-export function artifactLocation(channel: Pick<Channel, 'source' | 'isUrl'>, subdir: string, file: string): string {
-  return channel.isUrl ? `${channel.source}/${encodeURIComponent(subdir)}/${encodeURIComponent(file)}` : join(channel.source, subdir, file);
+export interface LoadOptions {
+  timeoutSeconds: number;
+  selection: RecordSelection;
+  /** --cache DIR: shards are kept under DIR/shards by their SHA-256. */
+  cacheDir?: string | null;
 }
 
-async function readLocal(path: string): Promise<Buffer | null> {
-  try {
-    return await readFile(path);
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null;
-    throw new ChannelError(`${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
-  }
+/** Where an artifact of the channel is, and how to read it: a URL, or a path in the folder. */
+export function artifactLocation(channel: Channel, record: ChannelRecord): { path: string; kind: 'url' | 'file' } {
+  const base = channel.subdirs.find((s) => s.name === record.subdir)!.base;
+  return isUrl(base) ? { path: `${base}${encodeURIComponent(record.file)}`, kind: 'url' } : { path: join(base, record.file), kind: 'file' };
 }
 
-/** The subdirs to read: --subdir, else channeldata.json's list, else those with a repodata.json. */
-async function findSubdirs(source: string, isUrl: boolean, timeoutSeconds: number): Promise<string[]> {
-  if (!isUrl) {
+/** What a run says of the channel it read: the forms, what was selected, what was skipped and why. */
+export function describeChannel(channel: Channel): string {
+  const forms = channel.subdirs.map((s) => `${s.name} (${s.shards ? `shards: ${s.shards.read} of ${s.shards.names} names${s.shards.cached ? `, ${s.shards.cached} from --cache` : ''}` : s.form})`);
+  const skipped = describeSkipped(channel.counts);
+  return `${channel.records.length} of ${channel.counts.considered} artifacts selected in ${forms.join(', ')}${skipped ? `; skipped ${skipped}` : ''}`;
+}
+
+const location = (source: string, ...parts: string[]) => (isUrl(source) ? [source, ...parts.map(encodeURIComponent)].join('/') : join(source, ...parts));
+
+/** The subdirs to read: --subdir, else channeldata.json's list (URL), else those found. */
+async function findSubdirs(source: string, timeoutSeconds: number): Promise<{ names: string[]; optional: boolean }> {
+  if (!isUrl(source)) {
     const found: string[] = [];
     for await (const entry of await opendir(source)) {
-      if (entry.isDirectory() && (await stat(join(source, entry.name, 'repodata.json')).catch(() => null))) found.push(entry.name);
+      if (!entry.isDirectory() || !isSubdirName(entry.name)) continue;
+      for (const form of FORMS) {
+        if ((await stat(join(source, entry.name, form)).catch(() => null))?.isFile()) {
+          found.push(entry.name);
+          break;
+        }
+      }
     }
-    if (!found.length) throw new ChannelError(`${source}: no <subdir>/repodata.json: not a conda channel`);
-    return found.sort();
+    if (!found.length) throw new ChannelError(`${source}: no <subdir>/repodata.json (nor its .zst, nor ${SHARD_INDEX_FILE}): not a conda channel`);
+    return { names: found.sort(), optional: false };
   }
-  const channeldata = await fetchDocument(`${source}/channeldata.json`, timeoutSeconds, 1 << 30).catch(() => null);
-  if (channeldata) {
+  const where = `${source}/channeldata.json`;
+  const bytes = await readBytes(where, CHANNELDATA_LIMIT, timeoutSeconds).catch(() => null); // unreachable or too large: look for the usual subdirs
+  if (bytes) {
+    let subdirs: unknown;
     try {
-      const subdirs = (JSON.parse(channeldata.toString('utf8')) as { subdirs?: unknown }).subdirs;
-      if (Array.isArray(subdirs) && subdirs.every((s) => typeof s === 'string' && /^[\w.-]+$/.test(s))) return [...(subdirs as string[])].sort();
+      subdirs = (JSON.parse(bytes.toString('utf8')) as { subdirs?: unknown }).subdirs;
     } catch {
-      // not usable: fall back to the usual subdirs
+      // not JSON: look for the usual subdirs
+    }
+    if (Array.isArray(subdirs) && subdirs.length) {
+      for (const s of subdirs) if (typeof s !== 'string' || !isSubdirName(s)) throw new ChannelError(`${where}: subdir ${JSON.stringify(s).slice(0, 60)} is not a subdir name`);
+      return { names: [...new Set(subdirs as string[])].sort(), optional: true };
     }
   }
-  return KNOWN_SUBDIRS;
+  return { names: [...KNOWN_SUBDIRS].sort(), optional: true };
 }
 
-/** A zstd-compressed document, decompressed up to `limit` bytes. */
-async function unzstd(bytes: Buffer, limit: number): Promise<Buffer> {
+/** Decompresses a whole zstd document of at most `limit` bytes decompressed. */
+async function unzstd(bytes: Uint8Array, limit: number): Promise<Buffer> {
   const out: Buffer[] = [];
   let size = 0;
   await zstd().decode(
     (async function* () {
-      yield bytes;
+      yield Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
     })(),
     (chunk) => {
       size += chunk.length;
-      if (size > limit) throw new Error(`larger than ${limit} bytes decompressed`);
+      if (size > limit) throw new Error(`larger than ${limit >> 20} MiB decompressed`);
       out.push(Buffer.from(chunk)); // the decoder reuses its output buffer
     },
   );
   return Buffer.concat(out);
 }
 
-/**
- * A subdir's repodata from a URL: repodata.json.zst where the channel has it (conda-forge
- * publishes one: JSON compresses several-fold), else repodata.json. null when there is neither.
- */
-async function fetchRepodata(base: string, timeoutSeconds: number): Promise<{ bytes: Buffer; where: string } | null> {
-  const compressed = await fetchDocument(`${base}/repodata.json.zst`, timeoutSeconds, REPODATA_LIMIT).catch(() => null);
+/** Streams repodata.json (or its .zst) through the scanner into the selector. */
+async function scanRepodata(chunks: AsyncIterable<Buffer>, compressed: boolean, subdir: string, selector: RecordSelector): Promise<void> {
+  const scanner = new RepodataScanner((_table, file, value) => selector.offer(subdir, file, value));
   if (compressed) {
-    try {
-      return { bytes: await unzstd(compressed, REPODATA_LIMIT), where: `${base}/repodata.json.zst` };
-    } catch {
-      // a damaged .zst: the plain document is the authority anyway
+    let size = 0;
+    await zstd().decode(chunks, (chunk) => {
+      size += chunk.length;
+      if (size > REPODATA_LIMIT) throw new Error(`larger than ${REPODATA_LIMIT >> 30} GiB decompressed`);
+      scanner.push(chunk);
+    });
+  } else {
+    for await (const chunk of chunks) scanner.push(chunk);
+  }
+  scanner.end();
+}
+
+/** A base URL from a shard index, as a place to read from: a URL, or (local channels only) a folder path. */
+function placeOf(resolved: string, channelIsUrl: boolean, what: string): string {
+  if (isUrl(resolved)) return resolved;
+  if (!channelIsUrl && resolved.startsWith('file:')) return `${fileURLToPath(resolved).replace(/\/*$/, '')}/`;
+  throw new Error(`${what} ${resolved} is neither http(s) nor${channelIsUrl ? ' (for a remote channel) anything else' : ' a path'}`);
+}
+
+interface ShardCacheStats {
+  cached: number;
+}
+
+/** A shard's bytes: from --cache when there (and still matching its hash), else fetched, verified and kept. */
+async function shardBytes(where: string, hex: string, cacheDir: string | null, timeoutSeconds: number, stats: ShardCacheStats): Promise<Buffer> {
+  const kept = cacheDir ? join(cacheDir, 'shards', hex.slice(0, 2), `${hex}.msgpack.zst`) : null;
+  if (kept) {
+    const bytes = await readRegularFile(kept, { maxBytes: SHARD_LIMIT, follow: false }).catch(() => null);
+    if (bytes && sha256Hex(bytes) === hex) {
+      stats.cached++;
+      return bytes;
     }
   }
-  const plain = await fetchDocument(`${base}/repodata.json`, timeoutSeconds, REPODATA_LIMIT);
-  return plain ? { bytes: plain, where: `${base}/repodata.json` } : null;
+  const bytes = await readBytes(where, SHARD_LIMIT, timeoutSeconds);
+  if (!bytes) throw new LocatedError(`${where}: not found`);
+  const actual = sha256Hex(bytes);
+  if (actual !== hex) throw new LocatedError(`${where}: SHA-256 is ${actual}, the shard index says ${hex}`);
+  if (kept) {
+    // Aside and renamed: shards sharing DIR never see half a file.
+    await mkdir(join(cacheDir!, 'shards', hex.slice(0, 2)), { recursive: true });
+    const temp = `${kept}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, bytes);
+    await rename(temp, kept);
+  }
+  return bytes;
+}
+
+/** Reads a subdir from its shard index: the shards of wanted names only, a few at a time. */
+async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: boolean, subdir: string, selector: RecordSelector, options: LoadOptions): Promise<SubdirRead> {
+  const index = parseShardIndex(await unzstd(indexBytes, SHARD_INDEX_LIMIT));
+  const indexUrl = isUrl(indexWhere) ? indexWhere : pathToFileURL(indexWhere).href;
+  const shardsBase = placeOf(resolveBase(indexUrl, index.shardsBaseUrl), channelIsUrl, 'shards_base_url');
+  const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url');
+  const names = [...index.shards.keys()].filter((n) => selector.wantsName(n)).sort();
+  const limit = pLimit(SHARD_CONCURRENCY);
+  const stats = { cached: 0 };
+  await Promise.all(
+    names.map((name) =>
+      limit(async () => {
+        const hex = index.shards.get(name)!;
+        const where = isUrl(shardsBase) ? `${shardsBase}${hex}.msgpack.zst` : join(shardsBase, `${hex}.msgpack.zst`);
+        let records;
+        try {
+          records = shardRecords(await unzstd(await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats), SHARD_LIMIT));
+        } catch (err) {
+          if (err instanceof LocatedError) throw err;
+          throw new LocatedError(`${where} (the shard of ${name}): ${(err as Error).message}`);
+        }
+        for (const [, file, record] of records) selector.offer(subdir, file, record);
+      }),
+    ),
+  );
+  return { name: subdir, form: SHARD_INDEX_FILE, base, shards: { names: index.shards.size, read: names.length, cached: stats.cached } };
+}
+
+/** One subdir, from the first form it has that reads; null when it has none. */
+async function readSubdir(source: string, subdir: string, options: LoadOptions, warnings: string[]): Promise<{ read: SubdirRead; selector: RecordSelector } | null> {
+  let failure: Error | null = null;
+  for (const form of FORMS) {
+    const where = location(source, subdir, form);
+    const selector = new RecordSelector(options.selection);
+    try {
+      let read: SubdirRead;
+      if (form === SHARD_INDEX_FILE) {
+        const bytes = await readBytes(where, SHARD_INDEX_LIMIT, options.timeoutSeconds);
+        if (!bytes) continue;
+        read = await readShards(bytes, where, isUrl(source), subdir, selector, options);
+      } else {
+        const chunks = await openBytes(where, REPODATA_LIMIT, options.timeoutSeconds);
+        if (!chunks) continue;
+        await scanRepodata(chunks, form === 'repodata.json.zst', subdir, selector);
+        read = { name: subdir, form, base: isUrl(source) ? `${source}/${encodeURIComponent(subdir)}/` : join(source, subdir) };
+      }
+      if (failure) warnings.push(`${failure.message}; read ${where} instead`);
+      return { read, selector };
+    } catch (err) {
+      const message = (err as Error).message;
+      failure ??= new ChannelError(err instanceof LocatedError ? message : `${where}: ${message}`);
+    }
+  }
+  if (failure) throw failure;
+  return null;
 }
 
 /**
- * Loads a channel's records. `subdirs` (from --subdir) must all exist; subdirs found by looking
- * may be missing (a channel without osx-arm64).
+ * Loads a channel's selected records. `subdirs` (from --subdir) must all exist; subdirs found by
+ * looking may be missing (a channel without osx-arm64).
  */
-export async function loadChannel(source: string, subdirs: readonly string[], timeoutSeconds: number): Promise<Channel> {
-  const isUrl = /^https?:\/\//i.test(source);
+export async function loadChannel(source: string, subdirs: readonly string[], options: LoadOptions): Promise<Channel> {
+  const remote = isUrl(source);
   source = source.replace(/\/+$/, '');
-  if (!isUrl) {
+  if (!remote) {
     const info = await stat(source).catch(() => null);
     if (!info?.isDirectory()) throw new ChannelError(`${source}: not a folder or an http(s) URL`);
   }
   const explicit = subdirs.length > 0;
-  const wanted = explicit ? [...subdirs] : await findSubdirs(source, isUrl, timeoutSeconds);
+  const wanted = explicit ? { names: [...subdirs], optional: false } : await findSubdirs(source, options.timeoutSeconds);
+  const read: SubdirRead[] = [];
   const records: ChannelRecord[] = [];
-  const read: string[] = [];
-  for (const subdir of wanted) {
-    let where = isUrl ? `${source}/${subdir}/repodata.json` : join(source, subdir, 'repodata.json');
-    let bytes: Buffer | null;
-    try {
-      if (isUrl) {
-        const got = await fetchRepodata(`${source}/${subdir}`, timeoutSeconds);
-        bytes = got?.bytes ?? null;
-        where = got?.where ?? where;
-      } else {
-        bytes = await readLocal(where);
-      }
-    } catch (err) {
-      throw new ChannelError(`${where}: ${(err as Error).message}`);
-    }
-    if (!bytes) {
-      if (explicit) throw new ChannelError(`${where}: not found (is ${subdir} a subdir of this channel?)`);
+  const counts = emptyCounts();
+  const warnings: string[] = [];
+  for (const subdir of wanted.names) {
+    const got = await readSubdir(source, subdir, options, warnings);
+    if (!got) {
+      if (!wanted.optional) throw new ChannelError(`${location(source, subdir, 'repodata.json')}: not found (is ${subdir} a subdir of this channel?)`);
       continue;
     }
-    try {
-      for (const record of parseRepodata(bytes, subdir)) records.push(record); // not push(...): 10^5 arguments overflow the stack
-    } catch (err) {
-      throw new ChannelError(`${where}: ${(err as Error).message}`);
-    }
-    read.push(subdir);
+    for (const r of got.selector.records()) records.push(r); // not push(...): 10^5 arguments overflow the stack
+    addCounts(counts, got.selector.counts);
+    read.push(got.read);
   }
-  if (!read.length) throw new ChannelError(`${source}: no repodata.json in ${wanted.join(', ')}; give --subdir`);
-  return { source, isUrl, subdirs: read, records };
-}
-
-/** SHA-256 of a local file, for the cache key of an artifact whose repodata gives none. */
-export async function fileSha256(path: string): Promise<string | null> {
-  const hash = createHash('sha256');
-  try {
-    for await (const chunk of createReadStream(path)) hash.update(chunk as Buffer);
-  } catch {
-    return null; // unreadable: the audit will say why
-  }
-  return hash.digest('hex');
+  if (!read.length) throw new ChannelError(`${source}: no repodata.json in ${wanted.names.join(', ')}; give --subdir`);
+  records.sort((a, b) => (a.subdir < b.subdir ? -1 : a.subdir > b.subdir ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  return { source, isUrl: remote, subdirs: read, records, counts, warnings };
 }

@@ -18,8 +18,8 @@ export interface HttpOptions {
 
 const TAIL = 64 << 10;
 
-/** fetch, with an idle timeout that covers the connection and every chunk of the body after it. */
-async function get(url: string, headers: Record<string, string>, timeoutSeconds: number): Promise<{ response: Response; body: AsyncIterable<Buffer> }> {
+/** fetch, with an idle timeout that covers the connection and every chunk of the body after it (also used by channel runs). */
+export async function get(url: string, headers: Record<string, string>, timeoutSeconds: number): Promise<{ response: Response; body: AsyncIterable<Buffer> }> {
   const controller = new AbortController();
   let timer: NodeJS.Timeout | undefined;
   const arm = () => {
