@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import type { ArtifactResult } from './audit.js';
 import { artifactJson, readArtifactJson } from './report/json.js';
 import { readRegularFile } from './regular-file.js';
-import { copyHashing } from './channel/bytes.js';
+import { copyHashing, TooLarge } from './channel/bytes.js';
 import type { Target } from './sources/targets.js';
 
 /** A cached result is read whole: far more than a result of 100,000 .pyc takes. */
@@ -95,7 +95,7 @@ export class ResultCache {
       try {
         actual = await copyHashing(target.path, copy, target.size ?? COPY_LIMIT, this.timeoutSeconds);
       } catch (err) {
-        return fail(target, (err as Error).message);
+        return fail(target, err instanceof TooLarge && target.size !== undefined ? `larger than the ${target.size} bytes repodata gives: not audited` : (err as Error).message);
       }
       if (claimed && actual !== claimed) return fail(target, `its SHA-256 is ${actual}, not the ${claimed} repodata gives: not audited`);
       if (target.origin && !claimed) target.origin.sha256 = actual;

@@ -12,7 +12,8 @@ export const isUrl = (location: string) => /^https?:\/\//i.test(location);
 
 const CHUNK = 1 << 20;
 
-class TooLarge extends Error {}
+/** A file longer than the bytes it may have. */
+export class TooLarge extends Error {}
 
 function tooLarge(limit: number): Error {
   return new TooLarge(`larger than the ${formatLimit(limit)} this file may have`);

@@ -38,7 +38,9 @@ const COMMA = 0x2c;
 
 const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
-export class RepodataScanError extends Error {}
+export class RepodataScanError extends Error {
+  override name = 'RepodataScanError';
+}
 
 /**
  * Feed chunks with push(), then call end(). Throws RepodataScanError (with the byte offset) on a
@@ -70,7 +72,7 @@ export class RepodataScanner {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;
     this.run();
     const drop = this.start >= 0 ? this.start : this.pos;
-    if (this.pos - drop > RECORD_LIMIT) this.fail(`a value of more than ${RECORD_LIMIT >> 20} MiB`);
+    if (this.pos - drop > RECORD_LIMIT) this.tooLarge();
     this.buf = Buffer.from(this.buf.subarray(drop));
     this.base += drop;
     this.pos -= drop;
@@ -83,6 +85,10 @@ export class RepodataScanner {
 
   private fail(reason: string): never {
     throw new RepodataScanError(`not JSON: ${reason} at byte ${this.base + this.pos}`);
+  }
+
+  private tooLarge(): never {
+    throw new RepodataScanError(`a record of more than ${RECORD_LIMIT >> 20} MiB at byte ${this.base + (this.start >= 0 ? this.start : this.pos)}`);
   }
 
   private unexpected(c: number): never {
@@ -182,16 +188,20 @@ export class RepodataScanner {
       }
       return false;
     }
-    // A string (a key, or a string value), or an object or array with strings inside.
+    // A string (a key, or a string value), or an object or array with strings inside. The state
+    // lives in locals while the loop runs (this is the one loop over every byte of a document).
+    const string = this.kind === 'string';
+    let { inString, escaped, depth } = this;
     let i = this.pos;
-    while (i < buf.length) {
+    const n = buf.length;
+    while (i < n) {
       const c = buf[i]!;
-      if (this.inString) {
-        if (this.escaped) this.escaped = false;
-        else if (c === BACKSLASH) this.escaped = true;
+      if (inString) {
+        if (escaped) escaped = false;
+        else if (c === BACKSLASH) escaped = true;
         else if (c === QUOTE) {
-          this.inString = false;
-          if (this.kind === 'string') {
+          inString = false;
+          if (string) {
             this.pos = i + 1;
             this.finish();
             return true;
@@ -200,10 +210,10 @@ export class RepodataScanner {
           this.pos = i;
           this.unexpected(c);
         }
-      } else if (c === QUOTE) this.inString = true;
-      else if (c === OPEN_BRACE || c === OPEN_BRACKET) this.depth++;
+      } else if (c === QUOTE) inString = true;
+      else if (c === OPEN_BRACE || c === OPEN_BRACKET) depth++;
       else if (c === CLOSE_BRACE || c === CLOSE_BRACKET) {
-        if (--this.depth === 0) {
+        if (--depth === 0) {
           this.pos = i + 1;
           this.finish();
           return true;
@@ -211,6 +221,9 @@ export class RepodataScanner {
       }
       i++;
     }
+    this.inString = inString;
+    this.escaped = escaped;
+    this.depth = depth;
     this.pos = i;
     return false;
   }
@@ -225,6 +238,7 @@ export class RepodataScanner {
   }
 
   private parse(): unknown {
+    if (this.pos - this.start > RECORD_LIMIT) this.tooLarge();
     try {
       return JSON.parse(this.buf.toString('utf8', this.start, this.pos));
     } catch (err) {

@@ -5,17 +5,13 @@
 import picomatch from 'picomatch';
 import { dependsPython, parseArtifactName } from '../package-info.js';
 
+/** A selected artifact: only what its audit needs, so a million of them stay small. */
 export interface ChannelRecord {
   subdir: string;
   /** The artifact's file name in its subdir. */
   file: string;
-  name: string;
-  version: string;
-  build: string;
   sha256: string | null;
   size: number | null;
-  /** The Python minor its depends pin (python_abi, then python), or null. */
-  python: string | null;
 }
 
 /** Where an audited artifact came from in a channel run; carried into every report, for merge. */
@@ -87,29 +83,23 @@ function sha256Of(value: unknown): string | null {
   return null;
 }
 
-/** One record from any form of the index; null for a file name that is not an artifact's. */
-export function toRecord(subdir: string, file: string, value: unknown): ChannelRecord | null {
-  // A file name is a path segment: nothing that could climb out of the subdir.
-  if (!ARTIFACT_FILE.test(file) || file.startsWith('.')) return null;
-  const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-  const fromName = parseArtifactName(file);
-  const str = (v: unknown, fallback: string | null) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : fallback);
-  const depends = Array.isArray(r.depends) ? r.depends.filter((x): x is string => typeof x === 'string') : [];
-  return {
-    subdir,
-    file,
-    name: str(r.name, fromName.name) ?? file,
-    version: str(r.version, fromName.version) ?? '',
-    build: str(r.build, fromName.build) ?? '',
-    sha256: sha256Of(r.sha256),
-    size: typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null,
-    python: dependsPython(depends),
-  };
+const isArtifactFile = (file: string) => ARTIFACT_FILE.test(file) && !file.startsWith('.');
+
+/** The record's package name: its own, else the one its file name gives. */
+function nameOf(file: string, r: Record<string, unknown>): string {
+  if (typeof r.name === 'string') return r.name;
+  return parseArtifactName(file).name ?? file;
+}
+
+/** The Python minor a record's depends pin (python_abi, then python), or null. */
+export function recordPython(r: Record<string, unknown>): string | null {
+  return dependsPython(Array.isArray(r.depends) ? r.depends.filter((x): x is string => typeof x === 'string') : []);
 }
 
 /**
  * Takes records one at a time and keeps those to audit: matching names and Python, one per
  * subdir/name-version-build (the .conda when both formats exist, as conda itself downloads).
+ * Only a chosen record's file, size and sha256 are kept.
  */
 export class RecordSelector {
   readonly counts = emptyCounts();
@@ -127,19 +117,30 @@ export class RecordSelector {
 
   offer(subdir: string, file: string, value: unknown): void {
     this.counts.considered++;
-    const r = toRecord(subdir, file, value);
-    if (!r) return void this.counts.badName++;
-    if (!this.matches(r.name)) return void this.counts.otherName++;
-    if (this.selection.python && r.python !== this.selection.python) return void (r.python === null ? this.counts.noPython++ : this.counts.otherPython++);
-    const key = `${r.subdir}/${r.name}-${r.version}-${r.build}`;
+    // A file name is a path segment: nothing that could climb out of the subdir.
+    if (!isArtifactFile(file)) return void this.counts.badName++;
+    const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+    if (!this.matches(nameOf(file, r))) return void this.counts.otherName++;
+    if (this.selection.python) {
+      const python = recordPython(r);
+      if (python !== this.selection.python) return void (python === null ? this.counts.noPython++ : this.counts.otherPython++);
+    }
+    const record: ChannelRecord = {
+      subdir,
+      file,
+      sha256: sha256Of(r.sha256),
+      size: typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null,
+    };
+    // One artifact per build, name-version-build being the file name without its extension.
+    const key = `${subdir}/${file.endsWith('.conda') ? file.slice(0, -6) : file.slice(0, -8)}`;
     const have = this.chosen.get(key);
     if (!have) {
-      this.chosen.set(key, r);
+      this.chosen.set(key, record);
       return;
     }
     // Two files for one build: the .conda, whatever order they came in (a file listed twice counts once).
-    if (have.file !== r.file) this.counts.duplicate++;
-    if (preferred(r, have)) this.chosen.set(key, r);
+    if (have.file !== record.file) this.counts.duplicate++;
+    if (preferred(record, have)) this.chosen.set(key, record);
   }
 
   /** The chosen records, sorted by subdir and file name. */
