@@ -16,6 +16,8 @@ export interface BuildOptions {
   channeldata?: boolean;
   /** Where shards go, relative to the index (CEP-16's shards_base_url). */
   shardsBaseUrl?: string;
+  /** Fields of the shard index's info to set as given (base_url, shards_base_url), after the shards are written. */
+  indexInfo?: Record<string, string>;
 }
 
 /** depends as conda-build writes them: python_abi and python for pyXY builds, python alone for noarch. */
@@ -71,7 +73,7 @@ export function buildChannel(dir: string, layout: Layout, options: BuildOptions)
         index[name] = Buffer.from(hex, 'hex');
         built.shards[subdir]![name] = hex;
       }
-      const doc = { info: { base_url: './', shards_base_url: shardsBase, subdir }, repodata_version: 2, removed: [], shards: index };
+      const doc = { info: { base_url: './', shards_base_url: shardsBase, subdir, ...options.indexInfo }, repodata_version: 2, removed: [], shards: index };
       writeFileSync(join(dir, subdir, 'repodata_shards.msgpack.zst'), zstdFrame(Buffer.from(encode(doc))));
     }
   }

@@ -220,3 +220,13 @@ test('a local channel whose repodata.json is a FIFO: one error line, no hang', a
   assert.match(r.stderr, /^pyc-audit: error: .*linux-64\/repodata\.json: not a regular file \(a FIFO\)\n$/);
   assert.ok(readdirSync(join(dir, 'linux-64')).includes('repodata.json'));
 });
+
+test('a remote shard index cannot send the run to local files: file: bases are refused', async () => {
+  for (const [field, value] of [['shards_base_url', 'file:///etc/'], ['base_url', 'file:///etc/']] as const) {
+    const name = `fileurl-${field}`;
+    buildChannel(join(root, name), { 'linux-64': ['example-1.0-py314_0.conda'] }, { shards: true, indexInfo: { [field]: value } });
+    const r = await runAsync(['channel', `${base}/${name}`, '--subdir', 'linux-64']);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `pyc-audit: error: ${base}/${name}/linux-64/repodata_shards.msgpack.zst: ${field} file:///etc/ is not http(s), and a remote channel may point nowhere else\n`);
+  }
+});

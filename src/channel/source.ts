@@ -154,7 +154,7 @@ async function scanRepodata(chunks: AsyncIterable<Buffer>, compressed: boolean, 
 function placeOf(resolved: string, channelIsUrl: boolean, what: string): string {
   if (isUrl(resolved)) return resolved;
   if (!channelIsUrl && resolved.startsWith('file:')) return `${fileURLToPath(resolved).replace(/\/*$/, '')}/`;
-  throw new Error(`${what} ${resolved} is neither http(s) nor${channelIsUrl ? ' (for a remote channel) anything else' : ' a path'}`);
+  throw new Error(`${what} ${resolved} is not http(s)${channelIsUrl ? ', and a remote channel may point nowhere else' : ' nor a path'}`);
 }
 
 interface ShardCacheStats {
