@@ -44,7 +44,7 @@ export function isSubdirName(name: string): boolean {
 export interface SubdirRead {
   name: string;
   form: Form;
-  /** Where its artifacts are: a URL or a folder, ending with a separator. */
+  /** Where its artifacts are: a URL ending in "/", or a folder. */
   base: string;
   /** Shards: how many names the index has, and how many of their shards were read (from --cache or fetched). */
   shards?: { names: number; read: number; cached: number };
