@@ -203,7 +203,8 @@ test('--cache: a second run of an unchanged channel reads only repodata, and rep
   const other = await runAsync(['channel', base, '--cache', cache, '--python', '3.14', '--format', 'json']);
   assert.match(other.stderr, /--cache: 0 of 4 artifacts were already audited/);
   assert.equal(artifactRequests(requests).length > 0, true);
-  // An artifact replaced under the same name has a new sha256 in repodata: that one is audited again.
+  // A new sha256 in repodata for an artifact: that one is read again (and, its bytes being the
+  // old ones, reported as not matching repodata rather than audited).
   const repodata = join(dir, 'osx-arm64', 'repodata.json');
   const original = readFileSync(repodata, 'utf8');
   const originalZst = readFileSync(`${repodata}.zst`);
@@ -216,6 +217,9 @@ test('--cache: a second run of an unchanged channel reads only repodata, and rep
     const third = await runAsync(['channel', base, '--cache', cache, '--format', 'json']);
     assert.match(third.stderr, /--cache: 8 of 9 artifacts were already audited/);
     assert.deepEqual(artifactRequests(requests).map((u) => u.split('/').pop()), ['example-1.0-py314rc1_0.conda']);
+    assert.equal(third.code, 2);
+    const changed = JSON.parse(third.stdout).artifacts.find((a: { channel: { file: string } }) => a.channel.file === 'example-1.0-py314rc1_0.conda');
+    assert.match(changed.error, new RegExp(`^its SHA-256 is [0-9a-f]{64}, not the ${'f'.repeat(64)} repodata gives: not audited$`));
   } finally {
     writeFileSync(repodata, original);
     writeFileSync(`${repodata}.zst`, originalZst);
