@@ -144,7 +144,7 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
       throw new UsageError((err as Error).message);
     }
     const again = targets.filter((t) => done.has(t.path)).length;
-    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read are audited again` : ''}\n`);
+    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
   }
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);

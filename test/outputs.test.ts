@@ -315,7 +315,7 @@ test('--resume audits again the inputs that failed last time, and drops their li
   copyFileSync(STALE, late);
   const again = run(['--format', 'ndjson', '--output', out, '--resume', CLEAN, late]);
   assert.equal(again.code, 1, again.stderr);
-  assert.match(again.stderr, /--resume: 1 of 2 artifacts are in .* already; 1 that could not be read are audited again/);
+  assert.match(again.stderr, /--resume: 1 of 2 artifacts are in .* already; 1 that could not be read is audited again/);
   const rows = lines(readFileSync(out, 'utf8')).map((l) => JSON.parse(l) as { path: string; error: string | null; status: string });
   assert.deepEqual(rows.map((r) => [r.path, r.error, r.status]), [
     [CLEAN, null, 'ok'],

@@ -60,12 +60,12 @@ export class Reporter {
   private inOrder = false;
 
   private constructor(
-    private readonly io: ReportIo,
+    failOn: Severity | 'never',
     private readonly errColor: ChalkInstance,
     /** Writes a line to stderr without tearing a progress line. */
     private readonly warnLine: (line: string) => void,
   ) {
-    this.tally = emptyTally();
+    this.tally = emptyTally(failOn);
   }
 
   /** Opens every --output (already checked by planOutputs) and writes every report's opening. */
@@ -84,8 +84,7 @@ export class Reporter {
     },
   ): Promise<Reporter> {
     const warn = o.warn ?? ((line: string) => io.stderr.write(line));
-    const reporter = new Reporter(io, o.errColor, warn);
-    reporter.tally.failOn = flags.failOn;
+    const reporter = new Reporter(flags.failOn, o.errColor, warn);
     const around = o.aroundStdout && io.stdout.isTTY ? o.aroundStdout : null;
     const stdout: Sink = {
       write: (text) => {

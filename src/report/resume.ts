@@ -31,8 +31,7 @@ export async function resumeFrom(path: string): Promise<Resumed> {
     for await (const line of readLines(path)) {
       lines++;
       if (!line.complete) {
-        if (complete === 0) throw new Error('has no complete line: not an ndjson report of pyc-audit; give another --output');
-        drop.add(line.number); // a line the last run did not finish
+        drop.add(line.number); // a line the last run did not finish (or no line at all: said below)
         continue;
       }
       complete++;
