@@ -105,7 +105,7 @@ interface AuditFlags {
   maxBytes?: number;
   timeout: number;
   quiet?: boolean;
-  output: string[];
+  output?: string[];
   listStale?: boolean;
   pkgsCache?: boolean;
   color?: boolean;
@@ -350,7 +350,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const reportOptions = (cmd: Command) =>
     cmd
       .addOption(formatOption(FORMATS))
-      .option('--output <file>', 'write the report to FILE (the text summary still goes to the terminal), or FORMAT=FILE, repeatable: several reports from one read', (v: string, all: string[]) => [...all, v], [])
+      .option('--output <file>', 'write the report to FILE (the text summary still goes to the terminal), or FORMAT=FILE, repeatable: several reports from one read', (v: string, all: string[] | undefined) => [...(all ?? []), v])
       .option('--list-stale', 'print name-version-build of each artifact that fails --fail-on (needs a rebuild), one per line')
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
       .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
@@ -367,7 +367,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
         .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
-        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds (cut back to its last whole line), audit only the rest, and append'),
+        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
     );
   const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
