@@ -15,7 +15,8 @@ import { explainMagic, parseMagicArgument } from './magic/explain.js';
 import { magicTableJson } from './report/json.js';
 import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
-import { OutputError, Reporter } from './report/reporter.js';
+import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
+import { fileKey, planOutputs, type OutputPlan } from './report/output.js';
 import type { ResultCache } from './result-cache.js';
 import type { ReportFlags } from './report/reporter.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
@@ -104,7 +105,7 @@ interface AuditFlags {
   maxBytes?: number;
   timeout: number;
   quiet?: boolean;
-  output?: string;
+  output?: string[];
   listStale?: boolean;
   pkgsCache?: boolean;
   color?: boolean;
@@ -132,17 +133,18 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
  */
 async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null): Promise<number> {
   const table = await loadTable(flags.magicTable);
+  const plan = await outputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
   if (flags.resume) {
-    if (flags.format !== 'ndjson' || !flags.output) throw new UsageError('--resume needs --format ndjson and --output FILE (the report to continue)');
     const { resumeFrom } = await import('./report/resume.js');
+    let retried: number;
     try {
-      done = await resumeFrom(flags.output);
+      ({ done, retried } = await resumeFrom(resumeTarget(plan).target));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const again = targets.filter((t) => done.has(t.path)).length;
-    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(flags.output)} already\n`);
+    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
   }
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
@@ -168,22 +170,12 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   };
   let reporter: Reporter;
   try {
-    reporter = await Reporter.open(flags, io, { color, errColor, table, version: VERSION, warn });
+    const aroundStdout = progress ? { pause: () => progress.clear(), resume: () => progress.redraw() } : undefined;
+    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout });
   } catch (err) {
     await pool?.close();
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
-  // Results print in the order given, each as soon as it and all before it are done; then only
-  // their counts are kept, so memory does not grow with the number of .pyc in a run.
-  const results: (ArtifactResult | null | undefined)[] = new Array(paths.length);
-  let printed = 0;
-  const flush = () => {
-    while (printed < paths.length && results[printed]) {
-      const r = results[printed]!;
-      results[printed++] = null;
-      reporter.add(r, done.has(r.path));
-    }
-  };
   const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] } };
   const auditOne = async (target: Target): Promise<ArtifactResult> => {
     const resumed = done.get(target.path);
@@ -197,20 +189,33 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
   // at the end; results still print in the order given.
   const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
+  // The reporter prints results in the order given (ndjson as each finishes); then only their
+  // counts are kept, so memory does not grow with the number of .pyc in a run.
   await Promise.all(
     order.map((i) =>
       limit(async () => {
-        results[i] = await auditOne(targets[i]!);
+        const result = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
-        flush();
+        reporter.add(result, i, done.has(result.path));
       }),
     ),
-  ).finally(() => {
-    progress?.clear();
-    return Promise.all([pool?.close(), cache?.close()]);
-  });
+  )
+    .catch((err: unknown) => {
+      reporter.abort();
+      throw err;
+    })
+    .finally(() => {
+      progress?.clear();
+      return Promise.all([pool?.close(), cache?.close()]);
+    });
+  return reporter.close();
+}
+
+/** Checks --output before anything is read or written; `files`: the inputs that are files (an output may not be one of them). */
+async function outputs(flags: { output?: string[]; format: Format }, files: string[]): Promise<OutputPlan> {
+  const keys = async () => new Set((await Promise.all(files.map((f) => stat(f).then(fileKey, () => null)))).filter((k): k is string => k !== null));
   try {
-    return await reporter.close();
+    return await planOutputs(flags.output ?? [], flags.format, keys);
   } catch (err) {
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
@@ -269,6 +274,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
 
 async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
   const { MergeInputError, mergeReports, readReport } = await import('./merge.js');
+  const plan = await outputs(flags, files);
   const inputs = [];
   for (const file of files) {
     try {
@@ -285,13 +291,13 @@ async function runMerge(files: string[], flags: ReportFlags & { color?: boolean 
   for (const g of merged.gaps) io.stderr.write(`${errColor.red('pyc-audit: error:')} gap: ${printable(g)}\n`);
   let reporter: Reporter;
   try {
-    reporter = await Reporter.open(flags, io, { color: colorFor(io.stdout, flags.color), errColor, table: MagicTable.builtIn(), version: VERSION });
-    for (const r of merged.results) reporter.add(r);
-    const code = await reporter.close();
-    return merged.gaps.length ? EXIT.error : code;
+    reporter = await Reporter.open(flags, plan, io, { color: colorFor(io.stdout, flags.color), errColor, table: MagicTable.builtIn(), version: VERSION });
   } catch (err) {
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
+  merged.results.forEach((r, i) => reporter.add(r, i));
+  const code = await reporter.close();
+  return merged.gaps.length ? EXIT.error : code;
 }
 
 async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicTable?: string }, io: Io): Promise<number> {
@@ -332,7 +338,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const reportOptions = (cmd: Command) =>
     cmd
       .addOption(formatOption(FORMATS))
-      .option('--output <file>', 'write the report to a file; the text summary still goes to the terminal')
+      .option('--output <file>', 'write the report to FILE (the text summary still goes to the terminal), or FORMAT=FILE, repeatable: several reports from one read', (v: string, all: string[] | undefined) => [...(all ?? []), v])
       .option('--list-stale', 'print name-version-build of each artifact that fails --fail-on (needs a rebuild), one per line')
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
       .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
@@ -349,7 +355,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
         .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
-        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds (cut back to its last whole line), audit only the rest, and append'),
+        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
     );
   const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an

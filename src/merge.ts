@@ -2,41 +2,88 @@
 // artifact of a channel run says which shard it belongs to and how many artifacts that shard
 // holds, so a merge can tell a missing shard or a shard that stopped early (gaps) from a shard
 // given twice (overlap), without knowing the channel.
-import { readFile } from 'node:fs/promises';
 import type { ArtifactResult } from './audit.js';
-import { readArtifactJson } from './report/json.js';
+import { artifactJsonProblem, fromArtifactJson } from './report/json.js';
+import { LineTooLong, readLines } from './report/lines.js';
+import { readRegularFile, FileError } from './regular-file.js';
+import { printable } from './report/escape.js';
+import { describeError } from './report/output.js';
 
 export class MergeInputError extends Error {}
 
-/** The artifacts of one report file: a --format json document or --format ndjson lines. */
-export async function readReport(path: string): Promise<ArtifactResult[]> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new MergeInputError(`${path}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
-  }
-  const objects: unknown[] = [];
-  try {
-    const doc = JSON.parse(text) as { tool?: { name?: string }; artifacts?: unknown[] };
-    if (doc?.tool?.name === 'pyc-audit' && Array.isArray(doc.artifacts)) for (const a of doc.artifacts) objects.push(a);
-    else objects.push(doc); // a single ndjson line
-  } catch {
-    const lines = text.split('\n');
-    for (let i = 0; i < lines.length; i++) {
-      if (!lines[i]!.trim()) continue;
-      try {
-        objects.push(JSON.parse(lines[i]!));
-      } catch {
-        throw new MergeInputError(`${path}: line ${i + 1} is not JSON (a report cut short?); expected --format json or ndjson output`);
-      }
-    }
-  }
-  return objects.map((o, i) => {
-    const result = readArtifactJson(o);
-    if (!result) throw new MergeInputError(`${path}: artifact ${i + 1} is not a pyc-audit artifact report (schema 2: --format json or ndjson)`);
-    return result;
+/** Largest --format json document merge reads whole (ndjson is read line by line, without this limit). */
+export const MAX_JSON_DOCUMENT = 512 << 20;
+
+type Artifact = Parameters<typeof fromArtifactJson>[0];
+
+/** The artifacts of a report document's "artifacts" (`where` names it in an error), checked one by one. */
+function documentArtifacts(doc: { artifacts: unknown[] }, where: string): ArtifactResult[] {
+  return doc.artifacts.map((a, i) => {
+    const problem = artifactJsonProblem(a);
+    if (problem) throw new MergeInputError(`${where}: artifact ${i + 1}: ${printable(problem)}; not a pyc-audit report (--format json or ndjson)`);
+    return fromArtifactJson(a as Artifact);
   });
+}
+
+const isDocument = (v: unknown): v is { tool: { name: string }; artifacts: unknown[] } =>
+  typeof v === 'object' && v !== null && (v as { tool?: { name?: unknown } }).tool?.name === 'pyc-audit' && Array.isArray((v as { artifacts?: unknown }).artifacts);
+
+/**
+ * The artifacts of one report file: a --format json document, or --format ndjson lines (also a
+ * JSON document on one line). Every artifact is checked before it is used; the first that is not
+ * one is one error naming the file and the line (or the artifact of a document).
+ */
+export async function readReport(path: string): Promise<ArtifactResult[]> {
+  const name = printable(path);
+  const fail = (err: unknown): never => {
+    if (err instanceof MergeInputError) throw err;
+    if (err instanceof FileError || err instanceof LineTooLong) throw new MergeInputError(`${name}: ${err.message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new MergeInputError(`${name}: ${code === 'ENOENT' ? 'no such file' : describeError(err)}`);
+  };
+  const results: ArtifactResult[] = [];
+  const order: (number | null)[] = [];
+  try {
+    for await (const line of readLines(path)) {
+      if (line.number === 1 && line.text.toString('utf8').trim() === '{') {
+        // A --format json document, pretty-printed: parsed whole, within a bound.
+        let doc: unknown;
+        try {
+          doc = JSON.parse((await readRegularFile(path, { maxBytes: MAX_JSON_DOCUMENT, follow: true })).toString('utf8'));
+        } catch (err) {
+          if (err instanceof SyntaxError) throw new MergeInputError(`${name}: not JSON (a report cut short?); expected --format json or ndjson output`);
+          throw err;
+        }
+        if (!isDocument(doc)) throw new MergeInputError(`${name}: a JSON document but not a pyc-audit report (no "tool": {"name": "pyc-audit"} and "artifacts")`);
+        return documentArtifacts(doc, name);
+      }
+      const where = `${name}: line ${line.number}`;
+      if (!line.text.toString('utf8').trim()) continue;
+      let value: unknown;
+      try {
+        value = JSON.parse(line.text.toString('utf8'));
+      } catch {
+        throw new MergeInputError(`${where} is not JSON${line.complete ? '' : ' (a last line cut short: the run was killed?)'}; expected --format json or ndjson output`);
+      }
+      if (isDocument(value)) {
+        results.push(...documentArtifacts(value, where));
+        order.push(null);
+        continue;
+      }
+      const problem = artifactJsonProblem(value);
+      if (problem) throw new MergeInputError(`${where}: ${printable(problem)}; not a pyc-audit artifact (--format json or ndjson)`);
+      results.push(fromArtifactJson(value as Artifact));
+      const index = (value as { index?: unknown }).index;
+      order.push(Number.isSafeInteger(index) && (index as number) >= 0 ? (index as number) : null);
+    }
+  } catch (err) {
+    fail(err);
+  }
+  // ndjson lines come in the order artifacts finished; each carries its input's index.
+  if (order.length === results.length && order.every((i) => i !== null)) {
+    return results.map((r, i) => ({ r, at: order[i]! })).sort((a, b) => a.at - b.at).map((x) => x.r);
+  }
+  return results;
 }
 
 const keyOf = (r: ArtifactResult) => (r.origin ? `${r.origin.channel}/${r.origin.subdir}/${r.origin.file}` : r.path);
@@ -58,6 +105,13 @@ export function mergeReports(inputs: { file: string; results: ArtifactResult[] }
       const key = keyOf(r);
       const first = seen.get(key);
       if (!first) {
+        seen.set(key, { result: r, file });
+        continue;
+      }
+      // A shard re-run after a failure: the result that was read replaces the one that was not.
+      const failed = (x: ArtifactResult) => x.error !== null || x.unreadable.length > 0;
+      if (failed(first.result) && !failed(r)) {
+        overlaps.push(`${key} is in ${first.file} (could not be read there) and ${file} (kept)`);
         seen.set(key, { result: r, file });
         continue;
       }
@@ -88,8 +142,11 @@ export function mergeReports(inputs: { file: string; results: ArtifactResult[] }
     // Shards with no artifact at all leave no line; what the present ones hold must add up to the total.
     const covered = [...present.values()].reduce((n, s) => n + s.size, 0);
     if (covered < total) {
-      const absent = Array.from({ length: count }, (_, i) => i + 1).filter((k) => !present.has(k));
-      gaps.push(`${channel}: ${total - covered} of ${total} artifacts are in shards no input has (${absent.map((k) => `${k}/${count}`).join(', ')})`);
+      // count is at most MAX_SHARDS (checked as the reports were read); name the first few.
+      const absent: string[] = [];
+      let missing = 0;
+      for (let k = 1; k <= count; k++) if (!present.has(k) && ++missing <= 10) absent.push(`${k}/${count}`);
+      gaps.push(`${channel}: ${total - covered} of ${total} artifacts are in shards no input has (${absent.join(', ')}${missing > absent.length ? `, and ${missing - absent.length} more` : ''})`);
     }
   }
   const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

@@ -60,7 +60,8 @@ after(async () => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const lines = (s: string) => s.trimEnd().split('\n').filter(Boolean);
+// ndjson lines come as each artifact finishes, each with its place in the channel's order: put them back in it.
+const lines = (s: string) => s.trimEnd().split('\n').filter(Boolean).sort((a, b) => (JSON.parse(a).index as number) - (JSON.parse(b).index as number));
 const files = (ndjson: string) => lines(ndjson).map((l) => JSON.parse(l).channel.file as string);
 
 async function ndjson(...args: string[]) {

@@ -118,7 +118,9 @@ test('--subdir, --name globs and --python choose the artifacts', async () => {
   const pick = async (...args: string[]) => {
     const r = await runAsync(['channel', base, '--format', 'ndjson', ...args]);
     assert.ok(r.code === 0 || r.code === 1, r.stderr);
-    return lines(r.stdout).map((l) => JSON.parse(l).channel.file as string);
+    // ndjson lines come as artifacts finish; `index` is each one's place in channel order.
+    const rows = lines(r.stdout).map((l) => JSON.parse(l) as { index: number; channel: { file: string } });
+    return rows.sort((a, b) => a.index - b.index).map((row) => row.channel.file);
   };
   assert.deepEqual(await pick('--subdir', 'osx-arm64'), ['example-1.0-py314rc1_0.conda', 'legacy-1.0-py36_0.tar.bz2']);
   assert.deepEqual(await pick('--name', 'ex*,legacy', '--subdir', 'linux-64'), ['example-1.0-py314_0.conda', 'example-1.0-py314rc2_0.conda', 'legacy-1.0-py27_0.conda']);

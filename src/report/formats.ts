@@ -3,9 +3,9 @@
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
 import type { MagicTable } from '../magic/table.js';
-import { artifactJson, JsonReportWriter, type Tally } from './json.js';
+import { JsonReportWriter, ndjsonLine, type Tally } from './json.js';
 import { formatArtifact, formatSummary } from './text.js';
-import { fails } from '../audit.js';
+import { printable } from './escape.js';
 import { ruleFor, type Severity } from '../rules.js';
 
 export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github'] as const;
@@ -13,19 +13,24 @@ export type Format = (typeof FORMATS)[number];
 
 export interface ReportWriter {
   begin(): string;
-  artifact(r: ArtifactResult): string;
+  /** `index`: the artifact's position in the run's inputs (0-based). */
+  artifact(r: ArtifactResult, index: number): string;
   end(t: Tally): string;
+  /** Written as each artifact finishes rather than in input order (ndjson). */
+  inFinishOrder?: boolean;
 }
 
 /** ndjson: one JSON object per artifact and line, written as each finishes (resumable, streamable). */
 export const ndjsonWriter: ReportWriter = {
   begin: () => '',
-  artifact: (r) => `${JSON.stringify(artifactJson(r))}\n`,
+  artifact: (r, index) => ndjsonLine(r, index),
   end: () => '',
+  inFinishOrder: true,
 };
 
-// GitHub workflow commands: data escapes %, CR, LF; properties also ':' and ','.
-const escapeData = (s: string) => s.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+// GitHub workflow commands: data escapes %, CR, LF; properties also ':' and ','. Text from an
+// artifact is made printable first: a log shows ESC, BEL or NUL as they are.
+const escapeData = (s: string) => printable(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
 const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
 
 /** `::error` / `::warning` annotations, one per finding or unreadable input, with a title. */
@@ -46,23 +51,6 @@ export const githubWriter: ReportWriter = {
   },
   end: (t) => `::notice title=pyc-audit::${escapeData(formatSummary(t, { color: new Chalk({ level: 0 }) }).trim())}\n`,
 };
-
-/** name-version-build of each artifact that needs a rebuild (it fails --fail-on), once each. */
-export function listStaleWriter(failOn: Severity | 'never'): ReportWriter {
-  const listed = new Set<string>();
-  return {
-    begin: () => '',
-    artifact: (r) => {
-      if (!fails(r, failOn)) return '';
-      const { name, version, build } = r.package;
-      const id = name && version && build ? `${name}-${version}-${build}` : r.path;
-      if (listed.has(id)) return '';
-      listed.add(id);
-      return `${id}\n`;
-    },
-    end: () => '',
-  };
-}
 
 export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFindings: number }): ReportWriter {
   return {

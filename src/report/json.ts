@@ -72,7 +72,8 @@ type ArtifactJson = ReturnType<typeof artifactJson>;
 export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
   // Only the header's fields are renamed (and `channel` is `origin`); the rest is as it was.
   const { package: pkg, pyc, ...rest } = o;
-  const { channel, ...result } = rest as typeof rest & { channel?: ArtifactOrigin };
+  // `index` (an ndjson line's position in its run) is not part of the result.
+  const { channel, index: _index, ...result } = rest as typeof rest & { channel?: ArtifactOrigin; index?: number };
   return {
     ...result,
     package: { ...pkg, depends: [] },
@@ -84,12 +85,114 @@ export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
   };
 }
 
+/** An ndjson line: the artifact's position in the run's inputs (0-based), then the artifact as in the JSON report. */
+export function ndjsonLine(r: ArtifactResult, index: number): string {
+  return `${JSON.stringify({ index, ...artifactJson(r) })}\n`;
+}
+
 /** A parsed JSON value as an artifact result, or null when it is not one of ours (merge, --resume). */
 export function readArtifactJson(value: unknown): ArtifactResult | null {
-  const o = value as Partial<Record<keyof ArtifactJson, unknown>> | null;
-  if (!o || typeof o !== 'object' || typeof o.path !== 'string') return null;
-  if (![o.pyc, o.findings, o.notes, o.unreadable].every(Array.isArray) || !o.package || !o.impact) return null;
-  return fromArtifactJson(o as ArtifactJson);
+  return artifactJsonProblem(value) === null ? fromArtifactJson(value as ArtifactJson) : null;
+}
+
+// What a report read back (merge, --resume, the cache) may hold. Every field the report writers
+// and the tally read is checked for its type, its range and its length, so a hostile or damaged
+// line is one clear error, never an exception deep in a writer or an allocation it dictates.
+const KINDS = ['conda', 'tar.bz2', 'tar.gz', 'tar', 'whl', 'zip', 'pyc', 'folder', 'env', 'dir'];
+const STATUSES = ['ok', 'stale', 'wrong-version', 'tag-mismatch', 'unknown-magic', 'invalid'];
+const SOURCES = ['option', 'env-python', 'python_abi', 'python', 'build-string', 'lib-path', 'cache-tag'];
+const SEVERITY_NAMES = ['error', 'warning', 'info'];
+/** A channel run is split into at most this many shards (merge lists the ones missing). */
+export const MAX_SHARDS = 100_000;
+/** Longest string a report field may hold (a member name is at most a few KiB; this is generous). */
+const MAX_STRING = 1 << 20;
+/** Most artifacts one channel may list. */
+const MAX_ARTIFACTS = 100_000_000;
+
+type Check = (v: unknown) => string | null;
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+const str: Check = (v) => (typeof v !== 'string' ? 'is not a string' : v.length > MAX_STRING ? 'is longer than 1 MiB' : null);
+const nullable = (check: Check): Check => (v) => (v === null ? null : check(v));
+const oneOf = (values: string[]): Check => (v) => (typeof v === 'string' && values.includes(v) ? null : `is not one of ${values.join(', ')}`);
+const int = (min: number, max: number): Check => (v) => (Number.isSafeInteger(v) && (v as number) >= min && (v as number) <= max ? null : `is not a whole number from ${min} to ${max}`);
+const count = int(0, Number.MAX_SAFE_INTEGER);
+
+function fields(o: unknown, checks: Record<string, Check>, optional: string[] = []): string | null {
+  if (!isObject(o)) return 'is not an object';
+  for (const [key, check] of Object.entries(checks)) {
+    if (!(key in o) && optional.includes(key)) continue;
+    const problem = key in o ? check(o[key]) : 'is missing';
+    if (problem) return `${/^[.[]/.test(problem) ? key : `${key} `}${problem}`;
+  }
+  return null;
+}
+const object = (checks: Record<string, Check>, optional: string[] = []): Check => (v) => {
+  const problem = fields(v, checks, optional);
+  return problem === null ? null : problem === 'is not an object' ? problem : `.${problem}`;
+};
+const array = (check: Check): Check => (v) => {
+  if (!Array.isArray(v)) return 'is not an array';
+  for (let i = 0; i < v.length; i++) {
+    const problem = check(v[i]);
+    if (problem) return `[${i}]${/^[.[]/.test(problem) ? '' : ' '}${problem}`;
+  }
+  return null;
+};
+
+const ARTIFACT: Record<string, Check> = {
+  path: str,
+  kind: nullable(oneOf(KINDS)),
+  package: object({ name: nullable(str), version: nullable(str), build: nullable(str), subdir: nullable(str), noarch: nullable(str) }),
+  expected: nullable(
+    object({
+      version: nullable(str),
+      implementation: str,
+      from: nullable(oneOf(SOURCES)),
+      conflict: nullable(str),
+      clues: array(object({ from: oneOf(SOURCES), version: str, implementation: str }, ['implementation'])),
+    }),
+  ),
+  status: nullable(oneOf(STATUSES)),
+  error: nullable(str),
+  findings: array(object({ code: str, severity: oneOf(SEVERITY_NAMES), member: str, message: str })),
+  impact: object({ modules: count, sourceBytes: count }),
+  notes: array(str),
+  unreadable: array(str),
+  channel: object({
+    channel: str,
+    subdir: str,
+    file: str,
+    sha256: nullable(str),
+    shard: object({ index: int(1, MAX_SHARDS), count: int(1, MAX_SHARDS), size: int(0, MAX_ARTIFACTS), total: int(0, MAX_ARTIFACTS) }),
+  }),
+  pyc: array(
+    object(
+      {
+        member: str,
+        size: count,
+        magic: nullable(int(0, 0xffff)),
+        headerHex: str,
+        header: nullable(object({ size: count, kind: str, flags: nullable(count), mtime: nullable(count), sourceSize: nullable(count), sourceHash: nullable(str) })),
+        implementation: nullable(str),
+        version: nullable(str),
+        releases: nullable(str),
+        status: oneOf(STATUSES),
+        message: str,
+        owner: nullable(str),
+      },
+      ['owner'],
+    ),
+  ),
+};
+
+/** Why a parsed JSON value is not an artifact of a pyc-audit report ("findings[2].severity is not one of …"), or null. */
+export function artifactJsonProblem(value: unknown): string | null {
+  const problem = fields(value, ARTIFACT, ['channel']);
+  if (problem) return problem;
+  const shard = (value as { channel?: { shard: { index: number; count: number; size: number; total: number } } }).channel?.shard;
+  if (shard && shard.index > shard.count) return `channel.shard.index ${shard.index} is more than its count ${shard.count}`;
+  if (shard && shard.size > shard.total) return `channel.shard.size ${shard.size} is more than its total ${shard.total}`;
+  return null;
 }
 
 export interface Tally {

@@ -1,92 +1,137 @@
-// One run's output: results go in (in the order given), the chosen report goes to stdout or
-// --output, --list-stale to stdout, one error line per unreadable input to stderr, and a tally
-// decides the exit status. Shared by audit, channel and merge.
-import { createWriteStream } from 'node:fs';
+// One run's output: results go in as each artifact finishes, the chosen reports go to stdout and
+// to --output files (each written whole or not at all), --list-stale to stdout, one error line
+// per unreadable input to stderr, and a tally decides the exit status. Shared by audit, channel
+// and merge. Reports print in the order the inputs were given (each artifact as soon as it and
+// all before it are done); ndjson is written in the order artifacts finish, each line carrying
+// its input's index, so a slow first input holds nothing back and a killed run keeps every
+// finished line.
 import { Chalk, type ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
 import type { MagicTable } from '../magic/table.js';
 import type { Severity } from '../rules.js';
 import { addToTally, emptyTally, type Tally } from './json.js';
-import { listStaleWriter, writerFor, type Format, type ReportWriter } from './formats.js';
+import { writerFor, type Format, type ReportWriter } from './formats.js';
+import { listStaleWriter } from './list-stale.js';
 import { formatSummary, printable } from './text.js';
+import { OutputError, OutputFile, type OutputPlan } from './output.js';
+
+export { OutputError };
 
 export interface ReportFlags {
   format: Format;
-  output?: string;
+  /** --output values: FILE and FORMAT=FILE (see output.ts). */
+  output?: string[];
   listStale?: boolean;
   maxFindings: number;
   failOn: Severity | 'never';
-  /** Append to --output (ndjson): the results it already holds are added with add(r, true). */
+  /** Append to the ndjson --output: the results it already holds are added with add(r, i, true). */
   resume?: boolean;
 }
 
 export interface ReportIo {
-  stdout: NodeJS.WritableStream;
+  stdout: NodeJS.WritableStream & { isTTY?: boolean };
   stderr: NodeJS.WritableStream;
 }
-
-/** A problem with --output (a bad path), as opposed to a problem with an input. */
-export class OutputError extends Error {}
 
 /** Only the closing summary line of the text report (beside --output). */
 function summaryWriter(o: { color: ChalkInstance }): ReportWriter {
   return { begin: () => '', artifact: () => '', end: (t) => formatSummary(t, o) };
 }
 
-async function openOutput(path: string, append: boolean): Promise<NodeJS.WritableStream> {
-  const stream = createWriteStream(path, { flags: append ? 'a' : 'w' });
-  await new Promise<void>((resolve, reject) => {
-    stream.once('open', () => resolve());
-    stream.once('error', (err) => reject(new OutputError(`--output ${path}: ${(err as NodeJS.ErrnoException).code ?? err.message}`)));
-  });
-  return stream;
+interface Sink {
+  write(text: string): void;
 }
 
-function closeOutput(stream: NodeJS.WritableStream, path: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    stream.once('error', (err: Error) => reject(new OutputError(`--output ${path}: ${err.message}`)));
-    stream.end(() => resolve());
-  });
+
+/** The ndjson file --resume continues: the one ndjson file output. */
+export function resumeTarget(plan: OutputPlan): OutputPlan['files'][number] {
+  const ndjson = plan.files.filter((f) => f.format === 'ndjson');
+  if (ndjson.length !== 1) throw new OutputError('--resume needs --format ndjson and --output FILE (or --output ndjson=FILE): the report to continue');
+  return ndjson[0]!;
 }
 
 export class Reporter {
   readonly tally: Tally;
-  private writers: [ReportWriter, NodeJS.WritableStream][] = [];
-  private reportStream: NodeJS.WritableStream | null = null;
-  private report: ReportWriter | null = null;
+  private readonly writers: { writer: ReportWriter; sink: Sink; resumed?: boolean }[] = [];
+  private readonly files: OutputFile[] = [];
+  /** Results waiting for an earlier input to finish, by input index. */
+  private readonly waiting = new Map<number, { r: ArtifactResult; inOutput: boolean }>();
+  private next = 0;
+  private inOrder = false;
 
   private constructor(
-    private readonly flags: ReportFlags,
-    private readonly io: ReportIo,
+    failOn: Severity | 'never',
     private readonly errColor: ChalkInstance,
     /** Writes a line to stderr without tearing a progress line. */
     private readonly warnLine: (line: string) => void,
   ) {
-    this.tally = emptyTally(flags.failOn);
+    this.tally = emptyTally(failOn);
   }
 
-  /** Opens --output (if any) and writes every report's opening. */
+  /** Opens every --output (already checked by planOutputs) and writes every report's opening. */
   static async open(
     flags: ReportFlags,
+    plan: OutputPlan,
     io: ReportIo,
-    o: { color: ChalkInstance; errColor: ChalkInstance; table: MagicTable; version: string; warn?: (line: string) => void },
+    o: {
+      color: ChalkInstance;
+      errColor: ChalkInstance;
+      table: MagicTable;
+      version: string;
+      warn?: (line: string) => void;
+      /** Around each write to stdout: clear a progress line on the terminal, then draw it again. */
+      aroundStdout?: { pause(): void; resume(): void };
+    },
   ): Promise<Reporter> {
-    const reporter = new Reporter(flags, io, o.errColor, o.warn ?? ((line) => io.stderr.write(line)));
-    // The report goes to stdout, or to --output while the text summary still comes here;
-    // --list-stale puts the rebuild list on stdout instead.
-    const reportStream = flags.output ? await openOutput(flags.output, !!flags.resume) : io.stdout;
-    reporter.reportStream = flags.output ? reportStream : null;
-    const report = await writerFor(flags.format, { color: flags.output ? new Chalk({ level: 0 }) : o.color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
-    if (flags.listStale) reporter.writers.push([listStaleWriter(flags.failOn), io.stdout]);
-    if (flags.output || !flags.listStale) reporter.writers.push([report, reportStream]);
-    reporter.report = report;
-    if (flags.output && !flags.listStale) reporter.writers.push([summaryWriter({ color: o.color }), io.stdout]);
-    for (const [w, out] of reporter.writers) out.write(w.begin());
+    const warn = o.warn ?? ((line: string) => io.stderr.write(line));
+    const reporter = new Reporter(flags.failOn, o.errColor, warn);
+    const around = o.aroundStdout && io.stdout.isTTY ? o.aroundStdout : null;
+    const stdout: Sink = {
+      write: (text) => {
+        if (!text) return;
+        around?.pause();
+        io.stdout.write(text);
+        around?.resume();
+      },
+    };
+    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
+    try {
+      for (const f of plan.files) {
+        const appending = !!flags.resume && f.format === 'ndjson';
+        const file = await OutputFile.open(f.path, f.target, appending ? 'append' : f.mode, (line) => warn(`${o.errColor.red('pyc-audit: error:')} ${line}\n`), f.existing);
+        reporter.files.push(file);
+        reporter.writers.push({ writer: await writerFor(f.format, options(new Chalk({ level: 0 }))), sink: file, resumed: appending });
+      }
+    } catch (err) {
+      for (const file of reporter.files) file.abort();
+      throw err;
+    }
+    // stdout: the rebuild list with --list-stale; else the report, or its summary line when a
+    // plain --output FILE takes the report.
+    if (flags.listStale) reporter.writers.push({ writer: listStaleWriter(flags.failOn, warn), sink: stdout });
+    else if (plan.stdoutFormat) reporter.writers.push({ writer: await writerFor(plan.stdoutFormat, options(o.color)), sink: stdout });
+    else reporter.writers.push({ writer: summaryWriter({ color: o.color }), sink: stdout });
+    reporter.inOrder = reporter.writers.some((w) => !w.writer.inFinishOrder);
+    for (const { writer, sink } of reporter.writers) sink.write(writer.begin());
     return reporter;
   }
 
-  /** `inOutput`: a result --resume found in --output already; it counts, and is not written again. */
-  add(r: ArtifactResult, inOutput = false): void {
+  /**
+   * A finished artifact, `index` its position among the inputs (each index once, any order).
+   * `inOutput`: a result --resume found in the ndjson output already; it counts, and is not written there again.
+   */
+  add(r: ArtifactResult, index: number, inOutput = false): void {
+    for (const w of this.writers) if (w.writer.inFinishOrder && !(inOutput && w.resumed)) w.sink.write(w.writer.artifact(r, index));
+    if (!this.inOrder) return this.settle(r, index, inOutput);
+    this.waiting.set(index, { r, inOutput });
+    for (let w = this.waiting.get(this.next); w; w = this.waiting.get(this.next)) {
+      this.waiting.delete(this.next);
+      this.settle(w.r, this.next++, w.inOutput);
+    }
+  }
+
+  /** In input order: the tally, the error lines, and the reports written in order. */
+  private settle(r: ArtifactResult, index: number, inOutput: boolean): void {
     addToTally(this.tally, r);
     const red = this.errColor.red('pyc-audit: error:');
     if (r.error !== null) this.warnLine(`${red} ${printable(r.path)}: ${printable(r.error)}\n`);
@@ -94,14 +139,25 @@ export class Reporter {
       const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
       this.warnLine(`${red} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
     }
-    for (const [w, out] of this.writers) if (!(inOutput && w === this.report)) out.write(w.artifact(r));
+    for (const w of this.writers) if (!w.writer.inFinishOrder && !(inOutput && w.resumed)) w.sink.write(w.writer.artifact(r, index));
   }
 
-  /** Writes every report's end, closes --output, and returns the exit status the results call for. */
+  /**
+   * Writes every report's end and puts each --output file in place; returns the exit status the
+   * results call for, or 2 when a report could not be written (said on stderr as it happened).
+   */
   async close(): Promise<number> {
-    for (const [w, out] of this.writers) out.write(w.end(this.tally));
-    if (this.reportStream && this.flags.output) await closeOutput(this.reportStream, this.flags.output);
+    for (const [index, w] of [...this.waiting].sort((a, b) => a[0] - b[0])) this.settle(w.r, index, w.inOutput);
+    this.waiting.clear();
+    for (const { writer, sink } of this.writers) sink.write(writer.end(this.tally));
+    const errors = await Promise.all(this.files.map((f) => f.close()));
+    if (errors.some((e) => e !== null)) return 2;
     if (this.tally.errors || this.tally.incomplete) return 2;
     return this.tally.failing ? 1 : 0;
+  }
+
+  /** The run is given up (an exception): every --output is left as it was. */
+  abort(): void {
+    for (const f of this.files) f.abort();
   }
 }

@@ -1,41 +1,79 @@
 // --resume: an ndjson report that a run left behind (complete, or cut short by a crash or a
-// killed CI job) tells which artifacts are done. Its complete lines are kept, a partial last line
-// is cut off, and the run appends only what is missing.
-import { open, truncate } from 'node:fs/promises';
+// killed CI job) tells which artifacts are done. The file is checked to be a pyc-audit ndjson
+// report before anything is changed: anything else (a JSON document, a binary, a file with no
+// line break, a FIFO) is refused and left alone. Lines of artifacts that could not be read (or
+// only in part) are dropped, so those inputs are audited again, and so is a partial last line;
+// the file is then rewritten without them (a new file renamed over it, so a kill during the
+// rewrite loses nothing), and the run appends what is missing.
+import { stat } from 'node:fs/promises';
 import type { ArtifactResult } from '../audit.js';
-import { readArtifactJson } from './json.js';
+import { artifactJsonProblem, fromArtifactJson } from './json.js';
+import { LineTooLong, readLines } from './lines.js';
+import { FileError } from '../regular-file.js';
+import { describeError, OutputFile } from './output.js';
+import { printable } from './escape.js';
 
-/** The results already in `path` (none if it does not exist), after cutting it back to its last complete line. */
-export async function resumeFrom(path: string): Promise<Map<string, ArtifactResult>> {
+export interface Resumed {
+  /** Results already in the file, by path: these inputs are not audited again. */
+  done: Map<string, ArtifactResult>;
+  /** Inputs the file has as failed (unreadable, or read in part): audited again. */
+  retried: number;
+}
+
+/** Checks `path` and takes from it what is done (nothing when it does not exist yet). */
+export async function resumeFrom(path: string): Promise<Resumed> {
+  const name = `--resume ${printable(path)}`;
   const done = new Map<string, ArtifactResult>();
-  let text: Buffer;
+  const drop = new Set<number>();
+  let lines = 0;
+  let complete = 0;
   try {
-    const handle = await open(path, 'r');
-    try {
-      text = await handle.readFile();
-    } finally {
-      await handle.close();
+    for await (const line of readLines(path)) {
+      lines++;
+      if (!line.complete) {
+        drop.add(line.number); // a line the last run did not finish (or no line at all: said below)
+        continue;
+      }
+      complete++;
+      let value: unknown;
+      try {
+        value = JSON.parse(line.text.toString('utf8'));
+      } catch {
+        throw new Error(`line ${line.number} is not JSON: not an ndjson report of pyc-audit; give another --output`);
+      }
+      const problem = artifactJsonProblem(value);
+      if (problem) throw new Error(`line ${line.number} is not a pyc-audit ndjson line (${printable(problem)}); give another --output`);
+      const result = fromArtifactJson(value as Parameters<typeof fromArtifactJson>[0]);
+      if (result.error !== null || result.unreadable.length) {
+        drop.add(line.number);
+        done.delete(result.path);
+      } else {
+        done.set(result.path, result);
+      }
     }
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return done;
-    throw new Error(`--resume ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return { done, retried: 0 };
+    if (err instanceof FileError || err instanceof LineTooLong) throw new Error(`${name}: ${err.message}; give another --output`);
+    throw new Error(`${name}: ${code ? describeError(err) : (err as Error).message}`);
   }
-  let kept = 0;
-  let at = 0;
-  while (at < text.length) {
-    const end = text.indexOf(0x0a, at);
-    if (end === -1) break; // a line the last run did not finish
-    let result: ArtifactResult | null = null;
-    try {
-      result = readArtifactJson(JSON.parse(text.toString('utf8', at, end)));
-    } catch {
-      // not JSON: said below
-    }
-    if (!result) throw new Error(`--resume ${path}: line ${done.size + 1} is not a pyc-audit ndjson line; give another --output`);
-    done.set(result.path, result);
-    at = end + 1;
-    kept = at;
+  if (lines > 0 && complete === 0) throw new Error(`${name}: has no complete line: not an ndjson report of pyc-audit; give another --output`);
+  if (drop.size) await rewriteWithout(path, drop);
+  return { done, retried: [...drop].filter((n) => n <= complete).length };
+}
+
+const NEWLINE = Buffer.from('\n');
+
+/** Rewrites `path` without the lines numbered in `drop`, atomically. */
+async function rewriteWithout(path: string, drop: ReadonlySet<number>): Promise<void> {
+  let failed: string | null = null;
+  const out = await OutputFile.open(path, path, 'atomic', (line) => (failed ??= line), await stat(path));
+  try {
+    for await (const line of readLines(path)) if (line.complete && !drop.has(line.number)) out.write(Buffer.concat([line.text, NEWLINE]));
+  } catch (err) {
+    out.abort();
+    throw err;
   }
-  if (kept < text.length) await truncate(path, kept);
-  return done;
+  const error = (await out.close()) ?? failed;
+  if (error) throw new Error(error.replace(/^--output/, '--resume'));
 }

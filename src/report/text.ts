@@ -7,6 +7,7 @@ import { describeClue } from '../package-info.js';
 import { magicLabel, type PycStatus } from '../verdict.js';
 import { describeImpact } from '../checks.js';
 import type { Severity } from '../rules.js';
+import { printable } from './escape.js';
 
 export interface TextOptions {
   color: ChalkInstance;
@@ -24,10 +25,8 @@ const LABEL: Record<PycStatus, string> = {
   invalid: 'INVALID',
 };
 
-/** Control characters in names (a hostile archive's member names) are shown escaped, never raw. */
-export function printable(s: string): string {
-  return s.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
-}
+// Control and bidi characters in names (a hostile archive's member names) are shown escaped, never raw.
+export { printable };
 
 function paint(c: ChalkInstance, status: PycStatus | null, text: string): string {
   if (status === null) return c.dim(text);

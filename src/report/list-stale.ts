@@ -1,0 +1,61 @@
+// --list-stale: what to rebuild, one identifier per line, each once: `name-version-build` of a
+// conda artifact that fails --fail-on; in an environment, of each installed package (conda-meta's
+// owner) whose files fail; for a wheel, its `name-version`. An identifier that conda's grammar
+// would not accept (a hostile index.json: `"name": "evil\u001b[2K\rinnocent\nnumpy"`) is printed
+// escaped and in quotes, so no script acting on the list can take it for a package, and a
+// warning on stderr says why.
+import type { ArtifactResult } from '../audit.js';
+import { fails } from '../audit.js';
+import { severityRank, type Severity } from '../rules.js';
+import { printable } from './escape.js';
+import type { ReportWriter } from './formats.js';
+import { condaId, ownerId, wheelId, type PackageId } from './package-id.js';
+
+/** What to rebuild for one result (none when it does not fail); `unowned`: failing files no package owns. */
+export function rebuildIds(r: ArtifactResult, failOn: Severity | 'never'): { ids: PackageId[]; unowned: number } {
+  if (!fails(r, failOn)) return { ids: [], unowned: 0 };
+  if (r.pyc.some((p) => p.owner !== undefined)) {
+    const owners = new Map(r.pyc.map((p) => [p.member, p.owner]));
+    const ids = new Map<string, PackageId>();
+    let unowned = 0;
+    const failing = new Set(r.findings.filter((f) => failOn !== 'never' && severityRank(f.severity) <= severityRank(failOn)).map((f) => f.member));
+    for (const member of failing) {
+      const owner = owners.get(member);
+      if (owner) ids.set(owner, ownerId(owner));
+      else unowned++;
+    }
+    return { ids: [...ids.values()], unowned };
+  }
+  if (r.kind === 'whl' || r.kind === 'zip') {
+    const wheel = wheelId(r.path);
+    if (wheel) return { ids: [wheel], unowned: 0 };
+  }
+  const { name, version, build } = r.package;
+  if (name && version && build) return { ids: [condaId(name, version, build)], unowned: 0 };
+  return { ids: [{ id: r.path, problem: null }], unowned: 0 };
+}
+
+/** How an identifier is printed: bare when valid (a path is printed escaped), quoted and escaped otherwise. */
+function line(p: PackageId): string {
+  return p.problem === null ? printable(p.id) : `"${printable(p.id.replace(/["\\]/g, (c) => `\\${c}`))}"`;
+}
+
+export function listStaleWriter(failOn: Severity | 'never', warn: (line: string) => void): ReportWriter {
+  const listed = new Set<string>();
+  return {
+    begin: () => '',
+    artifact: (r) => {
+      const { ids, unowned } = rebuildIds(r, failOn);
+      if (unowned) warn(`pyc-audit: warning: --list-stale: ${printable(r.path)}: ${unowned} failing file${unowned === 1 ? '' : 's'} no installed package owns (not listed)\n`);
+      let out = '';
+      for (const p of ids) {
+        if (listed.has(p.id)) continue;
+        listed.add(p.id);
+        if (p.problem) warn(`pyc-audit: warning: --list-stale: ${printable(r.path)}: ${line(p)} is ${p.problem}; listed quoted and escaped\n`);
+        out += `${line(p)}\n`;
+      }
+      return out;
+    },
+    end: () => '',
+  };
+}
