@@ -17,7 +17,7 @@ const json = (args: string[], env = {}) => {
 
 test('a package cache: archives and extracted folders, one artifact per package', async () => {
   const targets = await expandPaths([fixture('pkgs-cache')]);
-  assert.deepEqual(targets.map((t) => [t.path.split('/').pop(), t.kind, t.pairedArchive?.split('/').pop()]), [
+  assert.deepEqual(targets.map((t) => [t.path.split('/').pop(), t.kind, t.pairedArchives?.map((a) => a.split('/').pop()).join(',')]), [
     ['example-1.0-py314_0', 'folder', 'example-1.0-py314_0.conda'],
     ['hashed-1.0-py313_0', 'folder', undefined],
     ['legacy-1.0-py27_0', 'folder', 'legacy-1.0-py27_0.conda'],
