@@ -114,10 +114,14 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
   }
   const differences: string[] = [];
   if (folder.metadata.get('info/index.json')?.toString() !== theirs.get('info/index.json')?.toString()) differences.push('info/index.json differs');
-  const ours = pathRecords(folder.metadata.get('info/paths.json'));
-  const listed = pathRecords(theirs.get('info/paths.json'));
+  const ourBytes = folder.metadata.get('info/paths.json');
+  const theirBytes = theirs.get('info/paths.json');
+  const listed = pathRecords(theirBytes);
+  // Byte for byte the same listing (the usual case) needs no second parse.
+  const same = !!ourBytes && !!theirBytes && ourBytes.equals(theirBytes);
+  const ours = same ? listed : pathRecords(ourBytes);
   let compared = 'info/paths.json';
-  if (ours && listed) {
+  if (ours && listed && !same) {
     const changed = [...new Set([...ours.keys(), ...listed.keys()])].filter((p) => {
       const a = ours.get(p);
       const b = listed.get(p);

@@ -79,8 +79,9 @@ interface Visitor {
 }
 
 /**
- * Every file below `root` in a depth-first walk sorted by name, without following symbolic
- * links. `prefix` is prepended to the relative paths (a __pycache__ folder is named from its parent).
+ * Every .pyc, .py and .pyo below `root` in a depth-first walk, without following symbolic links
+ * (results are sorted afterwards). `prefix` is prepended to the relative paths (a __pycache__
+ * folder is named from its parent).
  */
 function walk(root: string, prefix: string, visit: Visitor): void {
   const stack: { full: Buffer; path: string }[] = [{ full: Buffer.from(root), path: prefix }];
@@ -94,20 +95,40 @@ function walk(root: string, prefix: string, visit: Visitor): void {
       visit.unreadable(`${dir.path || '.'}: ${reason(err)}`);
       continue;
     }
-    entries.sort((a, b) => Buffer.compare(a.name, b.name));
-    const subdirs: { full: Buffer; path: string }[] = [];
+    const base = Buffer.concat([dir.full, slashByte]);
     for (const entry of entries) {
-      const full = Buffer.concat([dir.full, slashByte, entry.name]);
-      const path = slash([dir.path, displayName(entry.name)]);
-      if (entry.isDirectory()) subdirs.push({ full, path });
-      else if (!entry.isFile()) continue;
-      else if (endsWith(entry.name, '.pyc')) visit.pyc(path, full);
-      else if (endsWith(entry.name, '.py')) visit.source(path, full);
-      else if (endsWith(entry.name, '.pyo')) visit.pyo(path);
+      const name = entry.name;
+      // Only directories, .py, .pyc and .pyo are looked at; the kind is what readdir said (no stat).
+      const kind = entry.isDirectory() ? DIR : entry.isFile() ? suffixKind(name) : OTHER;
+      if (kind === OTHER) continue;
+      const full = Buffer.concat([base, name]);
+      const path = dir.path ? `${dir.path}/${displayName(name)}` : displayName(name);
+      if (kind === DIR) stack.push({ full, path });
+      else if (kind === PYC) visit.pyc(path, full);
+      else if (kind === PY) visit.source(path, full);
+      else visit.pyo(path);
     }
-    // Popped in name order.
-    for (let i = subdirs.length - 1; i >= 0; i--) stack.push(subdirs[i]!);
   }
+}
+
+const OTHER = 0;
+const DIR = 1;
+const PYC = 2;
+const PY = 3;
+const PYO = 4;
+const DOT = 0x2e;
+const P = 0x70;
+const Y = 0x79;
+
+/** .pyc, .py, .pyo or another file, from the last bytes of its name. */
+function suffixKind(name: Buffer): number {
+  const n = name.length;
+  if (n >= 3 && name[n - 3] === DOT && name[n - 2] === P && name[n - 1] === Y) return PY;
+  if (n >= 4 && name[n - 4] === DOT && name[n - 3] === P && name[n - 2] === Y) {
+    if (name[n - 1] === 0x63) return PYC;
+    if (name[n - 1] === 0x6f) return PYO;
+  }
+  return OTHER;
 }
 
 function endsWith(name: Buffer, suffix: string): boolean {
@@ -123,6 +144,7 @@ export function walkPyc(root: string): WalkResult {
     pyo: (p) => result.pyo.push(p),
     unreadable: (line) => result.unreadable.push(line),
   });
+  for (const list of [result.pyc, result.sources, result.pyo, result.unreadable]) list.sort();
   return result;
 }
 
@@ -238,6 +260,7 @@ class FolderCollector {
     this.entries.pyc.sort(byPath);
     this.entries.sources.sort(byPath);
     this.entries.pyo.sort();
+    this.entries.unreadable!.sort();
     return this.entries;
   }
 }
