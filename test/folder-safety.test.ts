@@ -74,13 +74,15 @@ test('conda-meta: a FIFO, a malformed and an oversized record each give one erro
   truncateSync(join(env, 'conda-meta', 'huge-1.0-0.json'), (64 << 20) + 1);
   const { code, doc, stderr } = json([env]);
   assert.equal(code, 2, stderr);
-  const a = doc.artifacts[0];
+  const [a, part] = doc.artifacts;
+  assert.equal(part.path, join(env, SITE));
+  assert.deepEqual(part.unreadable, [], 'said once, with the rest of the environment');
   assert.deepEqual(
     a.unreadable.map((u: string) => u.replace(/ \(.*\)$/, '')),
     ['conda-meta/broken-1.0-0.json: not JSON', 'conda-meta/fifo-1.0-0.json: not a regular file', 'conda-meta/huge-1.0-0.json: larger than the 64 MiB this file may have', 'conda-meta/list-1.0-0.json: not a package record'],
   );
-  assert.equal(a.pyc[0].owner, 'demo-1.0-py314_0');
-  assert.equal(a.expected.from, 'env-python');
+  assert.equal(part.pyc[0].owner, 'demo-1.0-py314_0');
+  assert.equal(part.expected.from, 'env-python');
   assert.equal(stderr.split('\n').filter(Boolean).length, 1, 'one error line for the environment');
 });
 
@@ -105,7 +107,8 @@ test('file names that are not UTF-8 are read, matched with their source and prin
   writeFileSync(Buffer.concat([pkg, Buffer.from('/__pycache__/m\xff', 'latin1'), Buffer.from('.cpython-314.pyc')]), pycBytes(3626, { mtime: 1_700_000_000, size: source.length }));
   const { code, doc } = json([dir]);
   assert.equal(code, 1);
-  const a = doc.artifacts[0];
+  const a = doc.artifacts[1];
+  assert.equal(a.path, join(dir, 'lib', 'python3.14', 'site-packages', 'p'));
   assert.deepEqual(a.unreadable, []);
   assert.equal(a.pyc[0].member, 'lib/python3.14/site-packages/p/__pycache__/m\\xff.cpython-314.pyc');
   assert.deepEqual(a.findings.map((f: { code: string }) => f.code), ['PYC001'], 'the source was found: no PYC201');

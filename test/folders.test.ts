@@ -43,19 +43,55 @@ test('a package cache: the folder is read, the archive compared, a disagreement 
   assert.equal(doc.summary.artifacts, 4);
 });
 
-test('an environment: each .pyc attributed to the package that installed it; strays reported', () => {
+test('an environment: read one installed package at a time; each .pyc attributed to the package that installed it; strays reported', () => {
   const { code, doc, stdout } = { ...json([fixture('env')]), stdout: run([fixture('env')]).stdout };
   assert.equal(code, 1);
-  const env = doc.artifacts[0];
-  assert.equal(env.kind, 'env');
-  assert.equal(env.expected.version, '3.14');
-  assert.equal(env.expected.from, 'env-python');
-  const owners = Object.fromEntries(env.pyc.map((p: { member: string; owner: string | null }) => [p.member.split('/').slice(-3)[0], p.owner]));
+  const site = 'lib/python3.14/site-packages';
+  assert.deepEqual(
+    doc.artifacts.map((a: { path: string; kind: string }) => [a.path, a.kind]),
+    [fixture('env'), ...['example', 'other', 'stray'].map((d) => join(fixture('env'), site, d))].map((p) => [p, 'env']),
+  );
+  for (const env of doc.artifacts) {
+    assert.equal(env.expected.version, '3.14');
+    assert.equal(env.expected.from, 'env-python');
+  }
+  const pyc = doc.artifacts.flatMap((a: { pyc: object[] }) => a.pyc);
+  const owners = Object.fromEntries(pyc.map((p: { member: string; owner: string | null }) => [p.member.split('/').slice(-3)[0], p.owner]));
   assert.deepEqual(owners, { example: 'example-1.0-py314_0', other: 'other-2.0-py314_0', stray: null });
-  assert.match(env.notes[0], /^1 \.pyc owned by no package in conda-meta \(lib\/python3\.14\/site-packages\/stray\/__pycache__\/left\.cpython-314\.pyc\)$/);
+  assert.deepEqual(doc.artifacts[3].notes, ['1 .pyc owned by no package in conda-meta (lib/python3.14/site-packages/stray/__pycache__/left.cpython-314.pyc)']);
   assert.match(stdout, /error {3}PYC001 {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}\[example-1\.0-py314_0\] {2}written by 3\.14rc2/);
   // other/ and stray/ ship a .pyc without its source: never read.
   assert.match(stdout, /info {4}PYC201 {2}lib\/python3\.14\/site-packages\/stray\/__pycache__\/left\.cpython-314\.pyc {2}\[no package\] {2}no lib\/python3\.14\/site-packages\/stray\/left\.py in the artifact/);
+});
+
+test('a tree of many packages is read one package at a time: memory follows the largest package, not the tree', async () => {
+  const dir = tmp();
+  const pyc = readFileSync(fixture('pyc', 'greeting.3.13.timestamp.pyc'));
+  for (let d = 0; d < 3; d++) {
+    mkdirSync(join(dir, 'lib', 'python3.13', 'site-packages', `p${d}`, '__pycache__'), { recursive: true });
+    writeFileSync(join(dir, 'lib', 'python3.13', 'site-packages', `p${d}`, '__pycache__', 'm.cpython-313.pyc'), pyc);
+  }
+  mkdirSync(join(dir, 'lib', 'python3.13', '__pycache__'), { recursive: true });
+  writeFileSync(join(dir, 'lib', 'python3.13', '__pycache__', 'os.cpython-313.pyc'), pyc);
+  const targets = await expandPaths([dir]);
+  assert.deepEqual(
+    targets.map((t) => [t.path, t.part?.only ?? null, t.part?.skip ?? null]),
+    [
+      [dir, null, ['lib/python3.13/site-packages/p0', 'lib/python3.13/site-packages/p1', 'lib/python3.13/site-packages/p2']],
+      ...[0, 1, 2].map((d) => [join(dir, 'lib', 'python3.13', 'site-packages', `p${d}`), `lib/python3.13/site-packages/p${d}`, null]),
+    ],
+  );
+  const { doc } = json([dir]);
+  assert.deepEqual(
+    doc.artifacts.map((a: { pyc: { member: string }[]; expected: { from: string } }) => [a.pyc.map((p) => p.member), a.expected.from]),
+    [
+      [['lib/python3.13/__pycache__/os.cpython-313.pyc'], 'lib-path'],
+      ...[0, 1, 2].map((d) => [[`lib/python3.13/site-packages/p${d}/__pycache__/m.cpython-313.pyc`], 'lib-path']),
+    ],
+  );
+  // A site-packages given itself is split the same way; a __pycache__ folder is one part.
+  assert.equal((await expandPaths([join(dir, 'lib', 'python3.13', 'site-packages')])).length, 4);
+  assert.equal((await expandPaths([join(dir, 'lib', 'python3.13', '__pycache__')])).length, 1);
 });
 
 test('any other tree: walked for .pyc, version from paths and cache tags', () => {

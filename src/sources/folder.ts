@@ -16,6 +16,7 @@ import { pycLocation } from '../pyc-paths.js';
 import { FileError, openRegularSync, readHeadSync, readRegularFileSync } from '../regular-file.js';
 import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from './tar-members.js';
 import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from './types.js';
+import type { TreePart } from './targets.js';
 
 /** The largest conda-meta/*.json record read (a package of ~100,000 files has a record of ~30 MiB). */
 export const CONDA_META_LIMIT = 64 << 20;
@@ -25,6 +26,8 @@ export interface FolderOptions {
   maxBytes?: number | null;
   /** A second read: hash only these sources (see audit.ts). */
   hashOnly?: HashRequest;
+  /** One part of a tree or environment (see targets.ts). */
+  part?: TreePart;
 }
 
 /** A file name as a report shows it: UTF-8 as it is, any byte that is not part of UTF-8 as \xNN. */
@@ -83,7 +86,7 @@ interface Visitor {
  * (results are sorted afterwards). `prefix` is prepended to the relative paths (a __pycache__
  * folder is named from its parent).
  */
-function walk(root: string, prefix: string, visit: Visitor): void {
+function walk(root: string, prefix: string, visit: Visitor, skip?: ReadonlySet<string>): void {
   const stack: { full: Buffer; path: string }[] = [{ full: Buffer.from(root), path: prefix }];
   const slashByte = Buffer.from(sep);
   while (stack.length) {
@@ -103,7 +106,9 @@ function walk(root: string, prefix: string, visit: Visitor): void {
       if (kind === OTHER) continue;
       const full = Buffer.concat([base, name]);
       const path = dir.path ? `${dir.path}/${displayName(name)}` : displayName(name);
-      if (kind === DIR) stack.push({ full, path });
+      if (kind === DIR) {
+        if (!skip?.has(path)) stack.push({ full, path });
+      }
       else if (kind === PYC) visit.pyc(path, full);
       else if (kind === PY) visit.source(path, full);
       else visit.pyo(path);
@@ -310,17 +315,24 @@ export function readFolder(root: string, kind: 'folder' | 'env' | 'dir', options
     entries.contextSources = true;
     return collector.finish();
   }
-  walk(root, '', collector.visitor);
+  const part = options.part;
+  const rest = !part?.only;
+  if (part?.only) walk(join(part.root, ...part.only.split('/')), part.only, collector.visitor);
+  else walk(part?.root ?? root, '', collector.visitor, part?.skip ? new Set(part.skip) : undefined);
+  const top = part?.root ?? root;
   if (!options.hashOnly) {
-    for (const meta of ['info/index.json', 'info/paths.json']) {
-      const bytes = readMetadata(root, meta, metadataLimit(meta), entries.unreadable!);
-      if (bytes) entries.metadata.set(meta, bytes);
+    if (rest) {
+      for (const meta of ['info/index.json', 'info/paths.json']) {
+        const bytes = readMetadata(top, meta, metadataLimit(meta), entries.unreadable!);
+        if (bytes) entries.metadata.set(meta, bytes);
+      }
     }
     if (kind === 'env') {
-      const meta = readCondaMeta(root);
+      const meta = condaMetaOf(top);
       entries.owners = meta.owners;
       entries.envPython = meta.python;
-      entries.unreadable!.push(...meta.unreadable);
+      // Said once, with the rest of the environment, not with every package.
+      if (rest) entries.unreadable!.push(...meta.unreadable);
     }
   }
   return collector.finish();
@@ -344,6 +356,15 @@ export function readLoosePyc(path: string, options: FolderOptions = {}): Artifac
   const entries = collector.finish();
   entries.contextSources = true;
   return entries;
+}
+
+/** The environment last read, kept while its parts are read one after another. */
+let lastCondaMeta: { prefix: string; meta: ReturnType<typeof readCondaMeta> } | null = null;
+
+function condaMetaOf(prefix: string): ReturnType<typeof readCondaMeta> {
+  const key = resolve(prefix);
+  if (lastCondaMeta?.prefix !== key) lastCondaMeta = { prefix: key, meta: readCondaMeta(prefix) };
+  return lastCondaMeta.meta;
 }
 
 /** Which installed package owns each file of an environment, its python, and the records that could not be read. */

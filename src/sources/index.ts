@@ -88,7 +88,7 @@ export async function readTarget(target: Target, options: ReadOptions = {}): Pro
   if (target.kind === 'stdin') return (await import('./stream.js')).readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
   if (target.kind === 'url') return (await import('./http.js')).readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
   const folders = await import('./folder.js');
-  const local = { maxBytes: options.maxBytes, hashOnly: options.hashOnly };
+  const local = { maxBytes: options.maxBytes, hashOnly: options.hashOnly, part: target.part };
   if (target.kind === 'pyc') return folders.readLoosePyc(target.path, local);
   const entries = folders.readFolder(target.path, target.kind, local);
   if (target.pairedArchives && !options.hashOnly) {

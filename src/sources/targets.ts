@@ -2,8 +2,8 @@
 // source beside it on disk). A folder is, in order: a conda environment (conda-meta/), an
 // extracted package (info/index.json), a package cache (archives and extracted folders side by
 // side), or any other tree, walked for .pyc files (a __pycache__ folder with its sources beside it).
-import { readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../channel/repodata.js';
 
 export interface Target {
@@ -11,20 +11,60 @@ export interface Target {
   kind: 'file' | 'pyc' | 'folder' | 'env' | 'dir' | 'stdin' | 'url';
   /** A package cache's archives of the same name as this extracted folder (.conda and .tar.bz2 may both be there). */
   pairedArchives?: string[];
+  /** A part of a tree or environment read on its own (see packageParts): where the whole starts, and which part. */
+  part?: TreePart;
   /** In a channel run: the artifact's place in the channel (and its shard). */
   origin?: ArtifactOrigin;
   /** Its size in bytes when known before reading (repodata), for the progress line. */
   size?: number;
 }
 
+export interface TreePart {
+  /** The tree or environment the member paths are relative to. */
+  root: string;
+  /** The one folder to read, relative to root ("lib/python3.14/site-packages/numpy"); absent: the rest. */
+  only?: string;
+  /** Folders the rest leaves out (those read as parts of their own). */
+  skip?: string[];
+}
+
 const ARCHIVE = /\.(conda|tar\.bz2|whl)$/;
+const PYTHON_LIB = /^(python\d\.\d+t?|pypy\d\.\d+)$/;
+
+function subdirs(path: string): string[] {
+  try {
+    return readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * A tree or environment read one installed package at a time, so memory follows the largest
+ * package, not the tree: every folder in a site-packages (lib/pythonX.Y/site-packages, or the
+ * tree itself when it is one) is a part, and the rest (the standard library, scripts, top-level
+ * modules) another. Only the few folders down to site-packages are listed here; the parts are
+ * walked when read. A tree with no site-packages is one part.
+ */
+function packageParts(path: string, kind: 'env' | 'dir'): Target[] {
+  const sites: string[] = [];
+  if (basename(resolve(path)) === 'site-packages') sites.push('');
+  else for (const lib of subdirs(join(path, 'lib')).filter((d) => PYTHON_LIB.test(d))) if (isDir(join(path, 'lib', lib, 'site-packages'))) sites.push(`lib/${lib}/site-packages`);
+  const only = sites.flatMap((site) => subdirs(join(path, ...site.split('/').filter(Boolean))).filter((d) => d !== '__pycache__').map((d) => (site ? `${site}/${d}` : d)));
+  if (!only.length) return [{ path, kind }];
+  return [
+    { path, kind, part: { root: path, skip: only } },
+    ...only.map((rel): Target => ({ path: join(path, ...rel.split('/')), kind, part: { root: path, only: rel } })),
+  ];
+}
 
 function isDir(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
 
-function isFile(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isFile() ?? false;
+/** Whether something is at path: a FIFO or link where info/index.json should be is still an extracted package, reported as unreadable. */
+function exists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
 /**
@@ -40,7 +80,7 @@ function cacheTargets(dir: string): Target[] | null {
     if (entry.isFile() && ARCHIVE.test(entry.name)) {
       const name = entry.name.replace(ARCHIVE, '');
       archives.set(name, [...(archives.get(name) ?? []), full]);
-    } else if (entry.isDirectory() && isFile(join(full, 'info', 'index.json'))) folders.push(entry.name);
+    } else if (entry.isDirectory() && exists(join(full, 'info', 'index.json'))) folders.push(entry.name);
   }
   if (!archives.size && !folders.length) return null;
   const targets: Target[] = [];
@@ -57,10 +97,10 @@ export async function expandPath(path: string): Promise<Target[]> {
   if (path === '-') return [{ path, kind: 'stdin' }];
   if (/^https?:\/\//i.test(path)) return [{ path, kind: 'url' }];
   if (!isDir(path)) return [{ path, kind: path.endsWith('.pyc') ? 'pyc' : 'file' }];
-  if (isDir(join(path, 'conda-meta'))) return [{ path, kind: 'env' }];
-  if (isFile(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
+  if (isDir(join(path, 'conda-meta'))) return packageParts(path, 'env');
+  if (exists(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
   try {
-    return cacheTargets(path) ?? [{ path, kind: 'dir' }];
+    return cacheTargets(path) ?? (basename(resolve(path)) === '__pycache__' ? [{ path, kind: 'dir' }] : packageParts(path, 'dir'));
   } catch {
     return [{ path, kind: 'dir' }]; // unreadable: the folder reader says why
   }
