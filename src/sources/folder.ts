@@ -184,7 +184,7 @@ function hashSource(full: Buffer | string, magics: Iterable<number>, budget: { l
 
 /**
  * Gathers the .pyc heads, .py records and pyo paths of a walk into entries, then hashes the sources
- * checked-hash .pyc name. `lookUp` finds a source the walk did not reach (outside its root).
+ * checked-hash .pyc name. lookUpSources finds a source the walk did not reach (outside its root).
  */
 class FolderCollector {
   readonly entries: ArtifactEntries;
@@ -239,11 +239,8 @@ class FolderCollector {
       if (known.has(source)) continue;
       known.add(source);
       const full = join(base, ...source.split('/'));
-      try {
-        lstatSync(full);
-      } catch {
-        continue; // no source: the checks say what that means
-      }
+      // As in a walk, only a regular file is a source (a link is not followed); none: the checks say what that means.
+      if (!lstatSync(full, { throwIfNoEntry: false })?.isFile()) continue;
       this.addSource(source, full);
     }
   }
