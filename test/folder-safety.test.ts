@@ -7,7 +7,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { displayName } from '../src/sources/folder.js';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { displayName, readFolder } from '../src/sources/folder.js';
 import { fixture, run } from './helpers.js';
 import { condaOf, extract, fullName, install, pycBytes, type Package } from './package-builder.js';
 
@@ -84,6 +86,30 @@ test('conda-meta: a FIFO, a malformed and an oversized record each give one erro
   assert.equal(part.pyc[0].owner, 'demo-1.0-py314_0');
   assert.equal(part.expected.from, 'env-python');
   assert.equal(stderr.split('\n').filter(Boolean).length, 1, 'one error line for the environment');
+});
+
+test('a .pyc that became a FIFO after the walk listed it is reported, not waited on', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, '__pycache__'));
+  mkfifo(join(dir, '__pycache__', 'x.cpython-314.pyc'));
+  writeFileSync(join(dir, '__pycache__', 'y.cpython-314.pyc'), pycBytes(3627, { mtime: 0, size: 0 }));
+  // The listing says "a file", as it did before the swap; the open must find out for itself.
+  const { readdirSync } = fs;
+  fs.readdirSync = ((...args: Parameters<typeof readdirSync>) => {
+    const entries = (readdirSync as (...a: unknown[]) => fs.Dirent[])(...args);
+    for (const e of entries) if (e.isFIFO()) Object.defineProperties(e, { isFile: { value: () => true }, isFIFO: { value: () => false } });
+    return entries;
+  }) as unknown as typeof readdirSync;
+  syncBuiltinESMExports();
+  let entries;
+  try {
+    entries = readFolder(dir, 'dir');
+  } finally {
+    fs.readdirSync = readdirSync;
+    syncBuiltinESMExports();
+  }
+  assert.deepEqual(entries.unreadable, ['__pycache__/x.cpython-314.pyc: not a regular file (a FIFO)']);
+  assert.deepEqual(entries.pyc.map((p) => p.path), ['__pycache__/y.cpython-314.pyc']);
 });
 
 test('a .pyc given by path that is a FIFO is refused at once; one that is missing says so', () => {
