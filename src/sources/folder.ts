@@ -75,8 +75,8 @@ export interface WalkResult {
 
 /** What a walk meets, file by file, with the full path as bytes to open it by. */
 interface Visitor {
-  pyc(path: string, full: Buffer): void;
-  source(path: string, full: Buffer): void;
+  pyc(path: string, full: string | Buffer): void;
+  source(path: string, full: string | Buffer): void;
   pyo(path: string): void;
   unreadable(line: string): void;
 }
@@ -87,29 +87,43 @@ interface Visitor {
  * folder is named from its parent).
  */
 function walk(root: string, prefix: string, visit: Visitor, skip?: ReadonlySet<string>): void {
-  const stack: { full: Buffer; path: string }[] = [{ full: Buffer.from(root), path: prefix }];
+  const stack: { full: string | Buffer; path: string }[] = [{ full: root, path: prefix }];
   const slashByte = Buffer.from(sep);
   while (stack.length) {
     const dir = stack.pop()!;
-    let entries: Dirent<Buffer>[];
+    // Names are listed as strings; a directory with a name that is not UTF-8 (decoded with
+    // U+FFFD, so it could not be opened by that string) is listed again as bytes.
+    let names: Dirent[] | Dirent<Buffer>[];
     try {
-      entries = readdirSync(dir.full, { withFileTypes: true, encoding: 'buffer' });
+      names = typeof dir.full === 'string' ? readdirSync(dir.full, { withFileTypes: true }) : [];
+      if (typeof dir.full !== 'string' || names.some((e) => e.name.includes('\ufffd'))) {
+        dir.full = Buffer.from(dir.full);
+        names = readdirSync(dir.full, { withFileTypes: true, encoding: 'buffer' });
+      }
     } catch (err) {
       visit.unreadable(`${dir.path || '.'}: ${reason(err)}`);
       continue;
     }
-    const base = Buffer.concat([dir.full, slashByte]);
-    for (const entry of entries) {
+    const parent = dir.full;
+    const base = typeof parent === 'string' ? `${parent}${sep}` : Buffer.concat([parent, slashByte]);
+    for (const entry of names) {
       const name = entry.name;
       // Only directories, .py, .pyc and .pyo are looked at; the kind is what readdir said (no stat).
       const kind = entry.isDirectory() ? DIR : entry.isFile() ? suffixKind(name) : OTHER;
       if (kind === OTHER) continue;
-      const full = Buffer.concat([base, name]);
-      const path = dir.path ? `${dir.path}/${displayName(name)}` : displayName(name);
+      let full: string | Buffer;
+      let shown: string;
+      if (typeof name === 'string') {
+        full = (base as string) + name;
+        shown = name;
+      } else {
+        full = Buffer.concat([base as Buffer, name]);
+        shown = displayName(name);
+      }
+      const path = dir.path ? `${dir.path}/${shown}` : shown;
       if (kind === DIR) {
         if (!skip?.has(path)) stack.push({ full, path });
-      }
-      else if (kind === PYC) visit.pyc(path, full);
+      } else if (kind === PYC) visit.pyc(path, full);
       else if (kind === PY) visit.source(path, full);
       else visit.pyo(path);
     }
@@ -125,8 +139,9 @@ const DOT = 0x2e;
 const P = 0x70;
 const Y = 0x79;
 
-/** .pyc, .py, .pyo or another file, from the last bytes of its name. */
-function suffixKind(name: Buffer): number {
+/** .pyc, .py, .pyo or another file, from the end of its name. */
+function suffixKind(name: string | Buffer): number {
+  if (typeof name === 'string') return name.endsWith('.py') ? PY : name.endsWith('.pyc') ? PYC : name.endsWith('.pyo') ? PYO : OTHER;
   const n = name.length;
   if (n >= 3 && name[n - 3] === DOT && name[n - 2] === P && name[n - 1] === Y) return PY;
   if (n >= 4 && name[n - 4] === DOT && name[n - 3] === P && name[n - 2] === Y) {
@@ -208,7 +223,7 @@ class FolderCollector {
     unreadable: (line) => this.entries.unreadable!.push(line),
   };
 
-  addPyc(path: string, full: Buffer): void {
+  addPyc(path: string, full: string | Buffer): void {
     try {
       const { head, stats } = readHeadSync(full, HEADER_BYTES, { follow: false });
       this.collector.addPyc(path, stats.size, head);
