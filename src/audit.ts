@@ -87,6 +87,7 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     pathsJson: entries.metadata.get('info/paths.json'),
     table: options.table,
     hashesUnavailable,
+    onlyPycSources: entries.contextSources ?? false,
   });
   const selection = options.selection ?? ALL_RULES;
   const findings = checked.findings

@@ -36,6 +36,8 @@ export interface CheckInput {
   table: MagicTable;
   /** Why a source hash could not be computed (a stream that cannot be read twice), if so. */
   hashesUnavailable: string | null;
+  /** The sources are only those the .pyc name (a loose .pyc): a source without a .pyc is no finding. */
+  onlyPycSources?: boolean;
 }
 
 const MAGIC_CODES: Record<Exclude<PycStatus, 'ok'>, string> = {
@@ -173,7 +175,7 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
 
   for (const path of input.pyo) add('PYC206', path, 'Python 3.5+ never reads .pyo files (PEP 488); Python 2 reads them only under -O');
 
-  if (!noarchPython && expected.version && targetTag) {
+  if (!noarchPython && !input.onlyPycSources && expected.version && targetTag) {
     const legacy = usesLegacyLayout(expected.version);
     for (const source of input.sources) {
       if (!isImportableSource(source.path) || haveDefaultPyc.has(source.path)) continue;

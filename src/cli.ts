@@ -108,6 +108,7 @@ interface AuditFlags {
   output?: string[];
   listStale?: boolean;
   pkgsCache?: boolean;
+  hashExtracted?: boolean;
   color?: boolean;
   select?: string[];
   ignore?: string[];
@@ -157,7 +158,7 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
   // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
   const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
-  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout };
+  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, hashExtracted: !!flags.hashExtracted };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
   const read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
   const limit = pLimit(flags.jobs);
@@ -366,7 +367,8 @@ input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
       .command('audit', { isDefault: true })
       .description('audit artifacts (the default command)')
       .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin')
-      .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)'),
+      .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
+      .option('--hash-extracted', "package caches: also hash every file of an extracted folder and compare it with the archive's info/paths.json (reads every byte)"),
     'the Python the artifacts target (default: inferred from each artifact)',
   )
     .addHelpText('after', `${exitHelp}

@@ -2,12 +2,14 @@
 import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import assert from 'node:assert/strict';
-import { chmodSync, cpSync, mkdirSync, mkdtempSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { walkPyc } from '../src/sources/folder.js';
+import fs from 'node:fs';
+import { syncBuiltinESMExports } from 'node:module';
+import { readFolder, walkPyc } from '../src/sources/folder.js';
 import { expandPaths, findPackageCaches } from '../src/sources/targets.js';
-import { BIN, CORPUS, fixture, haveCorpus, run } from './helpers.js';
+import { BIN, fixture, run } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-folders-'));
 const json = (args: string[], env = {}) => {
@@ -17,7 +19,7 @@ const json = (args: string[], env = {}) => {
 
 test('a package cache: archives and extracted folders, one artifact per package', async () => {
   const targets = await expandPaths([fixture('pkgs-cache')]);
-  assert.deepEqual(targets.map((t) => [t.path.split('/').pop(), t.kind, t.pairedArchive?.split('/').pop()]), [
+  assert.deepEqual(targets.map((t) => [t.path.split('/').pop(), t.kind, t.pairedArchives?.map((a) => a.split('/').pop()).join(',')]), [
     ['example-1.0-py314_0', 'folder', 'example-1.0-py314_0.conda'],
     ['hashed-1.0-py313_0', 'folder', undefined],
     ['legacy-1.0-py27_0', 'folder', 'legacy-1.0-py27_0.conda'],
@@ -41,26 +43,63 @@ test('a package cache: the folder is read, the archive compared, a disagreement 
   assert.equal(doc.summary.artifacts, 4);
 });
 
-test('an environment: each .pyc attributed to the package that installed it; strays reported', () => {
+test('an environment: read one installed package at a time; each .pyc attributed to the package that installed it; strays reported', () => {
   const { code, doc, stdout } = { ...json([fixture('env')]), stdout: run([fixture('env')]).stdout };
   assert.equal(code, 1);
-  const env = doc.artifacts[0];
-  assert.equal(env.kind, 'env');
-  assert.equal(env.expected.version, '3.14');
-  assert.equal(env.expected.from, 'env-python');
-  const owners = Object.fromEntries(env.pyc.map((p: { member: string; owner: string | null }) => [p.member.split('/').slice(-3)[0], p.owner]));
+  const site = 'lib/python3.14/site-packages';
+  assert.deepEqual(
+    doc.artifacts.map((a: { path: string; kind: string }) => [a.path, a.kind]),
+    [fixture('env'), ...['example', 'other', 'stray'].map((d) => join(fixture('env'), site, d))].map((p) => [p, 'env']),
+  );
+  for (const env of doc.artifacts) {
+    assert.equal(env.expected.version, '3.14');
+    assert.equal(env.expected.from, 'env-python');
+  }
+  const pyc = doc.artifacts.flatMap((a: { pyc: object[] }) => a.pyc);
+  const owners = Object.fromEntries(pyc.map((p: { member: string; owner: string | null }) => [p.member.split('/').slice(-3)[0], p.owner]));
   assert.deepEqual(owners, { example: 'example-1.0-py314_0', other: 'other-2.0-py314_0', stray: null });
-  assert.match(env.notes[0], /^1 \.pyc owned by no package in conda-meta \(lib\/python3\.14\/site-packages\/stray\/__pycache__\/left\.cpython-314\.pyc\)$/);
+  assert.deepEqual(doc.artifacts[3].notes, ['1 .pyc owned by no package in conda-meta (lib/python3.14/site-packages/stray/__pycache__/left.cpython-314.pyc)']);
   assert.match(stdout, /error {3}PYC001 {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}\[example-1\.0-py314_0\] {2}written by 3\.14rc2/);
   // other/ and stray/ ship a .pyc without its source: never read.
   assert.match(stdout, /info {4}PYC201 {2}lib\/python3\.14\/site-packages\/stray\/__pycache__\/left\.cpython-314\.pyc {2}\[no package\] {2}no lib\/python3\.14\/site-packages\/stray\/left\.py in the artifact/);
 });
 
-test('any other tree: walked for .pyc, version from paths and cache tags', { skip: haveCorpus ? false : 'no corpus' }, () => {
-  const { code, doc } = json([join(CORPUS, 'pyc')]);
-  assert.equal(code, 0);
+test('a tree of many packages is read one package at a time: memory follows the largest package, not the tree', async () => {
+  const dir = tmp();
+  const pyc = readFileSync(fixture('pyc', 'greeting.3.13.timestamp.pyc'));
+  for (let d = 0; d < 3; d++) {
+    mkdirSync(join(dir, 'lib', 'python3.13', 'site-packages', `p${d}`, '__pycache__'), { recursive: true });
+    writeFileSync(join(dir, 'lib', 'python3.13', 'site-packages', `p${d}`, '__pycache__', 'm.cpython-313.pyc'), pyc);
+  }
+  mkdirSync(join(dir, 'lib', 'python3.13', '__pycache__'), { recursive: true });
+  writeFileSync(join(dir, 'lib', 'python3.13', '__pycache__', 'os.cpython-313.pyc'), pyc);
+  const targets = await expandPaths([dir]);
+  assert.deepEqual(
+    targets.map((t) => [t.path, t.part?.only ?? null, t.part?.skip ?? null]),
+    [
+      [dir, null, ['lib/python3.13/site-packages/p0', 'lib/python3.13/site-packages/p1', 'lib/python3.13/site-packages/p2']],
+      ...[0, 1, 2].map((d) => [join(dir, 'lib', 'python3.13', 'site-packages', `p${d}`), `lib/python3.13/site-packages/p${d}`, null]),
+    ],
+  );
+  const { doc } = json([dir]);
+  assert.deepEqual(
+    doc.artifacts.map((a: { pyc: { member: string }[]; expected: { from: string } }) => [a.pyc.map((p) => p.member), a.expected.from]),
+    [
+      [['lib/python3.13/__pycache__/os.cpython-313.pyc'], 'lib-path'],
+      ...[0, 1, 2].map((d) => [[`lib/python3.13/site-packages/p${d}/__pycache__/m.cpython-313.pyc`], 'lib-path']),
+    ],
+  );
+  // A site-packages given itself is split the same way; a __pycache__ folder is one part.
+  assert.equal((await expandPaths([join(dir, 'lib', 'python3.13', 'site-packages')])).length, 4);
+  assert.equal((await expandPaths([join(dir, 'lib', 'python3.13', '__pycache__')])).length, 1);
+});
+
+test('any other tree: walked for .pyc, version from paths and cache tags', () => {
+  const { code, doc } = json([fixture('pyc')]);
+  assert.equal(code, 1, 'two 3.14 pre-release .pyc among 3.x finals, judged by their own minor');
   assert.equal(doc.artifacts[0].kind, 'dir');
-  assert.equal(doc.artifacts[0].pyc.length, 156);
+  assert.equal(doc.artifacts[0].expected.from, null);
+  assert.equal(doc.artifacts[0].pyc.length, readdirSync(fixture('pyc')).filter((f) => f.endsWith('.pyc')).length);
   const dir = tmp();
   mkdirSync(join(dir, 'lib', 'python3.14', 'site-packages', '__pycache__'), { recursive: true });
   writeFileSync(join(dir, 'lib', 'python3.14', 'site-packages', '__pycache__', 'm.cpython-314.pyc'), readFileSync(fixture('pyc', 'greeting.3.14rc2.timestamp.pyc')));
@@ -82,17 +121,77 @@ test('symbolic link loops are not followed; every real .pyc is read once', async
   assert.equal(r.code, 0, r.stderr);
 });
 
-test('tens of thousands of files: all read, with a bounded number open at once', () => {
-  const dir = tmp();
+/** Runs the CLI with at most `fds` descriptors open (ulimit -n). */
+const runLimited = (fds: number, args: string[]) =>
+  spawnSync('bash', ['-c', `ulimit -n ${fds} && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} ${args.map((a) => JSON.stringify(a)).join(' ')}`], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 });
+
+test('tens of thousands of files: all read, one file open at a time', () => {
   const pyc = readFileSync(fixture('pyc', 'greeting.3.13.timestamp.pyc'));
-  for (let d = 0; d < 40; d++) {
-    mkdirSync(join(dir, `d${d}`, '__pycache__'), { recursive: true });
-    for (let f = 0; f < 500; f++) writeFileSync(join(dir, `d${d}`, '__pycache__', `m${f}.cpython-313.pyc`), pyc);
+  const one = tmp();
+  mkdirSync(join(one, 'd', '__pycache__'), { recursive: true });
+  writeFileSync(join(one, 'd', '__pycache__', 'm.cpython-313.pyc'), pyc);
+  // The fewest descriptors with which a walk of one file succeeds: Node's own, plus that file.
+  let fds = 8;
+  while (runLimited(fds, ['--format', 'json', one]).status !== 0) {
+    fds++;
+    assert.ok(fds < 200, 'a one-file folder needs fewer than 200 descriptors');
   }
-  // At most 128 files open: more than the walk's 32 plus Node's own, far fewer than 20,000.
-  const r = spawnSync('bash', ['-c', `ulimit -n 128 && exec ${JSON.stringify(process.execPath)} ${JSON.stringify(BIN)} --format json ${JSON.stringify(dir)}`], { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20 });
+  const many = tmp();
+  for (let d = 0; d < 40; d++) {
+    mkdirSync(join(many, `d${d}`, '__pycache__'), { recursive: true });
+    for (let f = 0; f < 500; f++) writeFileSync(join(many, `d${d}`, '__pycache__', `m${f}.cpython-313.pyc`), pyc);
+  }
+  // 20,000 files read with the descriptors one needs (and a margin for Node's module loader,
+  // which opens the CLI's modules several at a time): the walk does not hold files open.
+  const r = runLimited(fds + 4, ['--format', 'json', many]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).artifacts[0].pyc.length, 20_000);
+  // Exactly: every descriptor the walk opens is closed before the next is opened.
+  let open = 0;
+  let most = 0;
+  const { openSync, closeSync } = fs;
+  fs.openSync = ((...args: Parameters<typeof openSync>) => {
+    const fd = openSync(...args);
+    most = Math.max(most, ++open);
+    return fd;
+  }) as typeof openSync;
+  fs.closeSync = ((fd: number) => {
+    open--;
+    closeSync(fd);
+  }) as typeof closeSync;
+  syncBuiltinESMExports();
+  try {
+    const entries = readFolder(many, 'dir');
+    assert.equal(entries.pyc.length, 20_000);
+  } finally {
+    fs.openSync = openSync;
+    fs.closeSync = closeSync;
+    syncBuiltinESMExports();
+  }
+  assert.equal(most, 1, 'one file open at a time');
+  assert.equal(open, 0, 'every file closed');
+});
+
+test('$CONDA_PKGS_DIRS (several, comma-separated) and $MAMBA_ROOT_PREFIX/pkgs are found and audited', async () => {
+  const a = tmp();
+  const b = tmp();
+  const mamba = tmp();
+  cpSync(fixture('pkgs-cache', 'hashed-1.0-py313_0'), join(a, 'hashed-1.0-py313_0'), { recursive: true });
+  cpSync(fixture('pkgs-cache', 'legacy-1.0-py36_0.tar.bz2'), join(b, 'legacy-1.0-py36_0.tar.bz2'));
+  cpSync(fixture('pkgs-cache', 'example-1.0-py314_0'), join(mamba, 'pkgs', 'example-1.0-py314_0'), { recursive: true });
+  const env = { HOME: tmp(), CONDA_PKGS_DIRS: `${a},${b},${join(tmp(), 'missing')}`, MAMBA_ROOT_PREFIX: mamba };
+  assert.deepEqual(await findPackageCaches(env), [a, b, join(mamba, 'pkgs')]);
+  const r = run(['--pkgs-cache', '--format', 'json'], { ...env, CONDA_PREFIX: undefined, XDG_CACHE_HOME: undefined, PIXI_CACHE_DIR: undefined, RATTLER_CACHE_DIR: undefined });
+  assert.equal(r.stderr, `pyc-audit: scanning ${a}, ${b}, ${join(mamba, 'pkgs')}\n`);
+  assert.equal(r.code, 1, 'the stale example in the mamba cache fails the run');
+  assert.deepEqual(
+    JSON.parse(r.stdout).artifacts.map((x: { path: string; status: string }) => [x.path, x.status]),
+    [
+      [join(a, 'hashed-1.0-py313_0'), 'ok'],
+      [join(b, 'legacy-1.0-py36_0.tar.bz2'), 'ok'],
+      [join(mamba, 'pkgs', 'example-1.0-py314_0'), 'stale'],
+    ],
+  );
 });
 
 test('--pkgs-cache finds the usual caches and says which it scanned', async () => {

@@ -4,7 +4,7 @@ import type { Readable } from 'node:stream';
 import { readRange } from './file-range.js';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
 import { zstd } from './codecs.js';
-import { isPycPath, MemberCollector, scanTarball, SourceHashes, walkTarball, type ScanOptions } from './tar-members.js';
+import { isPycPath, MemberCollector, scanTarball, SourceHashes, walkTarball, type ByteBudget, type ScanOptions } from './tar-members.js';
 import { HEADER_BYTES } from '../header.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
@@ -164,7 +164,7 @@ async function readZipMembers(zip: ZipFile, entries: Entry[], kind: 'whl' | 'zip
 }
 
 /** Whole files from the info/ tarball of a .conda (for comparing it with an extracted folder). */
-export async function readCondaInfoFiles(path: string, wanted: ReadonlySet<string>, limit: number): Promise<Map<string, Buffer>> {
+export async function readCondaInfoFiles(path: string, wanted: ReadonlySet<string>, limit: number, budget?: ByteBudget): Promise<Map<string, Buffer>> {
   const zip = await openZip(path);
   const found = new Map<string, Buffer>();
   try {
@@ -176,7 +176,7 @@ export async function readCondaInfoFiles(path: string, wanted: ReadonlySet<strin
       (sink) => codec.decode(input, sink),
       (p, size) => (wanted.has(p) && size <= limit ? size : 0),
       (p, _size, kept) => found.set(p, kept),
-      undefined,
+      budget,
       () => found.size === wanted.size,
     );
     return found;

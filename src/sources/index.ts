@@ -2,12 +2,11 @@
 // Readers other than .conda and .tar.bz2 (streams, URLs, folders) load when first needed: a
 // reader thread imports this module, and its start-up time is paid before it decodes anything.
 import { readRange } from './file-range.js';
-import { open, readFile, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
-import { readConda, readCondaInfoFiles } from './conda.js';
+import { open, stat } from 'node:fs/promises';
+import { readConda } from './conda.js';
 import type { Target } from './targets.js';
 import { bzip2 } from './codecs.js';
-import { MemberCollector, scanTarball, walkTarball, type HashRequest, type ScanOptions } from './tar-members.js';
+import { MemberCollector, scanTarball, type HashRequest, type ScanOptions } from './tar-members.js';
 import { sniff } from './sniff.js';
 import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
 
@@ -44,6 +43,8 @@ export interface ReadOptions {
   maxBytes?: number | null;
   /** URLs: seconds without a byte before giving up (--timeout). */
   timeoutSeconds?: number;
+  /** Package caches: hash every file of an extracted folder against the archive's paths.json (--hash-extracted). */
+  hashExtracted?: boolean;
   /** A second read, for the hashes of these sources only (see audit.ts). */
   hashOnly?: HashRequest;
 }
@@ -80,74 +81,18 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
   }
 }
 
-/** Whole files from a .tar.bz2, stopping as soon as all are found. */
-async function readTarBz2Files(path: string, wanted: ReadonlySet<string>, limit: number): Promise<Map<string, Buffer>> {
-  const found = new Map<string, Buffer>();
-  const codec = bzip2();
-  const { size } = await stat(path);
-  const { decodeFile } = codec;
-  await walkTarball(
-    decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
-    (p, sz) => (wanted.has(p) && sz <= limit ? sz : 0),
-    (p, _sz, kept) => found.set(p, kept),
-    undefined,
-    () => found.size === wanted.size,
-  );
-  return found;
-}
-
-const COMPARED = new Set(['info/index.json', 'info/paths.json']);
-const COMPARE_LIMIT = 64 << 20;
-
-interface PathsJson {
-  paths?: { _path?: string; sha256?: string; size_in_bytes?: number }[];
-}
-
-function pathDigests(bytes: Buffer | undefined): Map<string, string> | null {
-  if (!bytes) return null;
-  try {
-    const doc = JSON.parse(bytes.toString('utf8')) as PathsJson;
-    return new Map((doc.paths ?? []).map((p) => [String(p._path), `${p.sha256 ?? ''}:${p.size_in_bytes ?? ''}`]));
-  } catch {
-    return null;
-  }
-}
-
-/**
- * What to say of an extracted folder and the archive of the same name beside it: that they agree,
- * or how they differ (a package re-downloaded over an old extraction, a folder edited in place).
- */
-export async function compareWithArchive(folder: ArtifactEntries, folderPath: string, archive: string): Promise<string> {
-  const name = basename(archive);
-  let theirs: Map<string, Buffer>;
-  try {
-    theirs = archive.endsWith('.conda') ? await readCondaInfoFiles(archive, COMPARED, COMPARE_LIMIT) : await readTarBz2Files(archive, COMPARED, COMPARE_LIMIT);
-  } catch (err) {
-    return `read the extracted folder; ${name} beside it could not be read to compare: ${(err as Error).message}`;
-  }
-  const ours = await readFile(join(folderPath, 'info', 'paths.json')).catch(() => undefined);
-  const a = pathDigests(ours);
-  const b = pathDigests(theirs.get('info/paths.json'));
-  const differences: string[] = [];
-  if (folder.metadata.get('info/index.json')?.toString() !== theirs.get('info/index.json')?.toString()) differences.push('info/index.json differs');
-  if (a && b) {
-    const changed = [...new Set([...a.keys(), ...b.keys()])].filter((p) => a.get(p) !== b.get(p)).sort();
-    if (changed.length) differences.push(`${changed.length} file${changed.length === 1 ? '' : 's'} differ${changed.length === 1 ? 's' : ''} (${changed.slice(0, 2).join(', ')}${changed.length > 2 ? ', …' : ''})`);
-  } else if (!a !== !b) {
-    differences.push('only one of them has info/paths.json');
-  }
-  return differences.length
-    ? `read the extracted folder, which DISAGREES with ${name} beside it: ${differences.join('; ')}`
-    : `read the extracted folder; ${name} beside it agrees (info/paths.json)`;
-}
-
 /** Reads one target: an artifact file, or a folder. */
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
   const scan = scanOptions(options);
   if (target.kind === 'file') return readArtifact(target.path, options);
   if (target.kind === 'stdin') return (await import('./stream.js')).readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
   if (target.kind === 'url') return (await import('./http.js')).readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
-  const entries = await (await import('./folder.js')).readFolder(target.path, target.kind);
-  if (target.pairedArchive) entries.notes = [await compareWithArchive(entries, target.path, target.pairedArchive)];
+  const folders = await import('./folder.js');
+  const local = { maxBytes: options.maxBytes, hashOnly: options.hashOnly, part: target.part };
+  if (target.kind === 'pyc') return folders.readLoosePyc(target.path, local);
+  const entries = folders.readFolder(target.path, target.kind, local);
+  if (target.pairedArchives && !options.hashOnly) {
+    entries.notes = await (await import('./cache-compare.js')).compareWithArchives(entries, target.path, target.pairedArchives, options);
+  }
   return entries;
 }

@@ -1,70 +1,106 @@
-// What a path on the command line stands for. A file is one artifact. A folder is, in order:
-// a conda environment (conda-meta/), an extracted package (info/index.json), a package cache
-// (archives and extracted folders side by side), or any other tree, walked for .pyc files.
-import { opendir, stat } from 'node:fs/promises';
-import { join } from 'node:path';
+// What a path on the command line stands for. A file is one artifact (a .pyc is judged with the
+// source beside it on disk). A folder is, in order: a conda environment (conda-meta/), an
+// extracted package (info/index.json), a package cache (archives and extracted folders side by
+// side), or any other tree, walked for .pyc files (a __pycache__ folder with its sources beside it).
+import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../channel/repodata.js';
 
 export interface Target {
   path: string;
-  kind: 'file' | 'folder' | 'env' | 'dir' | 'stdin' | 'url';
-  /** A package cache's archive of the same name as this extracted folder. */
-  pairedArchive?: string;
+  kind: 'file' | 'pyc' | 'folder' | 'env' | 'dir' | 'stdin' | 'url';
+  /** A package cache's archives of the same name as this extracted folder (.conda and .tar.bz2 may both be there). */
+  pairedArchives?: string[];
+  /** A part of a tree or environment read on its own (see packageParts): where the whole starts, and which part. */
+  part?: TreePart;
   /** In a channel run: the artifact's place in the channel (and its shard). */
   origin?: ArtifactOrigin;
   /** Its size in bytes when known before reading (repodata), for the progress line. */
   size?: number;
 }
 
+export interface TreePart {
+  /** The tree or environment the member paths are relative to. */
+  root: string;
+  /** The one folder to read, relative to root ("lib/python3.14/site-packages/numpy"); absent: the rest. */
+  only?: string;
+  /** Folders the rest leaves out (those read as parts of their own). */
+  skip?: string[];
+}
+
 const ARCHIVE = /\.(conda|tar\.bz2|whl)$/;
+const PYTHON_LIB = /^(python\d\.\d+t?|pypy\d\.\d+)$/;
 
-async function isDir(path: string): Promise<boolean> {
+function subdirs(path: string): string[] {
   try {
-    return (await stat(path)).isDirectory();
+    return readdirSync(path, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
   } catch {
-    return false;
+    return [];
   }
 }
 
-async function isFile(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isFile();
-  } catch {
-    return false;
-  }
+/**
+ * A tree or environment read one installed package at a time, so memory follows the largest
+ * package, not the tree: every folder in a site-packages (lib/pythonX.Y/site-packages, or the
+ * tree itself when it is one) is a part, and the rest (the standard library, scripts, top-level
+ * modules) another. Only the few folders down to site-packages are listed here; the parts are
+ * walked when read. A tree with no site-packages is one part.
+ */
+function packageParts(path: string, kind: 'env' | 'dir'): Target[] {
+  const sites: string[] = [];
+  if (basename(resolve(path)) === 'site-packages') sites.push('');
+  else for (const lib of subdirs(join(path, 'lib')).filter((d) => PYTHON_LIB.test(d))) if (isDir(join(path, 'lib', lib, 'site-packages'))) sites.push(`lib/${lib}/site-packages`);
+  const only = sites.flatMap((site) => subdirs(join(path, ...site.split('/').filter(Boolean))).filter((d) => d !== '__pycache__').map((d) => (site ? `${site}/${d}` : d)));
+  if (!only.length) return [{ path, kind }];
+  return [
+    { path, kind, part: { root: path, skip: only } },
+    ...only.map((rel): Target => ({ path: join(path, ...rel.split('/')), kind, part: { root: path, only: rel } })),
+  ];
 }
 
-/** The folder as a package cache: its archives and extracted package folders, one target each. */
-async function cacheTargets(dir: string): Promise<Target[] | null> {
-  const archives = new Map<string, string>();
+function isDir(path: string): boolean {
+  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+}
+
+/** Whether something is at path: a FIFO or link where info/index.json should be is still an extracted package, reported as unreadable. */
+function exists(path: string): boolean {
+  return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
+}
+
+/**
+ * The folder as a package cache: its archives and extracted package folders, one target each. An
+ * archive and the folder extracted from it are one package: the folder is read (no
+ * decompression), each archive of its name (.conda and .tar.bz2 alike) only compared with it.
+ */
+function cacheTargets(dir: string): Target[] | null {
+  const archives = new Map<string, string[]>();
   const folders: string[] = [];
-  const handle = await opendir(dir);
-  for await (const entry of handle) {
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
-    if (entry.isFile() && ARCHIVE.test(entry.name)) archives.set(entry.name.replace(ARCHIVE, ''), full);
-    else if (entry.isDirectory() && (await isFile(join(full, 'info', 'index.json')))) folders.push(entry.name);
+    if (entry.isFile() && ARCHIVE.test(entry.name)) {
+      const name = entry.name.replace(ARCHIVE, '');
+      archives.set(name, [...(archives.get(name) ?? []), full]);
+    } else if (entry.isDirectory() && exists(join(full, 'info', 'index.json'))) folders.push(entry.name);
   }
   if (!archives.size && !folders.length) return null;
   const targets: Target[] = [];
-  // An archive and the folder extracted from it are one package: the folder is read (no
-  // decompression), the archive only compared with it.
   for (const name of folders) {
-    const archive = archives.get(name);
+    const paired = archives.get(name)?.sort();
     archives.delete(name);
-    targets.push({ path: join(dir, name), kind: 'folder', ...(archive ? { pairedArchive: archive } : {}) });
+    targets.push({ path: join(dir, name), kind: 'folder', ...(paired ? { pairedArchives: paired } : {}) });
   }
-  for (const path of archives.values()) targets.push({ path, kind: 'file' });
+  for (const paths of archives.values()) for (const path of paths) targets.push({ path, kind: 'file' });
   return targets.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
 export async function expandPath(path: string): Promise<Target[]> {
   if (path === '-') return [{ path, kind: 'stdin' }];
   if (/^https?:\/\//i.test(path)) return [{ path, kind: 'url' }];
-  if (!(await isDir(path))) return [{ path, kind: 'file' }];
-  if (await isDir(join(path, 'conda-meta'))) return [{ path, kind: 'env' }];
-  if (await isFile(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
+  if (!isDir(path)) return [{ path, kind: path.endsWith('.pyc') ? 'pyc' : 'file' }];
+  if (isDir(join(path, 'conda-meta'))) return packageParts(path, 'env');
+  if (exists(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
   try {
-    return (await cacheTargets(path)) ?? [{ path, kind: 'dir' }];
+    return cacheTargets(path) ?? (basename(resolve(path)) === '__pycache__' ? [{ path, kind: 'dir' }] : packageParts(path, 'dir'));
   } catch {
     return [{ path, kind: 'dir' }]; // unreadable: the folder reader says why
   }
@@ -88,6 +124,6 @@ export async function findPackageCaches(env: NodeJS.ProcessEnv = process.env, ho
     join(home, 'Library', 'Caches', 'rattler', 'cache', 'pkgs'),
   ].filter((p): p is string => !!p);
   const found: string[] = [];
-  for (const p of [...new Set(candidates)]) if (await isDir(p)) found.push(p);
+  for (const p of [...new Set(candidates)]) if (isDir(p)) found.push(p);
   return found;
 }

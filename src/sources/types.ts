@@ -33,6 +33,11 @@ export interface ArtifactEntries {
   owners?: Map<string, string>;
   /** Environments: the minor version of the python conda-meta lists. */
   envPython?: string | null;
+  /**
+   * A loose .pyc or a __pycache__ folder: the sources are only those its .pyc name, looked up on
+   * disk, so a source without a .pyc here is not a finding.
+   */
+  contextSources?: boolean;
   /** What the reader wants said about how it read (the archive beside a folder, disagreements). */
   notes?: string[];
 }

@@ -1,0 +1,169 @@
+// An extracted folder of a package cache and the archives of the same name beside it: do they
+// hold the same package? The folder is what is audited (no decompression); an archive is read only
+// as far as its info/index.json and info/paths.json, and those are compared with the folder: its
+// own metadata, and the sizes of the .py and .pyc the walk saw. Hashing every extracted file
+// against the archive's paths.json is the opt-in deep check (--hash-extracted).
+import { createHash } from 'node:crypto';
+import { closeSync, readSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { openRegularSync } from '../regular-file.js';
+import { readRange } from './file-range.js';
+import { bzip2 } from './codecs.js';
+import { readCondaInfoFiles } from './conda.js';
+import { walkTarball, type ByteBudget } from './tar-members.js';
+import type { ArtifactEntries } from './types.js';
+import { stat } from 'node:fs/promises';
+
+const COMPARED = new Set(['info/index.json', 'info/paths.json']);
+/** The largest info/index.json or info/paths.json read from an archive to compare (a larger one is "too large"). */
+export const COMPARE_LIMIT = 64 << 20;
+
+export interface CompareOptions {
+  /** --max-bytes: decompressed bytes of the archive's info/ (and, deep, bytes hashed in the folder). */
+  maxBytes?: number | null;
+  /** --hash-extracted: SHA-256 of every file the archive lists, read from the folder. */
+  hashExtracted?: boolean;
+}
+
+interface PathRecord {
+  sha256: string | null;
+  size: number | null;
+  /** hardlink (a file), softlink, directory. */
+  type: string;
+}
+
+function pathRecords(bytes: Buffer | undefined): Map<string, PathRecord> | null {
+  if (!bytes) return null;
+  try {
+    const doc = JSON.parse(bytes.toString('utf8')) as { paths?: unknown };
+    if (!Array.isArray(doc.paths)) return null;
+    const out = new Map<string, PathRecord>();
+    for (const p of doc.paths as { _path?: unknown; sha256?: unknown; size_in_bytes?: unknown; path_type?: unknown }[]) {
+      if (typeof p?._path !== 'string') continue;
+      out.set(p._path, {
+        sha256: typeof p.sha256 === 'string' ? p.sha256 : null,
+        size: typeof p.size_in_bytes === 'number' ? p.size_in_bytes : null,
+        type: typeof p.path_type === 'string' ? p.path_type : 'hardlink',
+      });
+    }
+    return out;
+  } catch {
+    return null;
+  }
+}
+
+/** info/index.json and info/paths.json of a .tar.bz2, stopping as soon as both are found. */
+async function readTarBz2Files(path: string, wanted: ReadonlySet<string>, limit: number, budget?: ByteBudget): Promise<Map<string, Buffer>> {
+  const found = new Map<string, Buffer>();
+  const codec = bzip2();
+  const { size } = await stat(path);
+  const { decodeFile } = codec;
+  await walkTarball(
+    decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
+    (p, sz) => (wanted.has(p) && sz <= limit ? sz : 0),
+    (p, _sz, kept) => found.set(p, kept),
+    budget,
+    () => found.size === wanted.size,
+  );
+  return found;
+}
+
+/** SHA-256 of a file in the folder (no link followed), within the byte budget. */
+function sha256File(path: string, budget: { left: number } | null): { sha256: string; size: number } {
+  const { fd } = openRegularSync(path, { follow: false });
+  try {
+    const hash = createHash('sha256');
+    const chunk = Buffer.allocUnsafe(1 << 16);
+    let size = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, size);
+      if (n === 0) break;
+      size += n;
+      if (budget && size > budget.left) throw new Error('--max-bytes reached');
+      hash.update(chunk.subarray(0, n));
+    }
+    if (budget) budget.left -= size;
+    return { sha256: hash.digest('hex'), size };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;
+
+/** The paths of two listings that differ, as the note names them: "2 files differ (a, b)". */
+function describeChanged(changed: string[], verb: string): string {
+  changed.sort();
+  return `${count(changed.length, 'file', 'files')} ${changed.length === 1 ? `${verb}s` : verb} (${changed.slice(0, 2).join(', ')}${changed.length > 2 ? ', …' : ''})`;
+}
+
+/**
+ * What to say of an extracted folder and one archive of the same name beside it: that they agree,
+ * or how they differ (a package re-downloaded over an old extraction, a folder edited in place).
+ */
+export async function compareWithArchive(folder: ArtifactEntries, folderPath: string, archive: string, options: CompareOptions = {}): Promise<string> {
+  const name = basename(archive);
+  const budget = options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined;
+  let theirs: Map<string, Buffer>;
+  try {
+    theirs = archive.endsWith('.conda')
+      ? await readCondaInfoFiles(archive, COMPARED, COMPARE_LIMIT, budget)
+      : await readTarBz2Files(archive, COMPARED, COMPARE_LIMIT, budget);
+  } catch (err) {
+    return `read the extracted folder; ${name} beside it could not be read to compare: ${(err as Error).message}`;
+  }
+  const differences: string[] = [];
+  if (folder.metadata.get('info/index.json')?.toString() !== theirs.get('info/index.json')?.toString()) differences.push('info/index.json differs');
+  const ourBytes = folder.metadata.get('info/paths.json');
+  const theirBytes = theirs.get('info/paths.json');
+  const listed = pathRecords(theirBytes);
+  // Byte for byte the same listing (the usual case) needs no second parse.
+  const same = !!ourBytes && !!theirBytes && ourBytes.equals(theirBytes);
+  const ours = same ? listed : pathRecords(ourBytes);
+  let compared = 'info/paths.json';
+  if (ours && listed && !same) {
+    const changed = [...new Set([...ours.keys(), ...listed.keys()])].filter((p) => {
+      const a = ours.get(p);
+      const b = listed.get(p);
+      return !a || !b || a.sha256 !== b.sha256 || a.size !== b.size;
+    });
+    if (changed.length) differences.push(describeChanged(changed, 'differ'));
+  } else if (!ours !== !listed) {
+    differences.push('only one of them has info/paths.json');
+  }
+  if (listed) {
+    // What the walk saw of the folder itself: the size of every .py and .pyc.
+    const seen = new Map<string, number>();
+    for (const p of folder.pyc) seen.set(p.path, p.size);
+    for (const s of folder.sources) seen.set(s.path, s.size);
+    const resized = [...listed].filter(([p, r]) => r.size !== null && seen.has(p) && seen.get(p) !== r.size).map(([p]) => p);
+    if (resized.length) differences.push(`${describeChanged(resized, 'differ')} in size on disk`);
+    if (options.hashExtracted) {
+      compared = 'info/paths.json and the SHA-256 of every file';
+      const hashBudget = options.maxBytes ? { left: options.maxBytes } : null;
+      const changed: string[] = [];
+      const unread: string[] = [];
+      for (const [p, r] of listed) {
+        if (r.type !== 'hardlink' || r.sha256 === null) continue;
+        try {
+          const got = sha256File(join(folderPath, ...p.split('/')), hashBudget);
+          if (got.sha256 !== r.sha256 || (r.size !== null && got.size !== r.size)) changed.push(p);
+        } catch (err) {
+          unread.push(`${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+        }
+      }
+      if (changed.length) differences.push(`${describeChanged(changed, 'differ')} from their SHA-256 in ${name}`);
+      if (unread.length) differences.push(`${count(unread.length, 'file', 'files')} could not be hashed (${unread.slice(0, 2).join(', ')}${unread.length > 2 ? ', …' : ''})`);
+    }
+  }
+  return differences.length
+    ? `read the extracted folder, which DISAGREES with ${name} beside it: ${differences.join('; ')}`
+    : `read the extracted folder; ${name} beside it agrees (${compared})`;
+}
+
+/** One note per archive beside the folder. */
+export async function compareWithArchives(folder: ArtifactEntries, folderPath: string, archives: readonly string[], options: CompareOptions = {}): Promise<string[]> {
+  const notes: string[] = [];
+  for (const archive of archives) notes.push(await compareWithArchive(folder, folderPath, archive, options));
+  return notes;
+}
