@@ -368,7 +368,7 @@ test('--list-stale: in an environment the installed packages to rebuild; for a w
   const env = run(['--list-stale', '--fail-on', 'info', fixture('env')]);
   assert.equal(env.code, 1);
   assert.equal(env.stdout, 'example-1.0-py314_0\nother-2.0-py314_0\n');
-  assert.match(env.stderr, /^pyc-audit: warning: --list-stale: .*env: 1 failing file no installed package owns \(not listed\)\n$/);
+  assert.match(env.stderr, /^pyc-audit: warning: --list-stale: .*env\/lib\/python3\.14\/site-packages\/stray: 1 failing file no installed package owns \(not listed\)\n$/);
   const dir = tmp();
   const wheel = join(dir, 'demo_pkg-2.0-py3-none-any.whl');
   writeFileSync(wheel, zip({ 'demo_pkg/m.py': Buffer.from('x = 1\n'), 'demo_pkg/__pycache__/m.cpython-314.pyc': pyc314rc2(6) }));
