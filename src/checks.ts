@@ -9,6 +9,7 @@ import { ruleFor, type Severity } from './rules.js';
 import type { SipRounds } from './source-hash.js';
 import { hashKey } from './sources/tar-members.js';
 import type { SourceMember } from './sources/types.js';
+import { parsePathsJson } from './sources/metadata.js';
 import type { PycStatus, PycVerdict } from './verdict.js';
 
 export interface Finding {
@@ -50,18 +51,10 @@ const MAGIC_CODES: Record<Exclude<PycStatus, 'ok'>, string> = {
 
 /** Paths info/paths.json lists with a prefix_placeholder (conda rewrites them at install). */
 export function placeholderPaths(pathsJson: Buffer | undefined): Set<string> {
-  const out = new Set<string>();
   // Most packages have none: skip parsing a paths.json that cannot name one.
-  if (!pathsJson || !pathsJson.includes('prefix_placeholder')) return out;
-  try {
-    const doc = JSON.parse(pathsJson.toString('utf8')) as { paths?: { _path?: unknown; prefix_placeholder?: unknown }[] };
-    for (const p of Array.isArray(doc.paths) ? doc.paths : []) {
-      if (typeof p?._path === 'string' && typeof p.prefix_placeholder === 'string' && p.prefix_placeholder) out.add(p._path);
-    }
-  } catch {
-    // a broken paths.json names no placeholders; the package's other problems are not ours
-  }
-  return out;
+  if (!pathsJson || !pathsJson.includes('prefix_placeholder')) return new Set();
+  // a broken paths.json names no placeholders; the package's other problems are not ours
+  return new Set((parsePathsJson(pathsJson) ?? []).filter((p) => p.prefixPlaceholder).map((p) => p.path));
 }
 
 /**

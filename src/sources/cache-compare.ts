@@ -7,16 +7,9 @@ import { createHash } from 'node:crypto';
 import { closeSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openRegularSync } from '../regular-file.js';
-import { readRange } from './file-range.js';
-import { bzip2 } from './codecs.js';
-import { readCondaInfoFiles } from './conda.js';
-import { walkTarball, type ByteBudget } from './tar-members.js';
+import { readArtifact } from './index.js';
+import { parsePathsJson } from './metadata.js';
 import type { ArtifactEntries } from './types.js';
-import { stat } from 'node:fs/promises';
-
-const COMPARED = new Set(['info/index.json', 'info/paths.json']);
-/** The largest info/index.json or info/paths.json read from an archive to compare (a larger one is "too large"). */
-export const COMPARE_LIMIT = 64 << 20;
 
 export interface CompareOptions {
   /** --max-bytes: decompressed bytes of the archive's info/ (and, deep, bytes hashed in the folder). */
@@ -33,39 +26,8 @@ interface PathRecord {
 }
 
 function pathRecords(bytes: Buffer | undefined): Map<string, PathRecord> | null {
-  if (!bytes) return null;
-  try {
-    const doc = JSON.parse(bytes.toString('utf8')) as { paths?: unknown };
-    if (!Array.isArray(doc.paths)) return null;
-    const out = new Map<string, PathRecord>();
-    for (const p of doc.paths as { _path?: unknown; sha256?: unknown; size_in_bytes?: unknown; path_type?: unknown }[]) {
-      if (typeof p?._path !== 'string') continue;
-      out.set(p._path, {
-        sha256: typeof p.sha256 === 'string' ? p.sha256 : null,
-        size: typeof p.size_in_bytes === 'number' ? p.size_in_bytes : null,
-        type: typeof p.path_type === 'string' ? p.path_type : 'hardlink',
-      });
-    }
-    return out;
-  } catch {
-    return null;
-  }
-}
-
-/** info/index.json and info/paths.json of a .tar.bz2, stopping as soon as both are found. */
-async function readTarBz2Files(path: string, wanted: ReadonlySet<string>, limit: number, budget?: ByteBudget): Promise<Map<string, Buffer>> {
-  const found = new Map<string, Buffer>();
-  const codec = bzip2();
-  const { size } = await stat(path);
-  const { decodeFile } = codec;
-  await walkTarball(
-    decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
-    (p, sz) => (wanted.has(p) && sz <= limit ? sz : 0),
-    (p, _sz, kept) => found.set(p, kept),
-    budget,
-    () => found.size === wanted.size,
-  );
-  return found;
+  const paths = parsePathsJson(bytes);
+  return paths && new Map(paths.map((p) => [p.path, { sha256: p.sha256, size: p.size, type: p.type }]));
 }
 
 /** SHA-256 of a file in the folder (no link followed), within the byte budget. */
@@ -103,12 +65,10 @@ function describeChanged(changed: string[], verb: string): string {
  */
 export async function compareWithArchive(folder: ArtifactEntries, folderPath: string, archive: string, options: CompareOptions = {}): Promise<string> {
   const name = basename(archive);
-  const budget = options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined;
   let theirs: Map<string, Buffer>;
   try {
-    theirs = archive.endsWith('.conda')
-      ? await readCondaInfoFiles(archive, COMPARED, COMPARE_LIMIT, budget)
-      : await readTarBz2Files(archive, COMPARED, COMPARE_LIMIT, budget);
+    // Read by its content (a .conda's info component only), as far as its metadata files.
+    theirs = (await readArtifact(archive, { maxBytes: options.maxBytes, metadataOnly: true })).metadata;
   } catch (err) {
     return `read the extracted folder; ${name} beside it could not be read to compare: ${(err as Error).message}`;
   }

@@ -15,6 +15,7 @@ import { HEADER_BYTES } from '../header.js';
 import { pycLocation } from '../pyc-paths.js';
 import { FileError, openRegularSync, readHeadSync, readRegularFileSync } from '../regular-file.js';
 import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from './tar-members.js';
+import { METADATA_FILES } from './metadata.js';
 import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from './types.js';
 import type { TreePart } from './targets.js';
 
@@ -334,7 +335,7 @@ export function readFolder(root: string, kind: 'folder' | 'env' | 'dir', options
   const top = part?.root ?? root;
   if (!options.hashOnly) {
     if (rest) {
-      for (const meta of ['info/index.json', 'info/paths.json']) {
+      for (const meta of METADATA_FILES) {
         const bytes = readMetadata(top, meta, metadataLimit(meta), entries.unreadable!);
         if (bytes) entries.metadata.set(meta, bytes);
       }

@@ -1,92 +1,70 @@
-// Opens one input path and streams it into ArtifactEntries, choosing the reader by content.
-// Readers other than .conda and .tar.bz2 (streams, URLs, folders) load when first needed: a
-// reader thread imports this module, and its start-up time is paid before it decodes anything.
-import { readRange } from './file-range.js';
-import { open, stat } from 'node:fs/promises';
-import { readConda } from './conda.js';
+// Reads one target: an artifact file, stdin, a URL (each only an access path to bytes, read by
+// read-bytes.ts), or a folder. Readers other than files load when first needed: a reader thread
+// imports this module, and its start-up time is paid before it decodes anything.
+import { FileError, openRegular } from '../regular-file.js';
+import { fileAccess, SNIFF_BYTES, streamBytes } from './access.js';
+import { readBytes } from './read-bytes.js';
 import type { Target } from './targets.js';
-import { bzip2 } from './codecs.js';
-import { MemberCollector, scanTarball, type HashRequest, type ScanOptions } from './tar-members.js';
-import { sniff } from './sniff.js';
-import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
-
-async function readFirstBytes(path: string, n: number): Promise<Buffer> {
-  const handle = await open(path, 'r');
-  try {
-    const buf = Buffer.alloc(n);
-    const { bytesRead } = await handle.read(buf, 0, n, 0);
-    return buf.subarray(0, bytesRead);
-  } finally {
-    await handle.close();
-  }
-}
-
-async function readTarBz2(path: string, scan: ScanOptions): Promise<ArtifactEntries> {
-  const result = emptyEntries('tar.bz2');
-  const codec = bzip2();
-  const { size } = await stat(path);
-  try {
-    const { decodeFile } = codec;
-    await scanTarball(
-      decodeFile ? (sink) => decodeFile(path, sink) : (sink) => codec.decode(readRange(path, 0, size, codec.consumesSynchronously), sink),
-      new MemberCollector(result, scan.hashOnly),
-      scan,
-    );
-  } catch (err) {
-    throw new InputError((err as Error).message);
-  }
-  return result;
-}
+import { byteBudget, type HashRequest, type ScanOptions } from './tar-members.js';
+import { InputError, type ArtifactEntries } from './types.js';
 
 export interface ReadOptions {
-  /** Stop (with an error) after this many decompressed bytes of one artifact: --max-bytes. */
+  /** Stop (with an error) after this many decompressed bytes of one artifact: --max-bytes (default DEFAULT_MAX_BYTES). */
   maxBytes?: number | null;
   /** URLs: seconds without a byte before giving up (--timeout). */
   timeoutSeconds?: number;
+  /** URLs: seconds one read of an artifact may take in all (--deadline). */
+  deadlineSeconds?: number;
   /** Package caches: hash every file of an extracted folder against the archive's paths.json (--hash-extracted). */
   hashExtracted?: boolean;
   /** A second read, for the hashes of these sources only (see audit.ts). */
   hashOnly?: HashRequest;
+  /** Only the metadata files (comparing an archive with the folder beside it). */
+  metadataOnly?: boolean;
 }
 
 function scanOptions(options: ReadOptions): ScanOptions {
-  return { budget: options.maxBytes ? { limit: options.maxBytes, used: 0 } : undefined, hashOnly: options.hashOnly };
+  return { budget: byteBudget(options.maxBytes), hashOnly: options.hashOnly, metadataOnly: options.metadataOnly };
 }
 
-/** Reads one artifact. Throws InputError with a reason a person can act on. */
+function openError(err: unknown): InputError {
+  if (err instanceof InputError) return err;
+  if (err instanceof FileError) return new InputError(err.message);
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return new InputError('no such file');
+  if (code === 'EACCES') return new InputError('permission denied');
+  if (code === 'EISDIR') return new InputError('is a directory, not an artifact (give the .conda, .tar.bz2 or .pyc files in it)');
+  return new InputError((err as Error).message);
+}
+
+/** Reads one artifact file: a regular file (checked on the opened descriptor), read with random access. */
 export async function readArtifact(path: string, options: ReadOptions = {}): Promise<ArtifactEntries> {
-  const scan = scanOptions(options);
-  let info;
+  let opened;
   try {
-    info = await stat(path);
+    opened = await openRegular(path, { follow: true });
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new InputError(code === 'ENOENT' ? 'no such file' : code === 'EACCES' ? 'permission denied' : (err as Error).message);
+    throw openError(err);
   }
-  if (info.isDirectory()) throw new InputError('is a directory, not an artifact (give the .conda, .tar.bz2 or .pyc files in it)');
-  if (!info.isFile()) throw new InputError('not a regular file');
-  const first = await readFirstBytes(path, 512);
-  switch (sniff(first, path)) {
-    case 'zip-stream':
-      return readConda(path, scan);
-    case 'tar.bz2':
-      return readTarBz2(path, scan);
-    case 'tar.gz':
-    case 'tar':
-    case 'pyc':
-      return (await import('./stream.js')).readStream(readRange(path, 0, info.size, false), path, scan);
-    default:
-      if (info.size === 0) throw new InputError('empty file');
-      throw new InputError(`not a conda artifact: starts with ${first.subarray(0, 4).toString('hex') || 'nothing'} (expected a zip for .conda, "BZh" for .tar.bz2, or a .pyc)`);
+  const { handle, stats } = opened;
+  try {
+    const first = Buffer.alloc(Math.min(SNIFF_BYTES, stats.size));
+    const { bytesRead } = await handle.read(first, 0, first.length, 0);
+    return await readBytes({ mode: 'random', name: path, first: first.subarray(0, bytesRead), access: fileAccess(handle, stats.size, path) }, scanOptions(options));
+  } catch (err) {
+    throw openError(err);
+  } finally {
+    await handle.close().catch(() => {});
   }
 }
 
-/** Reads one target: an artifact file, or a folder. */
+/** Reads one target: an artifact file, standard input, a URL, or a folder. */
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
-  const scan = scanOptions(options);
   if (target.kind === 'file') return readArtifact(target.path, options);
-  if (target.kind === 'stdin') return (await import('./stream.js')).readStream(process.stdin as AsyncIterable<Buffer>, '-', scan);
-  if (target.kind === 'url') return (await import('./http.js')).readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, scan });
+  if (target.kind === 'stdin') return readBytes(await streamBytes(process.stdin as AsyncIterable<Buffer>, '-'), scanOptions(options));
+  if (target.kind === 'url') {
+    const { readUrl } = await import('./http.js');
+    return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, deadlineSeconds: options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS, scan: scanOptions(options) });
+  }
   const folders = await import('./folder.js');
   const local = { maxBytes: options.maxBytes, hashOnly: options.hashOnly, part: target.part };
   if (target.kind === 'pyc') return folders.readLoosePyc(target.path, local);
@@ -96,3 +74,6 @@ export async function readTarget(target: Target, options: ReadOptions = {}): Pro
   }
   return entries;
 }
+
+/** --deadline's default: one read of one URL artifact may take this long in all. */
+export const DEFAULT_DEADLINE_SECONDS = 3600;

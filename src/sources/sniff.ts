@@ -1,9 +1,9 @@
-// Which reader fits an input, from its first bytes.
-import type { ArtifactKind } from './types.js';
+// Which format an input is, from its first bytes.
+export type Format = 'zip' | 'tar.bz2' | 'tar.gz' | 'tar' | 'pyc';
 
-/** Which reader fits, from the first bytes (the name only breaks ties for .pyc). */
-export function sniff(first: Buffer, name: string): ArtifactKind | 'zip-stream' | 'tar.gz' | 'tar' | null {
-  if (first.length >= 4 && first.readUInt32LE(0) === 0x04034b50) return 'zip-stream';
+/** The format, from the first bytes (the name only breaks a tie: a .pyc too short to show its magic). */
+export function sniff(first: Buffer, name: string): Format | null {
+  if (first.length >= 4 && first.readUInt32LE(0) === 0x04034b50) return 'zip';
   if (first.length >= 3 && first.toString('latin1', 0, 3) === 'BZh') return 'tar.bz2';
   if (first.length >= 2 && first[0] === 0x1f && first[1] === 0x8b) return 'tar.gz';
   if (first.length >= 262 && first.toString('latin1', 257, 262) === 'ustar') return 'tar';

@@ -5,21 +5,15 @@
 import { HEADER_BYTES } from '../header.js';
 import { pycLocation } from '../pyc-paths.js';
 import { SourceHasher, rawMagic, type SipRounds } from '../source-hash.js';
-import { TarWalker, type BodyObserver, type KeepDecision, type KeepPolicy, type MemberSink } from './tar-walker.js';
-import { InputError, type ArtifactEntries, type SourceMember } from './types.js';
+import { formatLimit } from '../regular-file.js';
+import { METADATA_FILES, metadataLimit } from './metadata.js';
+import { TarWalker, type BodyObserver, type KeepDecision, type KeepPolicy, type LinkSink, type MemberSink } from './tar-walker.js';
+import { InputError, type ArtifactEntries, type PycMember, type SourceMember } from './types.js';
 
-/** Metadata files read whole, with the size above which each is a broken package, not metadata. */
-const METADATA = new Map([
-  ['info/index.json', 4 << 20],
-  ['info/paths.json', 64 << 20],
-]);
+export { metadataLimit };
 
 export function isPycPath(path: string): boolean {
   return path.endsWith('.pyc');
-}
-
-export function metadataLimit(path: string): number {
-  return METADATA.get(path) ?? 0;
 }
 
 /** The key of a source hash in SourceMember.hashes. */
@@ -30,16 +24,40 @@ export function hashKey(magic: number, rounds: SipRounds): string {
 /** Sources to hash on a second read: path -> the magics of the checked-hash .pyc that need them. */
 export type HashRequest = ReadonlyMap<string, readonly number[]>;
 
-/** A cap on the decompressed bytes read from one artifact (--max-bytes), shared by its tarballs. */
+/**
+ * The decompressed bytes one artifact may make the tool read, whatever its format: generous for
+ * any real package (the largest conda packages unpack to a few GiB), and what stops an archive
+ * that lists one huge member many times, or a member of a terabyte. --max-bytes sets another.
+ */
+export const DEFAULT_MAX_BYTES = 16 * 2 ** 30;
+
+/** A cap on the decompressed bytes read from one artifact, shared by all its members. */
 export interface ByteBudget {
   limit: number;
   used: number;
+  /** Set by --max-bytes (else the default). */
+  fromOption: boolean;
+}
+
+export function byteBudget(maxBytes: number | null | undefined): ByteBudget {
+  return maxBytes ? { limit: maxBytes, used: 0, fromOption: true } : { limit: DEFAULT_MAX_BYTES, used: 0, fromOption: false };
+}
+
+/** Counts `n` decompressed bytes against the budget; throws once it is spent. */
+export function spend(budget: ByteBudget | undefined, n: number): void {
+  if (!budget) return;
+  budget.used += n;
+  if (budget.used <= budget.limit) return;
+  const which = budget.fromOption ? '--max-bytes reached' : `the ${formatLimit(budget.limit)} limit on decompressed data reached (raise it with --max-bytes)`;
+  throw new InputError(`${which}: stopped after ${budget.limit} bytes of decompressed data, not all of the artifact was audited`);
 }
 
 /** How a reader scans an artifact: the byte cap, and whether this is a second read for hashes only. */
 export interface ScanOptions {
   budget?: ByteBudget;
   hashOnly?: HashRequest;
+  /** Only the metadata files (info/index.json, info/paths.json): comparing an archive with a folder. */
+  metadataOnly?: boolean;
 }
 
 /** Feeds one body to a hasher per magic and rounds (the rounds are settled later, by the table). */
@@ -75,13 +93,21 @@ export class MemberCollector {
   /** Checked-hash .pyc seen so far: their source path -> magics. */
   private readonly wanted = new Map<string, Set<number>>();
   private hashing: { path: string; hashes: SourceHashes } | null = null;
+  /** Members a later hard link may name (a tar's links point to earlier members). */
+  private readonly pycByPath = new Map<string, PycMember>();
+  private readonly sourceByPath = new Map<string, SourceMember>();
 
   constructor(
     readonly entries: ArtifactEntries,
     private readonly hashOnly?: HashRequest,
+    private readonly metadataOnly = false,
   ) {}
 
   readonly keep: KeepPolicy = (path, size): KeepDecision => {
+    if (this.metadataOnly) {
+      const limit = metadataLimit(path);
+      return limit && size <= limit ? size : 0;
+    }
     if (this.hashOnly) {
       const magics = this.hashOnly.get(path);
       return magics ? this.startHashing(path, magics) : 0;
@@ -96,8 +122,9 @@ export class MemberCollector {
     return limit && size <= limit ? size : 0;
   };
 
-  /** A second read has hashed every source it was asked for: nothing more to read. */
+  /** A second read has hashed every source it was asked for (or found every metadata file): nothing more to read. */
   get complete(): boolean {
+    if (this.metadataOnly) return METADATA_FILES.every((p) => this.entries.metadata.has(p));
     return !!this.hashOnly && this.entries.sources.length >= this.hashOnly.size;
   }
 
@@ -127,8 +154,21 @@ export class MemberCollector {
     }
   };
 
+  /** A hard link to an earlier member: the same content under another path. */
+  readonly link: LinkSink = (path, target, mtime) => {
+    if (this.hashOnly || this.metadataOnly) return;
+    const pyc = this.pycByPath.get(target);
+    const source = this.sourceByPath.get(target);
+    if (pyc && isPycPath(path)) this.addPyc(path, pyc.size, pyc.head);
+    else if (source && path.endsWith('.py')) this.addSource({ ...source, path, mtime: mtime ?? source.mtime });
+    else if (path.endsWith('.pyo') && this.entries.pyo.includes(target)) this.entries.pyo.push(path);
+    else if (metadataLimit(path) && this.entries.metadata.has(target)) this.entries.metadata.set(path, this.entries.metadata.get(target)!);
+  };
+
   addPyc(path: string, size: number, head: Buffer): void {
-    this.entries.pyc.push({ path, size, head });
+    const member = { path, size, head };
+    this.entries.pyc.push(member);
+    this.pycByPath.set(path, member);
     const magic = checkedHashMagic(head);
     if (magic === null) return;
     const { source } = pycLocation(path);
@@ -139,6 +179,7 @@ export class MemberCollector {
 
   addSource(source: SourceMember): void {
     this.entries.sources.push(source);
+    this.sourceByPath.set(source.path, source);
   }
 }
 
@@ -156,17 +197,13 @@ export async function walkTarball(
   onMember: MemberSink,
   budget?: ByteBudget,
   done: () => boolean = () => false,
+  onLink: LinkSink | null = null,
 ): Promise<void> {
-  const walker = new TarWalker(keep, onMember);
+  const walker = new TarWalker(keep, onMember, onLink);
   let stopped = false;
   try {
     await decode((chunk) => {
-      if (budget) {
-        budget.used += chunk.length;
-        if (budget.used > budget.limit) {
-          throw new InputError(`--max-bytes reached: stopped after ${budget.limit} bytes of decompressed tar, not all of the artifact was audited`);
-        }
-      }
+      spend(budget, chunk.length);
       walker.write(chunk);
       if (walker.finished || done()) throw END_OF_ARCHIVE;
     });
@@ -179,5 +216,5 @@ export async function walkTarball(
 
 /** The audit's walk of one tarball into the collector. */
 export function scanTarball(decode: (sink: (chunk: Buffer) => void) => Promise<void>, into: MemberCollector, options: ScanOptions = {}): Promise<void> {
-  return walkTarball(decode, into.keep, into.member, options.budget, () => into.complete);
+  return walkTarball(decode, into.keep, into.member, options.budget, () => into.complete, into.link);
 }

@@ -2,13 +2,16 @@
 // (what it keeps, it copies), so a decoder may hand it the same output buffer over and over.
 // Member bodies it does not want are skipped by arithmetic, not copied.
 //
-// Handles ustar (name + prefix), pax extended headers ('x' path/size, 'g' ignored), GNU long
-// names ('L'/'K'), base-256 sizes, and checks every header's checksum. Untrusted input: every
-// size is bounded before anything is allocated for it.
+// Handles ustar (name + prefix), pax extended headers ('x' path/linkpath/size/mtime, 'g'
+// ignored), GNU long names ('L'/'K'), hard links (type '1', to an earlier member), base-256
+// sizes, and checks every header's checksum. Untrusted input: every size is bounded before
+// anything is allocated for it, and a member name longer than PATH_MAX is refused.
 
 const BLOCK = 512;
 /** pax and GNU long-name bodies are read whole; a larger one is not a real archive. */
 const MAX_META_BODY = 1 << 20;
+/** The longest member name accepted: Linux's PATH_MAX. No file system could hold a longer one. */
+export const MAX_NAME_BYTES = 4096;
 
 export class TarError extends Error {}
 
@@ -27,6 +30,8 @@ export type KeepDecision = number | { keep: number; observer: BodyObserver | nul
 export type KeepPolicy = (path: string, size: number) => KeepDecision;
 /** `mtime`: the member's modification time in whole seconds (pax mtime truncated), null if absent. */
 export type MemberSink = (path: string, size: number, kept: Buffer, mtime: number | null) => void;
+/** A hard link: `path` has the content of the earlier member `target`. */
+export type LinkSink = (path: string, target: string, mtime: number | null) => void;
 
 type State =
   | { kind: 'header' }
@@ -39,12 +44,14 @@ type State =
       keep: number;
       kept: Buffer[];
       keptLen: number;
-      meta: 'pax' | 'longname' | 'longlink' | null;
+      meta: Meta;
       keepMember: boolean;
       observer: BodyObserver | null;
     }
   | { kind: 'padding'; remaining: number }
   | { kind: 'end' };
+
+type Meta = 'pax' | 'longname' | 'longlink' | null;
 
 function parseOctal(buf: Buffer, start: number, len: number): number {
   // base-256 (GNU): high bit of the first byte set; sizes past 8 GiB.
@@ -99,19 +106,24 @@ function parsePax(body: Buffer): Map<string, string> {
   return out;
 }
 
+/** A member name, refused when longer than any file system allows (a cheap way to exhaust memory). */
+function nameWithin(name: string): string {
+  if (Buffer.byteLength(name) > MAX_NAME_BYTES) throw new TarError(`corrupt tar: a member name of ${Buffer.byteLength(name)} bytes (the limit is ${MAX_NAME_BYTES}, PATH_MAX)`);
+  return name;
+}
+
 export class TarWalker {
   private state: State = { kind: 'header' };
   private readonly header = Buffer.alloc(BLOCK);
   private headerFill = 0;
   private zeroBlocks = 0;
-  private pending: { path?: string; size?: number; mtime?: number; longname?: string } = {};
-  /** Members seen (files and others), for reports and bounds. */
-  members = 0;
+  private pending: { path?: string; size?: number; mtime?: number; longname?: string; linkpath?: string } = {};
   private lastPath = '';
 
   constructor(
     private readonly keep: KeepPolicy,
     private readonly sink: MemberSink,
+    private readonly onLink: LinkSink | null = null,
   ) {}
 
   /** The end-of-archive blocks have been read: nothing after them belongs to the archive. */
@@ -208,7 +220,13 @@ export class TarWalker {
     const mtime = pax.mtime ?? (Number.isFinite(mtimeField) ? mtimeField : null);
     path = path.replace(/^(\.\/)+/, '');
     this.lastPath = path;
-    this.members++;
+    if (type === '1') {
+      // A hard link carries no body (a size field on one is skipped): the content is the target's.
+      const target = (pax.linkpath ?? cString(h, 157, 100)).replace(/^(\.\/)+/, '');
+      this.onLink?.(path, target, mtime);
+      this.startBody(path, size, mtime, 0, null, false, null);
+      return;
+    }
     const isFile = type === '0' || type === '\0' || type === '7';
     // The sink hears only of members the policy wants (a 0-byte .pyc included); links,
     // directories and devices carry no body in practice, and a size field on them is skipped.
@@ -222,7 +240,7 @@ export class TarWalker {
     size: number,
     mtime: number | null,
     keep: number,
-    meta: 'pax' | 'longname' | 'longlink' | null,
+    meta: Meta,
     keepMember: boolean,
     observer: BodyObserver | null,
   ): void {
@@ -236,9 +254,11 @@ export class TarWalker {
     if (s.meta === 'pax') {
       const fields = parsePax(kept);
       const p = fields.get('path');
+      const link = fields.get('linkpath');
       const sz = fields.get('size');
       const mt = Number(fields.get('mtime'));
-      if (p !== undefined) this.pending.path = p;
+      if (p !== undefined) this.pending.path = nameWithin(p);
+      if (link !== undefined) this.pending.linkpath = nameWithin(link);
       // pax mtime is decimal seconds with an optional fraction; CPython compares int(st_mtime).
       if (Number.isFinite(mt)) this.pending.mtime = Math.trunc(mt);
       if (sz !== undefined) {
@@ -247,7 +267,9 @@ export class TarWalker {
         this.pending.size = n;
       }
     } else if (s.meta === 'longname') {
-      this.pending.longname = kept.toString('utf8').replace(/\0+$/, '');
+      this.pending.longname = nameWithin(kept.toString('utf8').replace(/\0+$/, ''));
+    } else if (s.meta === 'longlink') {
+      this.pending.linkpath = nameWithin(kept.toString('utf8').replace(/\0+$/, ''));
     } else if (s.keepMember) {
       this.sink(s.path, s.size, kept, s.mtime);
     }

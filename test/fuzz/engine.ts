@@ -10,7 +10,9 @@ import { basename, extname, join } from 'node:path';
 import { auditArtifact } from '../../src/audit.js';
 import { MagicTable } from '../../src/magic/table.js';
 import { MemberCollector } from '../../src/sources/tar-members.js';
-import { readStream } from '../../src/sources/stream.js';
+import { streamBytes } from '../../src/sources/access.js';
+import { readBytes } from '../../src/sources/read-bytes.js';
+import { byteBudget } from '../../src/sources/tar-members.js';
 import { TarError, TarWalker } from '../../src/sources/tar-walker.js';
 import { emptyEntries } from '../../src/sources/types.js';
 
@@ -263,7 +265,7 @@ async function checkStream(c: FuzzCase, timeoutMs: number, seen: Outcomes): Prom
   let timer: NodeJS.Timeout | undefined;
   try {
     const result = await Promise.race([
-      readStream(chunks(), `stdin${c.ext}`).then(() => 'ok' as const),
+      streamBytes(chunks(), `stdin${c.ext}`).then((bytes) => readBytes(bytes, { budget: byteBudget(null) })).then(() => 'ok' as const),
       new Promise<'hang'>((resolve) => {
         timer = setTimeout(() => resolve('hang'), timeoutMs);
       }),
