@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import { pycLocation } from './pyc-paths.js';
 import type { MagicTable } from './magic/table.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
-import { readTarget } from './sources/index.js';
+import { NotRereadable, readTarget } from './sources/index.js';
 import type { Target } from './sources/targets.js';
 import type { ArtifactEntries, ArtifactKind } from './sources/types.js';
 import { judgePyc, worstStatus, type PycStatus, type PycVerdict } from './verdict.js';
@@ -147,8 +147,12 @@ export async function auditArtifact(path: string | Target, options: AuditOptions
     const request = missingSourceHashes(entries);
     let hashesUnavailable: string | null = null;
     if (request.size) {
-      if (target.kind === 'stdin') hashesUnavailable = 'it came before its .pyc on standard input, which cannot be read twice';
-      else mergeHashes(entries, await read(target, { hashOnly: request }));
+      try {
+        mergeHashes(entries, await read(target, { hashOnly: request }));
+      } catch (err) {
+        if (!(err instanceof NotRereadable)) throw err;
+        hashesUnavailable = err.message;
+      }
     }
     return judgeArtifact(path, entries, options, hashesUnavailable);
   } catch (err) {

@@ -6,7 +6,8 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import pLimit from 'p-limit';
 import { auditArtifact, type ArtifactResult, type Reader } from './audit.js';
-import { readTarget } from './sources/index.js';
+import { DEFAULT_DEADLINE_SECONDS, readTarget } from './sources/index.js';
+import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
 import { expandPaths, findPackageCaches, type Target } from './sources/targets.js';
 import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
@@ -63,6 +64,14 @@ function positiveInt(value: string): number {
   return Number(value);
 }
 
+/** Seconds for a timer: Node's timers hold at most 2^31-1 ms, and a longer one fires at once. */
+const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+function seconds(value: string): number {
+  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_SECONDS) throw new InvalidArgumentError(`expected a whole number of seconds from 1 to ${MAX_SECONDS}`);
+  return Number(value);
+}
+
 function byteSize(value: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(value.trim());
   if (!m) throw new InvalidArgumentError('expected a size such as 500M or 2G');
@@ -104,6 +113,7 @@ interface AuditFlags {
   maxFindings: number;
   maxBytes?: number;
   timeout: number;
+  deadline: number;
   quiet?: boolean;
   output?: string[];
   listStale?: boolean;
@@ -158,7 +168,7 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
   // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
   const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
-  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, hashExtracted: !!flags.hashExtracted };
+  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
   const read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
   const limit = pLimit(flags.jobs);
@@ -348,14 +358,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const auditOptions = (cmd: Command, python: string) =>
     reportOptions(
       cmd
-        .option('--timeout <seconds>', 'URLs: give up after this long without a byte', positiveInt, 30)
+        .option('--timeout <seconds>', 'URLs: give up after this long without a byte', seconds, 30)
+        .option('--deadline <seconds>', 'URLs: give up on an artifact whose download takes longer than this in all', seconds, DEFAULT_DEADLINE_SECONDS)
         .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
         .option('--python <X.Y>', python, pythonVersion)
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
-        .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
+        .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
         .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
     );
   const exitHelp = `

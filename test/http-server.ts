@@ -2,18 +2,20 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
-/** Answers with `data`, or the part a Range header asks for (206 with Content-Range). */
-export function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, ranges = true): void {
+/** Answers with `data`, or the part a Range header asks for (206 with Content-Range); returns the body's length. */
+export function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, ranges = true): number {
   const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '');
   if (ranges && m) {
     const start = m[1] === '' ? Math.max(0, data.length - Number(m[2])) : Number(m[1]);
     const end = m[1] !== '' && m[2] ? Number(m[2]) : data.length - 1;
     res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${data.length}` });
-    res.end(data.subarray(start, end + 1));
-    return;
+    const part = data.subarray(start, end + 1);
+    res.end(part);
+    return part.length;
   }
   res.writeHead(200, { 'content-length': data.length });
   res.end(data);
+  return data.length;
 }
 
 /** Starts a server; returns its base URL and a closer. */

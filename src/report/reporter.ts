@@ -50,9 +50,16 @@ export function resumeTarget(plan: OutputPlan): OutputPlan['files'][number] {
   return ndjson[0]!;
 }
 
+/** A report and where it goes. */
+interface WriterEntry {
+  writer: ReportWriter;
+  sink: Sink;
+  resumed?: boolean;
+}
+
 export class Reporter {
   readonly tally: Tally;
-  private readonly writers: { writer: ReportWriter; sink: Sink; resumed?: boolean }[] = [];
+  private readonly writers: WriterEntry[] = [];
   private readonly files: OutputFile[] = [];
   /** Results waiting for an earlier input to finish, by input index. */
   private readonly waiting = new Map<number, { r: ArtifactResult; inOutput: boolean }>();
@@ -121,7 +128,9 @@ export class Reporter {
    * `inOutput`: a result --resume found in the ndjson output already; it counts, and is not written there again.
    */
   add(r: ArtifactResult, index: number, inOutput = false): void {
-    for (const w of this.writers) if (w.writer.inFinishOrder && !(inOutput && w.resumed)) w.sink.write(w.writer.artifact(r, index));
+    const texts: [WriterEntry, string][] = [];
+    for (const w of this.writers) if (w.writer.inFinishOrder && !(inOutput && w.resumed)) r = this.render(w, r, index, texts);
+    for (const [w, text] of texts) w.sink.write(text);
     if (!this.inOrder) return this.settle(r, index, inOutput);
     this.waiting.set(index, { r, inOutput });
     for (let w = this.waiting.get(this.next); w; w = this.waiting.get(this.next)) {
@@ -132,6 +141,8 @@ export class Reporter {
 
   /** In input order: the tally, the error lines, and the reports written in order. */
   private settle(r: ArtifactResult, index: number, inOutput: boolean): void {
+    const texts: [WriterEntry, string][] = [];
+    for (const w of this.writers) if (!w.writer.inFinishOrder && !(inOutput && w.resumed)) r = this.render(w, r, index, texts);
     addToTally(this.tally, r);
     const red = this.errColor.red('pyc-audit: error:');
     if (r.error !== null) this.warnLine(`${red} ${printable(r.path)}: ${printable(r.error)}\n`);
@@ -139,7 +150,24 @@ export class Reporter {
       const more = r.unreadable.length > 3 ? `, and ${r.unreadable.length - 3} more` : '';
       this.warnLine(`${red} ${printable(r.path)}: ${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read: ${r.unreadable.slice(0, 3).map(printable).join('; ')}${more}\n`);
     }
-    for (const w of this.writers) if (!w.writer.inFinishOrder && !(inOutput && w.resumed)) w.sink.write(w.writer.artifact(r, index));
+    for (const [w, text] of texts) w.sink.write(text);
+  }
+
+  /**
+   * One writer's text for a result, added to `texts`. A result too large to write (a string past
+   * V8's limit) becomes that artifact's error, in every report, never the run's end: the result
+   * to carry on with is returned (and texts already made are made again for it).
+   */
+  private render(w: WriterEntry, r: ArtifactResult, index: number, texts: [WriterEntry, string][]): ArtifactResult {
+    try {
+      texts.push([w, w.writer.artifact(r, index)]);
+      return r;
+    } catch (err) {
+      const failed: ArtifactResult = { ...r, error: `its result could not be written: ${(err as Error).message}`, pyc: [], status: null, notes: [], unreadable: [], findings: [] };
+      for (const t of texts) t[1] = t[0].writer.artifact(failed, index);
+      texts.push([w, w.writer.artifact(failed, index)]);
+      return failed;
+    }
   }
 
   /**

@@ -22,8 +22,8 @@ export type ArtifactBytes =
 /** Bytes to sniff a format by. */
 export const SNIFF_BYTES = 512;
 
-/** An open regular file as random access (the caller closes the handle). */
-export function fileAccess(handle: FileHandle, size: number, path: string): RandomAccess {
+/** An open regular file as random access (the caller closes the handle); `path` when a program may open it again. */
+export function fileAccess(handle: FileHandle, size: number, path?: string): RandomAccess {
   return { size, path, range: (start, end, reuse) => readRange(handle, start, Math.min(end, size), reuse) };
 }
 

@@ -57,10 +57,38 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
   }
 }
 
+/** Standard input cannot be read a second time (a pipe); the reason, for the finding that says so. */
+export class NotRereadable extends InputError {}
+
+/**
+ * Standard input: a file redirected to it is read like any file (random access, and again when
+ * asked); a pipe front to back, once.
+ */
+async function readStdin(options: ReadOptions): Promise<ArtifactEntries> {
+  let opened;
+  try {
+    opened = await openRegular('/dev/stdin', { follow: true });
+  } catch {
+    opened = null; // a pipe, a terminal, a socket: read as a stream
+  }
+  if (opened) {
+    const { handle, stats } = opened;
+    try {
+      const first = Buffer.alloc(Math.min(SNIFF_BYTES, stats.size));
+      const { bytesRead } = await handle.read(first, 0, first.length, 0);
+      return await readBytes({ mode: 'random', name: '-', first: first.subarray(0, bytesRead), access: fileAccess(handle, stats.size) }, scanOptions(options));
+    } finally {
+      await handle.close().catch(() => {});
+    }
+  }
+  if (options.hashOnly) throw new NotRereadable('it came before its .pyc on standard input, which cannot be read twice');
+  return readBytes(await streamBytes(process.stdin as AsyncIterable<Buffer>, '-'), scanOptions(options));
+}
+
 /** Reads one target: an artifact file, standard input, a URL, or a folder. */
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
   if (target.kind === 'file') return readArtifact(target.path, options);
-  if (target.kind === 'stdin') return readBytes(await streamBytes(process.stdin as AsyncIterable<Buffer>, '-'), scanOptions(options));
+  if (target.kind === 'stdin') return readStdin(options);
   if (target.kind === 'url') {
     const { readUrl } = await import('./http.js');
     return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, deadlineSeconds: options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS, scan: scanOptions(options) });
@@ -76,4 +104,4 @@ export async function readTarget(target: Target, options: ReadOptions = {}): Pro
 }
 
 /** --deadline's default: one read of one URL artifact may take this long in all. */
-export const DEFAULT_DEADLINE_SECONDS = 3600;
+export const DEFAULT_DEADLINE_SECONDS = 900;
