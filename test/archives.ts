@@ -87,3 +87,41 @@ export function zstdFrame(raw: Buffer, zeros = 0): Buffer {
   return Buffer.concat(parts);
 }
 
+
+/**
+ * A zstd frame of raw blocks and RLE runs in the order given: `{ byte, count }` is `count` copies
+ * of one byte for 4 bytes of frame per 128 KiB, so long repetitive members cost almost nothing.
+ */
+export function zstdRuns(parts: (Buffer | { byte: number; count: number })[]): Buffer {
+  const out: Buffer[] = [Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, 0x38])];
+  const MAX = 128 << 10;
+  const blocks: [number, number, Buffer][] = [];
+  for (const part of parts) {
+    if (Buffer.isBuffer(part)) {
+      for (let at = 0; at < part.length; at += MAX) {
+        const piece = part.subarray(at, at + MAX);
+        blocks.push([0, piece.length, piece]);
+      }
+    } else {
+      for (let left = part.count; left > 0; left -= MAX) blocks.push([1, Math.min(MAX, left), Buffer.from([part.byte])]);
+    }
+  }
+  blocks.forEach(([type, size, body], i) => {
+    const v = (i === blocks.length - 1 ? 1 : 0) | (type << 1) | (size << 3);
+    out.push(Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]), body);
+  });
+  return Buffer.concat(out);
+}
+
+/** A zip whose central directory lists its one stored member `copies` times (all at offset 0). */
+export function overlappingZip(memberName: string, data: Buffer, copies: number): Buffer {
+  const one = storedZip(memberName, data);
+  const name = Buffer.from(memberName);
+  const localLength = 30 + name.length + data.length;
+  const central = one.subarray(localLength, localLength + 46 + name.length);
+  const end = Buffer.from(one.subarray(one.length - 22));
+  end.writeUInt16LE(copies, 8);
+  end.writeUInt16LE(copies, 10);
+  end.writeUInt32LE(central.length * copies, 12);
+  return Buffer.concat([one.subarray(0, localLength), ...Array.from({ length: copies }, () => central), end]);
+}

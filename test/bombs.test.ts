@@ -3,12 +3,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TarWalker } from '../src/sources/tar-walker.js';
 import { MemberCollector } from '../src/sources/tar-members.js';
-import { storedZip, tarHeader, zstdFrame } from './archives.js';
+import { overlappingZip, storedZip, tarHeader, zstdFrame, zstdRuns } from './archives.js';
 import { ROOT, run } from './helpers.js';
 import { emptyEntries } from '../src/sources/types.js';
 
@@ -149,4 +149,124 @@ test('no temporary files: TMPDIR stays empty', () => {
   const r = run(['--format', 'json', join(ROOT, 'fixtures', 'example-1.0-py314_0.conda'), join(ROOT, 'fixtures', 'legacy-1.0-py27_0.tar.bz2')], { TMPDIR: dir, TMP: dir, TEMP: dir });
   assert.equal(r.code, 0);
   assert.deepEqual(readdirSync(dir), []);
+});
+
+const GOOD = join(ROOT, 'fixtures', 'example-1.0-py314_0.conda');
+
+test('600 members with 1 MB pax names in a .conda under 1 MB: one error for it, every format still written', () => {
+  const dir = tmp();
+  const NAME = 1_000_000;
+  // "<len> path=<name>\n", where <len> counts itself
+  const record = (n: number) => {
+    for (let digits = 1; ; digits++) {
+      const len = digits + ' path='.length + n + 1;
+      if (String(len).length === digits) return len;
+    }
+  };
+  const len = record(NAME);
+  const parts: (Buffer | { byte: number; count: number })[] = [];
+  for (let i = 0; i < 600; i++) {
+    parts.push(Buffer.concat([tarHeader('PaxHeaders/x', len, 'x'), Buffer.from(`${len} path=`)]), { byte: 0x61, count: NAME });
+    parts.push(Buffer.concat([Buffer.from('\n'), Buffer.alloc((512 - (len % 512)) % 512), tarHeader('x', 0)]));
+  }
+  parts.push(Buffer.alloc(1024));
+  const file = join(dir, 'names-1.0-py314_0.conda');
+  writeFileSync(file, storedZip('pkg-names-1.0-py314_0.tar.zst', zstdRuns(parts)));
+  assert.ok(readFileSync(file).length < 1 << 20, 'under a megabyte on disk, 600 MB of names inside');
+  for (const format of ['text', 'json', 'ndjson', 'sarif']) {
+    const r = runMeasured(['--format', format, file, GOOD]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `pyc-audit: error: ${file}: pkg-names-1.0-py314_0.tar.zst: corrupt tar: a member name of ${NAME} bytes (the limit is 4096, PATH_MAX)`);
+    if (format === 'json') assert.equal(JSON.parse(r.stdout).artifacts[1].error, null, 'the other input is reported');
+    if (format === 'ndjson') assert.equal(r.stdout.trim().split('\n').length, 2);
+    if (format === 'sarif') JSON.parse(r.stdout);
+    assert.ok(r.rssMB < 200, `${format}: peak RSS ${r.rssMB} MB`);
+  }
+});
+
+test('a zip listing one member a thousand times is refused before anything is decompressed', () => {
+  const dir = tmp();
+  const file = join(dir, 'overlap.conda');
+  // One 8 GiB tar (a few hundred KiB of RLE) listed 1,000 times: 8 TB to decode, were it read.
+  writeFileSync(file, overlappingZip('pkg-overlap-1.0-py314_0.tar.zst', zstdFrame(tarHeader('data/blob.bin', 8 * GiB), 8 * GiB), 1000));
+  const r = runMeasured([file, GOOD]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `pyc-audit: error: ${file}: corrupt zip: the entries pkg-overlap-1.0-py314_0.tar.zst and pkg-overlap-1.0-py314_0.tar.zst overlap`);
+  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
+});
+
+test('a 1 TB member: the default budget on decompressed data stops it, and says how to raise it', () => {
+  const dir = tmp();
+  const file = join(dir, 'tera.conda');
+  // 17 GiB of the member's zeros in ~550 KB: past the 16 GiB default, far short of the terabyte.
+  writeFileSync(file, conda(zstdFrame(tarHeader('data/huge.bin', 2 ** 40, '0', { base256: true }), 17 * GiB)));
+  const r = runMeasured([file, GOOD]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `pyc-audit: error: ${file}: the 16 GiB limit on decompressed data reached (raise it with --max-bytes): stopped after ${16 * GiB} bytes of decompressed data, not all of the artifact was audited`);
+  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
+  assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
+});
+
+const python3 = spawnSync('python3', ['-c', 'pass']).status === 0;
+
+test('--max-bytes bounds a wheel too: a 256 MiB source behind a checked-hash .pyc is not hashed past it', { skip: python3 ? false : 'no python3 to build the wheel' }, () => {
+  const dir = tmp();
+  const file = join(dir, 'big-source.whl');
+  const made = spawnSync('python3', ['-c', `
+import sys, zipfile
+pyc = bytes.fromhex('a70d0d0a03000000') + bytes(8) + b'\\xe3'
+with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
+    z.writestr('demo-1.0.dist-info/WHEEL', 'Wheel-Version: 1.0\\n')
+    z.writestr('demo/__pycache__/big.cpython-311.pyc', pyc)
+    with z.open('demo/big.py', 'w', force_zip64=True) as f:
+        block = b'#' * (1 << 20)
+        for _ in range(256):
+            f.write(block)
+`, file]);
+  assert.equal(made.status, 0, String(made.stderr));
+  assert.ok(readFileSync(file).length < 1 << 20);
+  const r = runMeasured(['--max-bytes', '1M', file, GOOD]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `pyc-audit: error: ${file}: --max-bytes reached: stopped after 1048576 bytes of decompressed data, not all of the artifact was audited`);
+  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
+});
+
+test('a hard link to an earlier .pyc (compileall --hardlink-dupes, packed by tarfile) counts as that .pyc', { skip: python3 ? false : 'no python3 to build it' }, () => {
+  const dir = tmp();
+  const script = `
+import compileall, os, shutil, sys, tarfile
+out, link = sys.argv[1], sys.argv[2] == '1'
+root = os.path.join(os.path.dirname(out), 'tree-' + sys.argv[2])
+site = os.path.join(root, 'lib', 'python3.11', 'site-packages', 'pkg')
+os.makedirs(site)
+open(os.path.join(site, 'm.py'), 'w').write('x = 1\\n')
+os.utime(os.path.join(site, 'm.py'), (1700000000, 1700000000))
+compileall.compile_dir(site, optimize=[0, 1], hardlink_dupes=True, quiet=1)
+cache = os.path.join(site, '__pycache__')
+plain, opt = [os.path.join(cache, n) for n in ('m.cpython-311.pyc', 'm.cpython-311.opt-1.pyc')]
+if not link:  # the same tree with two independent files
+    os.unlink(plain); shutil.copyfile(opt, plain)
+assert (os.stat(plain).st_ino == os.stat(opt).st_ino) == link
+with tarfile.open(out, 'w:bz2') as t:
+    for name in ('lib/python3.11/site-packages/pkg/m.py', 'lib/python3.11/site-packages/pkg/__pycache__/m.cpython-311.opt-1.pyc', 'lib/python3.11/site-packages/pkg/__pycache__/m.cpython-311.pyc'):
+        t.add(os.path.join(root, name), arcname=name)
+with tarfile.open(out) as t:
+    print(sum(m.islnk() for m in t.getmembers()))
+`;
+  const linked = join(dir, 'linked-1.0-py311_0.tar.bz2');
+  const copied = join(dir, 'copied-1.0-py311_0.tar.bz2');
+  const a = spawnSync('python3', ['-c', script, linked, '1'], { encoding: 'utf8' });
+  const b = spawnSync('python3', ['-c', script, copied, '0'], { encoding: 'utf8' });
+  assert.equal(a.status, 0, a.stderr);
+  assert.equal(b.status, 0, b.stderr);
+  assert.equal(a.stdout.trim(), '1', 'the linked tar has a hard-link member');
+  assert.equal(b.stdout.trim(), '0');
+  const [fromLinks, fromCopies] = [linked, copied].map((f) => {
+    const r = run(['--format', 'json', f]);
+    assert.ok(r.code === 0 || r.code === 1, r.stderr);
+    const { pyc, findings, impact } = JSON.parse(r.stdout).artifacts[0];
+    return { pyc, findings, impact };
+  });
+  assert.equal(fromLinks!.pyc.length, 2);
+  assert.deepEqual(fromLinks, fromCopies);
 });

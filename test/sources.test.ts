@@ -58,7 +58,8 @@ after(() => {
 
 const local = (name: string) => JSON.parse(run(['--format', 'json', fixture(name)]).stdout).artifacts[0];
 
-test('a .conda over HTTP is read with range requests, never downloaded whole', async () => {
+// (An artifact larger than the tail request, and the bytes the server sent: test/http.test.ts.)
+test('a .conda over HTTP gives the report of the file, every request asking for a range', async () => {
   requests.length = 0;
   const r = await runAsync(['--format', 'json', `${base}/example-py314rc2.conda`]);
   assert.equal(r.code, 1, r.stderr);
@@ -160,4 +161,16 @@ test('.tar.gz and plain .tar and .zip of .pyc', () => {
   const cut = run([join(dir, 'cut.tar.gz')]);
   assert.equal(cut.code, 2);
   assert.match(cut.stderr, /cut\.tar\.gz: truncated: the gzip stream ends early\n$/);
+});
+
+test('a FIFO given as an artifact is one error line, not a wait for a writer', { skip: process.platform === 'win32' ? 'no FIFOs' : false }, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-fifo-'));
+  const fifo = join(dir, 'pkg-1.0-py314_0.conda');
+  execFileSync('mkfifo', [fifo]);
+  const started = Date.now();
+  const r = await runAsync([fifo, fixture('example-1.0-py314_0.conda')]);
+  assert.ok(Date.now() - started < 30_000);
+  assert.equal(r.code, 2);
+  assert.equal(r.stderr, `pyc-audit: error: ${fifo}: not a regular file (a FIFO)\n`);
+  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
 });
