@@ -3,7 +3,7 @@
 // Mutates the fixtures and the small corpus artifacts and audits each mutation in-process.
 // Prints every failure with its seed and case number (replay: the same --seed and --count);
 // --save keeps failing inputs under fixtures/fuzz-regressions/ so `npm test` replays them.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -18,6 +18,11 @@ const { values } = parseArgs({
   },
 });
 const { fuzz } = await import(join(root, 'dist/test/fuzz/engine.js'));
+// The fixtures, and the small corpus artifacts of ../shared where this machine has them (said
+// below: a seed replays the same cases only with the same seed folders).
+const corpus = ['conda+conda-package-handling', 'conda+conda-index', 'conda+conda-verify', 'anaconda+anaconda-client', 'conda+conda', 'CLFML+conda_ros2_jazzy_channel'].map((d) => join(root, '..', 'shared', 'corpus', 'conda', d));
+const seedDirs = [join(root, 'fixtures'), join(root, 'fixtures', 'pyc'), ...corpus.filter((d) => existsSync(d))];
+console.log(`fuzz: seeds from ${seedDirs.length - 2} corpus folders of ${corpus.length}${seedDirs.length - 2 < corpus.length ? ' (the others are not on this machine)' : ''}`);
 const seed = Number(values.seed);
 const count = Number(values.count);
 const started = Date.now();
@@ -26,7 +31,7 @@ const { ran, failures, outcomes } = await fuzz({
   seed,
   count,
   timeoutMs: Number(values.timeout),
-  seedDirs: [join(root, 'fixtures'), join(root, 'fixtures', 'pyc'), ...['conda+conda-package-handling', 'conda+conda-index', 'conda+conda-verify', 'anaconda+anaconda-client', 'conda+conda', 'CLFML+conda_ros2_jazzy_channel'].map((d) => join(root, '..', 'shared', 'corpus', 'conda', d))],
+  seedDirs,
   onFailure: (f) => {
     console.log(`FAIL seed ${f.case.seed} case ${f.case.index}: ${f.case.source}: ${f.case.mutation}\n  ${f.problem.split('\n').join('\n  ')}`);
     if (values.save) {

@@ -57,16 +57,12 @@ export interface Seed {
 
 const extOf = (name: string) => (name.endsWith('.tar.bz2') ? '.tar.bz2' : extname(name));
 
-/** The inputs mutations start from: the repository's fixtures and the small corpus artifacts. */
+/** The inputs mutations start from, folder by folder, each in name order (a missing folder throws). */
 export function loadSeeds(dirs: string[], maxBytes = 256 << 10): Seed[] {
   const seeds: Seed[] = [];
   for (const dir of dirs) {
-    let names: string[];
-    try {
-      names = readdirSync(dir);
-    } catch {
-      continue;
-    }
+    // A missing folder is an error, not fewer seeds: the same seed must replay the same inputs.
+    const names = readdirSync(dir);
     for (const name of names.sort()) {
       const path = join(dir, name);
       const ext = extOf(name);
