@@ -225,3 +225,18 @@ with zipfile.ZipFile(sys.argv[1], 'w') as z:
   const total = served.reduce((n, e) => n + e.bytes, 0);
   assert.ok(total < 256 << 10, `${total} bytes sent of a ${wheel.length}-byte wheel`);
 });
+
+test('an endless .pyc download ends at --max-bytes, and is cancelled', async () => {
+  routes.set('/endless.pyc', (_req, res, entry) => {
+    res.writeHead(200);
+    res.write(Buffer.from('cb0d0d0a000000000000000000000000', 'hex'));
+    endless(res, entry, Buffer.alloc(1 << 16));
+  });
+  const started = Date.now();
+  const r = await runAsync(['--max-bytes', '1M', `${base}/endless.pyc`, GOOD]);
+  assert.ok(Date.now() - started < 30_000);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `pyc-audit: error: ${base}/endless.pyc: --max-bytes reached: stopped after 1048576 bytes of decompressed data, not all of the artifact was audited\n`);
+  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
+  assert.ok(log.filter((e) => e.url === '/endless.pyc').every((e) => e.aborted), 'the download was cancelled');
+});
