@@ -4,7 +4,8 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { closeSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { storedZip } from './archives.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, fixture, runAsync, type RunResult } from './helpers.js';
@@ -131,3 +132,16 @@ for (const name of ARTIFACTS) {
     }
   });
 }
+
+test('a zip member name without the UTF-8 flag is read as CP437 by every access path', async () => {
+  const pyc = Buffer.from('a70d0d0a000000000000000000000000', 'hex');
+  const zip = storedZip('pkg/__pycache__/caf?.cpython-311.pyc', pyc);
+  // The name's "?" becomes 0x82, CP437's "é", in the local header and the central directory.
+  for (let at = zip.indexOf('caf?'); at >= 0; at = zip.indexOf('caf?', at + 1)) zip[at + 3] = 0x82;
+  const file = join(dir, 'cp437.zip');
+  writeFileSync(file, zip);
+  const members = async (r: Promise<RunResult>) => (report(await r).pyc as { member: string }[]).map((p) => p.member);
+  const expected = ['pkg/__pycache__/café.cpython-311.pyc'];
+  assert.deepEqual(await members(runAsync(['--format', 'json', file])), expected);
+  assert.deepEqual(await members(runAsync(['--format', 'json', '-'], {}, zip)), expected);
+});

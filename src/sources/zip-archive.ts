@@ -19,7 +19,7 @@ interface Member {
   /** 0 stored, 8 deflated. */
   method: number;
   uncompressedSize: number;
-  /** Its bytes as stored in the zip (compressed). */
+  /** The bytes of a stored member (method 0) as they are in the zip. */
   raw: (reuse: boolean) => Promise<AsyncIterable<Buffer>>;
   /** Its uncompressed bytes. */
   body: () => Promise<AsyncIterable<Buffer>>;
@@ -177,7 +177,7 @@ async function readRandom(access: RandomAccess, reading: ZipReading): Promise<vo
         name: entry.fileName,
         method: entry.compressionMethod,
         uncompressedSize: entry.uncompressedSize,
-        raw: (reuse) => (entry.compressionMethod === 0 ? storedData(zip, entry, access, reuse) : Promise.reject(new InputError(`${entry.fileName}: not stored`))),
+        raw: (reuse) => storedData(zip, entry, access, reuse),
         body: () => entryStream(zip, entry),
       });
     }

@@ -3,6 +3,7 @@
 // the central directory starts. It needs each member's size in its local header, which conda
 // (stored members) and wheel writers give; a member sized only after its data (flag bit 3) is
 // refused with a plain reason rather than guessed at.
+import yauzl from 'yauzl';
 import { InputError } from './types.js';
 
 const LOCAL = 0x04034b50;
@@ -76,6 +77,17 @@ class Pull {
   }
 }
 
+/** A member's name decoded as yauzl decodes it (UTF-8 flag, Info-ZIP Unicode path, else CP437), so both ways of reading a zip name members alike. */
+function memberName(flags: number, nameBytes: Buffer, extra: Buffer): string {
+  let fields;
+  try {
+    fields = yauzl.parseExtraFields(extra);
+  } catch (err) {
+    throw new InputError(`corrupt zip: ${(err as Error).message}`);
+  }
+  return yauzl.getFileNameLowLevel(flags, nameBytes, fields, false);
+}
+
 function zip64Sizes(extra: Buffer, compressed: number, uncompressed: number): [number, number] {
   for (let at = 0; at + 4 <= extra.length; ) {
     const id = extra.readUInt16LE(at);
@@ -116,7 +128,7 @@ export async function readZipStream(input: AsyncIterable<Buffer>, onMember: Memb
       const nameBytes = await pull.take(Math.min(nameLen, MAX_NAME));
       const extra = await pull.take(extraLen);
       if (nameBytes.length < nameLen || extra.length < extraLen) throw new InputError('truncated: the zip ends inside a local file header');
-      const name = nameBytes.toString(flags & 0x800 ? 'utf8' : 'latin1');
+      const name = memberName(flags, nameBytes, extra);
       if (flags & 0x8) throw new InputError(`cannot read this zip as a stream: ${name} is sized after its data (give the file itself, not a stream)`);
       if (flags & 0x1) throw new InputError(`encrypted zip member: ${name}`);
       const [compressedSize, uncompressedSize] = zip64Sizes(extra, h.readUInt32LE(14), h.readUInt32LE(18));
