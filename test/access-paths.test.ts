@@ -145,3 +145,26 @@ test('a zip member name without the UTF-8 flag is read as CP437 by every access 
   assert.deepEqual(await members(runAsync(['--format', 'json', file])), expected);
   assert.deepEqual(await members(runAsync(['--format', 'json', '-'], {}, zip)), expected);
 });
+
+test('a source whose stated size lies is the same error from a file and from a pipe', { skip: python3 ? false : 'no python3 to build the wheel' }, async () => {
+  const file = buildWheel('lying-size.whl', true);
+  const zip = readFileSync(file);
+  // demo/good.py is 6 bytes ("x = 1\n") and deflated: state 7 as its uncompressed size, in the
+  // local header (offset 22) and the central directory (offset 24).
+  const name = Buffer.from('demo/good.py');
+  for (const [sig, nameAt, sizeAt] of [[0x04034b50, 30, 22], [0x02014b50, 46, 24]] as const) {
+    const signature = Buffer.alloc(4);
+    signature.writeUInt32LE(sig);
+    for (let at = zip.indexOf(signature); at >= 0; at = zip.indexOf(signature, at + 1)) {
+      if (zip.subarray(at + nameAt, at + nameAt + name.length).equals(name)) zip.writeUInt32LE(7, at + sizeAt);
+    }
+  }
+  writeFileSync(file, zip);
+  const expected = `pyc-audit: error: ${'%s'}: demo/good.py: the zip states 7 bytes, its data holds 6\n`;
+  const fromFile = await runAsync([file]);
+  assert.equal(fromFile.code, 2);
+  assert.equal(fromFile.stderr, expected.replace('%s', file));
+  const piped = await runAsync(['-'], {}, zip);
+  assert.equal(piped.code, 2);
+  assert.equal(piped.stderr, expected.replace('%s', '-'));
+});

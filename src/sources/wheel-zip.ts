@@ -30,9 +30,11 @@ export async function readZipMember(name: string, size: number, open: () => Prom
   }
   const kept: Buffer[] = [];
   let keptLength = 0;
+  let total = 0;
   try {
     for await (const chunk of await open()) {
       spend(scan.budget, chunk.length);
+      total += chunk.length;
       if (keptLength < keep) {
         const part = chunk.subarray(0, keep - keptLength);
         kept.push(Buffer.from(part));
@@ -45,5 +47,7 @@ export async function readZipMember(name: string, size: number, open: () => Prom
     if (err instanceof InputError) throw err;
     throw new InputError(`${name}: ${(err as Error).message}`, name);
   }
+  // Read whole (a source hashed): its bytes must be the size the zip states, which was reported.
+  if (observer && total !== size) throw new InputError(`${name}: the zip states ${size} bytes, its data holds ${total}`, name);
   into.member(name, size, Buffer.concat(kept, keptLength), null);
 }

@@ -98,7 +98,8 @@ function accessReader(access: RandomAccess): yauzl.RandomAccessReader {
 
 function openZip(access: RandomAccess): Promise<ZipFile> {
   return new Promise((resolve, reject) => {
-    const options = { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: true };
+    // Sizes are checked by the member readers, alike for both ways of reading (wheel-zip.ts).
+    const options = { lazyEntries: true, autoClose: false, strictFileNames: false, validateEntrySizes: false };
     yauzl.fromRandomAccessReader(accessReader(access), access.size, options, (err, zip) => {
       if (err || !zip) reject(new InputError(`not a readable zip: ${err?.message ?? 'no archive'}`));
       else resolve(zip);
