@@ -12,7 +12,7 @@ import { MagicTable } from './magic/table.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { magicTableJson } from './report/json.js';
+import { magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
 import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
@@ -45,9 +45,10 @@ function pythonVersion(value: string): string {
   return `${Number(m[1])}.${Number(m[2])}`;
 }
 
-function codeList(value: string): string[] {
+/** --select/--ignore: comma lists, and repeats that add up (--select PYC0 --select PYC1). */
+function codeList(value: string, previous: string[] | undefined): string[] {
   try {
-    return parseCodeList(value);
+    return [...(previous ?? []), ...parseCodeList(value)];
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -309,9 +310,17 @@ async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicT
     return n;
   });
   if (flags.format === 'json') {
-    const rows = magics.length ? table.entries.filter((e) => magics.includes(e.magic)) : undefined;
-    io.stdout.write(magicTableJson(table, rows));
-    return EXIT.clean;
+    if (!magics.length) {
+      io.stdout.write(magicTableJson(table));
+      return EXIT.clean;
+    }
+    // Every number asked for, in order; one the table does not know is a row saying so.
+    const rows = magics.flatMap((m): object[] => {
+      const known = table.entries.filter((e) => e.magic === m);
+      return known.length ? known.map(magicEntryJson) : [{ magic: m, unknown: true }];
+    });
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return magics.some((m) => !table.lookup(m)) ? EXIT.findings : EXIT.clean;
   }
   if (!magics.length) {
     for (const e of table.entries) io.stdout.write(`${explainMagic(table, e.magic)}\n`);
@@ -353,8 +362,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--python <X.Y>', python, pythonVersion)
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
-        .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
-        .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
+        .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
+        .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', 'stop reading an artifact after this much decompressed data (e.g. 2G, 500M); reported as an error', byteSize)
         .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
     );
