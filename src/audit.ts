@@ -1,7 +1,8 @@
 // One artifact, end to end: read it (I/O), then judge what was read (pure).
 import { basename } from 'node:path';
 import { pycLocation } from './pyc-paths.js';
-import type { MagicTable } from './magic/table.js';
+import type { MagicTable, TargetMagic } from './magic/table.js';
+import { stdlibMagic, stdlibTarget } from './magic/stdlib.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
 import { readTarget } from './sources/index.js';
 import type { Target } from './sources/targets.js';
@@ -41,6 +42,24 @@ export interface AuditOptions {
   python?: string | null;
   /** --select / --ignore */
   selection?: RuleSelection;
+  /** --interpreter: the magic the target said it loads (already in `table`); it outranks an environment's own python. */
+  target?: TargetMagic | null;
+}
+
+/**
+ * The table an artifact is judged with: in an environment, its own python's standard-library
+ * bytecode says which magic that python loads, and that becomes its minor's final magic (exact
+ * for releases newer than the table, and for 3.5.0-3.5.2, which load 3350 and not 3351).
+ */
+export function tableForArtifact(entries: ArtifactEntries, options: AuditOptions): { table: MagicTable; note: string | null } {
+  if (entries.kind !== 'env' || options.target) return { table: options.table, note: null };
+  const learned = stdlibMagic(entries.pyc);
+  if (!learned) return { table: options.table, note: null };
+  const finals = options.table.finalMagics(learned.version, learned.implementation).map((e) => e.magic);
+  const table = options.table.withTarget(stdlibTarget(learned, "the environment's python"));
+  if (finals.length === 1 && finals[0] === learned.magic) return { table, note: null };
+  const instead = finals.length ? `expected instead of the table's ${finals.join(' or ')}` : `expected; the table knows no ${learned.version} final`;
+  return { table, note: `the environment's python writes ${learned.magic} for ${learned.version} (its standard library's bytecode, e.g. ${learned.example}): ${instead}` };
 }
 
 /** The worst severity among findings, or null when there are none. */
@@ -68,10 +87,11 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
   };
   if (entries.kind === 'pyc') info.name = info.version = info.build = null;
   const expected = inferExpected({ option: options.python, envPython: entries.envPython, info, pycPaths: entries.pyc.map((p) => p.path) });
+  const { table, note: tableNote } = tableForArtifact(entries, options);
   const pyc = entries.pyc
-    .map((member) => judgePyc(member, expected, options.table))
+    .map((member) => judgePyc(member, expected, table))
     .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
-  const notes = [...(entries.notes ?? [])];
+  const notes = [...(entries.notes ?? []), ...(tableNote ? [tableNote] : [])];
   if (entries.owners) {
     const owners = entries.owners;
     for (const p of pyc) p.owner = owners.get(p.member) ?? null;
@@ -85,7 +105,7 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     sources: entries.sources,
     pyo: entries.pyo,
     pathsJson: entries.metadata.get('info/paths.json'),
-    table: options.table,
+    table,
     hashesUnavailable,
     onlyPycSources: entries.contextSources ?? false,
   });
