@@ -382,3 +382,21 @@ for (const minor of ['2.7', '3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', 
     assert.equal(audit(['--interpreter', exe!, other]).artifacts[0]!.pyc[0]!.status, 'wrong-version');
   });
 }
+
+test('the table printed by `magic --format json` reads back as --magic-table with the same finals', () => {
+  const file = join(dir, 'roundtrip.json');
+  writeFileSync(file, run(['magic', '--format', 'json']).stdout);
+  const probe = ['39171', '62011', '3350', '3351', '62001', '336', '21290', '3666'];
+  const verdictFields = (args: string[]) =>
+    (JSON.parse(run(['magic', '--format', 'json', ...args, ...probe]).stdout) as Record<string, unknown>[]).map((r) => [r.magic, r.implementation, r.version, r.alsoVersions, r.final, r.finalFor]);
+  assert.deepEqual(verdictFields(['--magic-table', file]), verdictFields([]));
+  for (const python of ['1.2', '3.12']) {
+    const old = join(dir, 'old12.pyc');
+    writeFileSync(old, Buffer.from([0x03, 0x99, 0x99, 0x00, 0, 0, 0, 0]));
+    assert.equal(audit(['--magic-table', file, '--python', python, old]).artifacts[0]!.pyc[0]!.status, python === '1.2' ? 'ok' : 'wrong-version');
+  }
+  writeFileSync(file, JSON.stringify([{ magic: 3667, version: '3.15', final: true, finalFor: ['3.15', 'x'] }]));
+  const bad = run(['magic', '--magic-table', file, '3667']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /row 1: "finalFor" must be a list of minor versions/);
+});

@@ -46,18 +46,29 @@ function parseRow(row: unknown, where: string, path: string): MagicEntry {
     if (typeof v !== 'string') throw new MagicTableError(`${where}: "${key}" must be a string`);
     return v;
   };
+  const minors = (key: string): string[] | null => {
+    const v = r[key];
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^\d+\.\d+$/.test(x))) {
+      throw new MagicTableError(`${where}: "${key}" must be a list of minor versions such as ["3.15"]`);
+    }
+    return v as string[];
+  };
   if (r.final !== undefined && typeof r.final !== 'boolean') throw new MagicTableError(`${where}: "final" must be true or false`);
   const final = r.final === true;
   const releases = optionalString('releases');
+  // What `magic --format json` prints reads back the same: a number final for several minors.
+  const alsoVersions = minors('alsoVersions') ?? [];
+  const finalFor = final ? (minors('finalFor') ?? [r.version]) : [];
   return {
     magic,
     implementation: optionalString('implementation') ?? 'CPython',
     version: r.version,
-    alsoVersions: [],
+    alsoVersions,
     releases,
     firstRelease: releases,
     final,
-    finalFor: final ? [r.version] : [],
+    finalFor,
     firstFinal: final ? (optionalString('firstFinal') ?? `${r.version}.0`) : null,
     current: final,
     commentTag: null,
