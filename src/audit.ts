@@ -86,7 +86,10 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     build: fromIndex.build ?? fromName.build,
   };
   if (entries.kind === 'pyc') info.name = info.version = info.build = null;
-  const expected = inferExpected({ option: options.python, envPython: entries.envPython, info, pycPaths: entries.pyc.map((p) => p.path) });
+  let expected = inferExpected({ option: options.python, envPython: entries.envPython, info, pycPaths: entries.pyc.map((p) => p.path) });
+  // --interpreter names the implementation as well as the version (a PyPy or GraalPy target).
+  const targetImpl = options.target?.implementation;
+  if (expected.from === 'option' && (targetImpl === 'PyPy' || targetImpl === 'GraalPy')) expected = { ...expected, implementation: targetImpl };
   const { table, note: tableNote } = tableForArtifact(entries, options);
   const pyc = entries.pyc
     .map((member) => judgePyc(member, expected, table))

@@ -400,3 +400,17 @@ test('the table printed by `magic --format json` reads back as --magic-table wit
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /row 1: "finalFor" must be a list of minor versions/);
 });
+
+test('--interpreter of PyPy or GraalPy: its implementation and its own magic are the target', { skip: process.platform === 'win32' }, () => {
+  const pypy = fakePython('pypy3.9', `echo '{"magic": [80, 1, 13, 10], "version_info": [3, 9, 18, "final", 0], "name": "pypy", "cache_tag": "pypy39"}'`);
+  const pypyStatus = (magic: number) => audit(['--interpreter', pypy, zipOf(`pp${magic}.zip`, 'site-packages/pkg/__pycache__/m.pypy39.pyc', pyc(magic))]).artifacts[0]!.pyc[0]!.status;
+  assert.equal(pypyStatus(336), 'ok');
+  assert.equal(pypyStatus(320), 'stale', 'a PyPy 7.3.9+ interpreter does not load 7.3.8 bytecode');
+  const graal = fakePython('graalpy', `echo '{"magic": [82, 83, 13, 10], "version_info": [3, 12, 8, "final", 0], "name": "graalpy", "cache_tag": "graalpy252-312"}'`);
+  const graalResult = (magic: number) => audit(['--interpreter', graal, zipOf(`gp${magic}.zip`, 'pkg/m.pyc', pyc(magic))]).artifacts[0]!;
+  const ok = graalResult(21330);
+  assert.equal(ok.pyc[0]!.status, 'ok', ok.pyc[0]!.message);
+  assert.equal((ok.expected as { implementation?: string }).implementation, 'GraalPy');
+  assert.equal(graalResult(21290).pyc[0]!.status, 'stale');
+  assert.equal(graalResult(3571).pyc[0]!.status, 'wrong-version');
+});
