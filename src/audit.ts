@@ -2,7 +2,6 @@
 import { basename } from 'node:path';
 import { pycLocation } from './pyc-paths.js';
 import type { MagicTable, TargetMagic } from './magic/table.js';
-import { stdlibMagic, stdlibTarget } from './magic/stdlib.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
 import { readTarget } from './sources/index.js';
 import type { Target } from './sources/targets.js';
@@ -44,22 +43,8 @@ export interface AuditOptions {
   selection?: RuleSelection;
   /** --interpreter: the magic the target said it loads (already in `table`); it outranks an environment's own python. */
   target?: TargetMagic | null;
-}
-
-/**
- * The table an artifact is judged with: in an environment, its own python's standard-library
- * bytecode says which magic that python loads, and that becomes its minor's final magic (exact
- * for releases newer than the table, and for 3.5.0-3.5.2, which load 3350 and not 3351).
- */
-export function tableForArtifact(entries: ArtifactEntries, options: AuditOptions): { table: MagicTable; note: string | null } {
-  if (entries.kind !== 'env' || options.target) return { table: options.table, note: null };
-  const learned = stdlibMagic(entries.pyc);
-  if (!learned) return { table: options.table, note: null };
-  const finals = options.table.finalMagics(learned.version, learned.implementation).map((e) => e.magic);
-  const table = options.table.withTarget(stdlibTarget(learned, "the environment's python"));
-  if (finals.length === 1 && finals[0] === learned.magic) return { table, note: null };
-  const instead = finals.length ? `expected instead of the table's ${finals.join(' or ')}` : `expected; the table knows no ${learned.version} final`;
-  return { table, note: `the environment's python writes ${learned.magic} for ${learned.version} (its standard library's bytecode, e.g. ${learned.example}): ${instead}` };
+  /** Environments by root: the table their own python's stdlib bytecode calls for, and what to say of it. */
+  environments?: ReadonlyMap<string, { table: MagicTable; note: string | null }>;
 }
 
 /** The worst severity among findings, or null when there are none. */
@@ -90,11 +75,11 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
   // --interpreter names the implementation as well as the version (a PyPy or GraalPy target).
   const targetImpl = options.target?.implementation;
   if (expected.from === 'option' && (targetImpl === 'PyPy' || targetImpl === 'GraalPy')) expected = { ...expected, implementation: targetImpl };
-  const { table, note: tableNote } = tableForArtifact(entries, options);
+  const table = options.table;
   const pyc = entries.pyc
     .map((member) => judgePyc(member, expected, table))
     .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
-  const notes = [...(entries.notes ?? []), ...(tableNote ? [tableNote] : [])];
+  const notes = [...(entries.notes ?? [])];
   if (entries.owners) {
     const owners = entries.owners;
     for (const p of pyc) p.owner = owners.get(p.member) ?? null;
@@ -165,6 +150,10 @@ export type Reader = (target: Target, extra?: Pick<ReadOptions, 'hashOnly'>) => 
 export async function auditArtifact(path: string | Target, options: AuditOptions, read: Reader = readTarget): Promise<ArtifactResult> {
   const target: Target = typeof path === 'string' ? { path, kind: 'file' } : path;
   path = target.path;
+  // A part of an environment is judged with the table its python calls for; the note goes with
+  // the part that is not one package's folder, so it is said once.
+  const env = target.kind === 'env' ? options.environments?.get(target.part?.root ?? target.path) : undefined;
+  if (env) options = { ...options, table: env.table };
   try {
     const entries = await read(target);
     const request = missingSourceHashes(entries);
@@ -173,7 +162,9 @@ export async function auditArtifact(path: string | Target, options: AuditOptions
       if (target.kind === 'stdin') hashesUnavailable = 'it came before its .pyc on standard input, which cannot be read twice';
       else mergeHashes(entries, await read(target, { hashOnly: request }));
     }
-    return judgeArtifact(path, entries, options, hashesUnavailable);
+    const result = judgeArtifact(path, entries, options, hashesUnavailable);
+    if (env?.note && !target.part?.only) result.notes.push(env.note);
+    return result;
   } catch (err) {
     return {
       path,

@@ -9,7 +9,7 @@ import { auditArtifact, type ArtifactResult, type Reader } from './audit.js';
 import { readTarget } from './sources/index.js';
 import { expandPaths, findPackageCaches, type Target } from './sources/targets.js';
 import { MagicTable, type TargetMagic } from './magic/table.js';
-import { learnFromPythonPackages } from './learn-python.js';
+import { learnFromEnvironments, learnFromPythonPackages } from './learn-python.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
@@ -202,7 +202,8 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
     await pool?.close();
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
-  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] }, target: flags.target ?? null };
+  const environments = learnPython && !flags.target ? learnFromEnvironments(targets, table) : undefined;
+  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] }, target: flags.target ?? null, environments };
   const auditOne = async (target: Target): Promise<ArtifactResult> => {
     const resumed = done.get(target.path);
     if (resumed) return resumed;

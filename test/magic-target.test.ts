@@ -279,23 +279,36 @@ function stdlibEnv(name: string, minor: string, stdlibMagicNumber: number, packa
   return prefix;
 }
 
+/** Every .pyc of an environment's parts (it is read one installed package at a time), and every note. */
+function envAudit(prefix: string): { status: Record<string, string>; notes: string[]; code: number | null } {
+  const r = audit([prefix]);
+  const status: Record<string, string> = {};
+  for (const a of r.artifacts) for (const p of a.pyc) status[p.member.replace(/^.*\//, '')] = p.status;
+  return { status, notes: r.artifacts.flatMap((a) => a.notes), code: r.code };
+}
+
 test("in an environment, the env's own python says which magic it loads", () => {
   // A 3.15.0 the table does not know: its stdlib says 3667, so 3667 is right and 3666 stale.
-  const { artifacts } = audit([stdlibEnv('env315', '3.15', 3667, [3667, 3666])]);
-  const a = artifacts[0]!;
-  const byMember = Object.fromEntries(a.pyc.map((p) => [p.member.replace(/^.*\//, ''), p.status]));
-  assert.equal(byMember['m0.cpython-315.pyc'], 'ok');
-  assert.equal(byMember['m1.cpython-315.pyc'], 'stale');
-  assert.equal(byMember['os.cpython-315.pyc'], 'ok');
-  assert.ok(a.notes.some((n) => /the environment's python writes 3667 for 3\.15 .*the table knows no 3\.15 final/.test(n)), a.notes.join('\n'));
+  const env = envAudit(stdlibEnv('env315', '3.15', 3667, [3667, 3666]));
+  assert.equal(env.status['m0.cpython-315.pyc'], 'ok');
+  assert.equal(env.status['m1.cpython-315.pyc'], 'stale');
+  assert.equal(env.status['os.cpython-315.pyc'], 'ok');
+  const said = env.notes.filter((n) => /the environment's python writes 3667 for 3\.15 .*the table knows no 3\.15 final/.test(n));
+  assert.equal(said.length, 1, env.notes.join('\n'));
   // Where the stdlib agrees with the table's one final magic, nothing is said.
-  const same = audit([stdlibEnv('env314', '3.14', 3627, [3627])]).artifacts[0]!;
+  const same = envAudit(stdlibEnv('env314', '3.14', 3627, [3627]));
   assert.ok(!same.notes.some((n) => /environment's python writes/.test(n)), same.notes.join('\n'));
-  assert.equal(same.status, 'ok');
+  assert.deepEqual(Object.values(same.status), ['ok', 'ok', 'ok', 'ok']);
   // A 3.5.0–3.5.2 python loads 3350, not 3.5.3's 3351 (the table has both as 3.5 finals).
-  const split = audit([stdlibEnv('env35', '3.5', 3350, [3350, 3351])]).artifacts[0]!;
-  assert.deepEqual(split.pyc.filter((p) => /site-packages/.test(p.member)).map((p) => p.status), ['ok', 'stale']);
+  const split = envAudit(stdlibEnv('env35', '3.5', 3350, [3350, 3351]));
+  assert.equal(split.status['m0.cpython-35.pyc'], 'ok');
+  assert.equal(split.status['m1.cpython-35.pyc'], 'stale');
   assert.ok(split.notes.some((n) => /writes 3350 for 3\.5 .*instead of the table's 3350 or 3351/.test(n)), split.notes.join('\n'));
+  // --interpreter outranks the environment's python.
+  const py = fakePython('python3.5.3', `echo '{"magic": [23, 13, 13, 10], "version_info": [3, 5, 3, "final", 0], "name": "cpython"}'`);
+  const told = audit(['--interpreter', py, join(dir, 'env35')]);
+  const m1 = told.artifacts.flatMap((a) => a.pyc).find((p) => p.member.endsWith('m1.cpython-35.pyc'))!;
+  assert.equal(m1.status, 'ok');
 });
 
 test('a python package among the inputs: its stdlib magic is what its minor expects in the run', () => {
