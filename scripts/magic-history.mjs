@@ -11,8 +11,14 @@
 //     read from the file that held it in that era: Python/import.c (1.x-3.2),
 //     Lib/importlib/_bootstrap.py (3.3-3.4), Lib/importlib/_bootstrap_external.py
 //     (3.5-3.13), Include/internal/pycore_magic_number.h (3.14+).
-// The tags are what shipped; where they disagree with the comment, both are kept.
+//  3. every number ever #defined in those files on a branch or tag of the clone (git log -G):
+//     numbers assigned on trunk and replaced before any release (62001, 62141, 3240) are
+//     kept as "assigned on trunk, never released", with the commit that assigned them.
+// The tags are what shipped; where they disagree with the comment, both are kept. A minor
+// whose X.Y final has no tag (2.3 in CPython's conversion) gets it inferred when the last
+// pre-release before it and the X.Y.1 after it define the same number.
 // Nothing from CPython is copied but the numbers, tags and one-line notes.
+// README.md ("The magic table") says how to regenerate the table at each release.
 import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -91,8 +97,8 @@ function magicAtTag(tag) {
 
 // Python 3.0 and 3.1 write MAGIC + 1 unconditionally (import.c: `pyc_magic = MAGIC + 1;` in a
 // bare block); 2.x does so only under the -U flag (`if (Py_UnicodeFlag)`), which is not counted.
-function alwaysPlusOne(tag) {
-  const src = git('show', `${tag}:Python/import.c`).split('\n');
+function alwaysPlusOne(ref) {
+  const src = git('show', `${ref}:Python/import.c`).split('\n');
   const at = src.findIndex((l) => /pyc_magic = MAGIC \+ 1;/.test(l));
   if (at < 0) return false;
   let inComment = false; // scanning upwards: from a line ending in */ up to the one opening it
@@ -106,9 +112,32 @@ function alwaysPlusOne(tag) {
 }
 
 const tags = git('tag', '--list', 'v*').split('\n').map(parseTag).filter(Boolean).sort(byKey);
-const shipped = new Map(); // magic -> [{tag info, where}]
+const definedAt = new Map(); // tag -> what magicAtTag found
 for (const t of tags) {
   const found = magicAtTag(t.tag);
+  if (found) definedAt.set(t.tag, found);
+}
+
+// An X.Y final with no tag of its own (v2.3 is missing from CPython's converted history): when
+// the last pre-release of X.Y.0 and X.Y.1 define the same number, X.Y wrote it too.
+for (const minor of [...new Set(tags.map((t) => t.minor))]) {
+  const own = tags.filter((t) => t.minor === minor);
+  if (own.some((t) => t.final && t.key[2] === 0)) continue;
+  const before = own.filter((t) => !t.final && t.key[2] === 0).at(-1);
+  const after = own.find((t) => t.final && t.key[2] === 1);
+  const a = before && definedAt.get(before.tag);
+  const b = after && definedAt.get(after.tag);
+  if (!a || !b || a.magic !== b.magic) continue;
+  const [major, min] = minor.split('.').map(Number);
+  const inferred = { tag: `v${minor}`, minor, key: [major, min, 0, 3, 0], final: true, label: minor };
+  tags.push(inferred);
+  definedAt.set(inferred.tag, { ...a, where: `inferred: no v${minor} tag; ${before.tag} and ${after.tag} both define it` });
+}
+tags.sort(byKey);
+
+const shipped = new Map(); // magic -> [{tag info, where}]
+for (const t of tags) {
+  const found = definedAt.get(t.tag);
   if (!found) continue;
   if (!shipped.has(found.magic)) shipped.set(found.magic, []);
   shipped.get(found.magic).push({ ...t, where: found.where, word: found.word });
@@ -178,6 +207,11 @@ for (const e of entries) {
   rows.push(row(e.magic, e));
 }
 for (const magic of shipped.keys()) if (!seen.has(magic)) rows.push(row(magic, null));
+for (const t of trunkOnly()) {
+  if (seen.has(t.magic) || shipped.has(t.magic)) continue;
+  seen.add(t.magic);
+  rows.push(t);
+}
 // By minor version; within one, in the comment's (chronological) order. Array sort is stable.
 const versionKey = (r) => r.version.split('.').reduce((k, n) => k * 1000 + Number(n), 0);
 rows.sort((a, b) => versionKey(a) - versionKey(b));
@@ -217,16 +251,75 @@ function row(magic, e) {
     const finals = list.filter((t) => t.final);
     r.final = finals.length > 0;
     r.firstFinal = finals[0]?.label ?? null;
+    // Minors whose final releases write it: 39171 is 1.1's and 1.2's; 3425 only 3.9's (3.10a1 too).
+    if (minors.length > 1 && r.final) r.finalFor = [...new Set(finals.map((t) => t.minor))];
     r.definedAt = `${list[0].where} @ ${list[0].tag}`;
     if (list[0].word !== null) r.word = list[0].word;
   }
   return r;
 }
 
+// ---- numbers assigned on a branch and replaced before any release -----------------
+// Every added line that defines the number, in every commit of the clone's branches and tags
+// (--full-history: the trunk commits merged into py3k count too). Its minor is that of the
+// earliest release tag containing the commit.
+function trunkOnly() {
+  const log = git('log', '--branches', '--tags', '--full-history', '--no-ext-diff', '-U0', '-p',
+    '--format=commit %H %ad', '--date=short',
+    '-G', '#define MAGIC \\(|^_RAW_MAGIC_NUMBER = |^MAGIC_NUMBER = \\(|#define PYC_MAGIC_NUMBER ',
+    '--', ...ERA_FILES);
+  const found = new Map(); // magic -> oldest {commit, date, file}
+  let commit = null;
+  let file = null;
+  for (const line of log.split('\n')) {
+    let m = /^commit ([0-9a-f]{40}) (\S+)/.exec(line);
+    if (m) {
+      commit = { hash: m[1], date: m[2] };
+      continue;
+    }
+    m = /^\+\+\+ b\/(.*)$/.exec(line);
+    if (m) {
+      file = m[1];
+      continue;
+    }
+    if (!line.startsWith('+') || !commit) continue;
+    const d = DEFINITION.exec(line.slice(1).trim());
+    if (!d) continue;
+    const dec = d[1] ?? d[2] ?? d[3] ?? d[4];
+    const plusOne = !!dec && file === 'Python/import.c' && alwaysPlusOne(commit.hash);
+    const magic = dec ? +dec + (plusOne ? 1 : 0) : parseInt(d[5], 16) & 0xffff; // 1995: 0x4127
+    // git log lists newest first: the last one seen is where the number was assigned.
+    found.set(magic, { ...commit, file, plusOne });
+  }
+  const out = [];
+  for (const [magic, c] of found) {
+    if (shipped.has(magic) || seen.has(magic)) continue;
+    // The first release made after it: by date, since later merges put old commits under tags of
+    // other lines too (a py3k commit is contained in v2.7.4).
+    const containing = git('tag', '--contains', c.hash, '--list', 'v*', '--sort=creatordate').split('\n').map(parseTag).filter(Boolean);
+    const short = c.hash.slice(0, 11);
+    out.push({
+      magic,
+      version: containing[0]?.minor ?? null,
+      commentTag: null,
+      note: `assigned on trunk (${c.date}), never released`,
+      comment: null,
+      releases: null,
+      firstRelease: null,
+      current: false,
+      final: false,
+      firstFinal: null,
+      definedAt: `${c.file}${c.plusOne ? ' (+1)' : ''} @ ${short}`,
+      trunkOnly: true,
+    });
+  }
+  return out.filter((r) => r.version);
+}
+
 // ---- write ------------------------------------------------------------------
 const lines = [];
 lines.push('// GENERATED by scripts/magic-history.mjs from a CPython git clone: do not edit by hand.');
-lines.push('// Facts only (numbers, tags, one-line notes); see src/magic/README.md for the method.');
+lines.push('// Facts only (numbers, tags, one-line notes); README.md ("The magic table") says how it is made.');
 lines.push("import type { CPythonMagic } from './types.js';");
 lines.push('');
 lines.push('export const CPYTHON_SOURCE = {');

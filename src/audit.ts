@@ -1,7 +1,7 @@
 // One artifact, end to end: read it (I/O), then judge what was read (pure).
 import { basename } from 'node:path';
 import { pycLocation } from './pyc-paths.js';
-import type { MagicTable } from './magic/table.js';
+import type { MagicTable, TargetMagic } from './magic/table.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
 import { NotRereadable, readTarget } from './sources/index.js';
 import type { Target } from './sources/targets.js';
@@ -41,6 +41,10 @@ export interface AuditOptions {
   python?: string | null;
   /** --select / --ignore */
   selection?: RuleSelection;
+  /** --interpreter: the magic the target said it loads (already in `table`); it outranks an environment's own python. */
+  target?: TargetMagic | null;
+  /** Environments by root: the table their own python's stdlib bytecode calls for, and what to say of it. */
+  environments?: ReadonlyMap<string, { table: MagicTable; note: string | null }>;
 }
 
 /** The worst severity among findings, or null when there are none. */
@@ -67,9 +71,13 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     build: fromIndex.build ?? fromName.build,
   };
   if (entries.kind === 'pyc') info.name = info.version = info.build = null;
-  const expected = inferExpected({ option: options.python, envPython: entries.envPython, info, pycPaths: entries.pyc.map((p) => p.path) });
+  let expected = inferExpected({ option: options.python, envPython: entries.envPython, info, pycPaths: entries.pyc.map((p) => p.path) });
+  // --interpreter names the implementation as well as the version (a PyPy or GraalPy target).
+  const targetImpl = options.target?.implementation;
+  if (expected.from === 'option' && (targetImpl === 'PyPy' || targetImpl === 'GraalPy')) expected = { ...expected, implementation: targetImpl };
+  const table = options.table;
   const pyc = entries.pyc
-    .map((member) => judgePyc(member, expected, options.table))
+    .map((member) => judgePyc(member, expected, table))
     .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
   const notes = [...(entries.notes ?? [])];
   if (entries.owners) {
@@ -85,7 +93,7 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     sources: entries.sources,
     pyo: entries.pyo,
     pathsJson: entries.metadata.get('info/paths.json'),
-    table: options.table,
+    table,
     hashesUnavailable,
     onlyPycSources: entries.contextSources ?? false,
   });
@@ -142,6 +150,10 @@ export type Reader = (target: Target, extra?: Pick<ReadOptions, 'hashOnly'>) => 
 export async function auditArtifact(path: string | Target, options: AuditOptions, read: Reader = readTarget): Promise<ArtifactResult> {
   const target: Target = typeof path === 'string' ? { path, kind: 'file' } : path;
   path = target.path;
+  // A part of an environment is judged with the table its python calls for; the note goes with
+  // the part that is not one package's folder, so it is said once.
+  const env = target.kind === 'env' ? options.environments?.get(target.part?.root ?? target.path) : undefined;
+  if (env) options = { ...options, table: env.table };
   try {
     const entries = await read(target);
     const request = missingSourceHashes(entries);
@@ -154,7 +166,9 @@ export async function auditArtifact(path: string | Target, options: AuditOptions
         hashesUnavailable = err.message;
       }
     }
-    return judgeArtifact(path, entries, options, hashesUnavailable);
+    const result = judgeArtifact(path, entries, options, hashesUnavailable);
+    if (env?.note && !target.part?.only) result.notes.push(env.note);
+    return result;
   } catch (err) {
     return {
       path,

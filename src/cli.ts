@@ -9,11 +9,12 @@ import { auditArtifact, type ArtifactResult, type Reader } from './audit.js';
 import { DEFAULT_DEADLINE_SECONDS, readTarget } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
 import { expandPaths, findPackageCaches, type Target } from './sources/targets.js';
-import { MagicTable } from './magic/table.js';
+import { MagicTable, type TargetMagic } from './magic/table.js';
+import { learnFromEnvironments, learnFromPythonPackages } from './learn-python.js';
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { magicTableJson } from './report/json.js';
+import { magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
 import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
@@ -46,9 +47,10 @@ function pythonVersion(value: string): string {
   return `${Number(m[1])}.${Number(m[2])}`;
 }
 
-function codeList(value: string): string[] {
+/** --select/--ignore: comma lists, and repeats that add up (--select PYC0 --select PYC1). */
+function codeList(value: string, previous: string[] | undefined): string[] {
   try {
-    return parseCodeList(value);
+    return [...(previous ?? []), ...parseCodeList(value)];
   } catch (err) {
     throw new InvalidArgumentError((err as Error).message);
   }
@@ -124,6 +126,25 @@ interface AuditFlags {
   ignore?: string[];
   failOn: Severity | 'never';
   resume?: boolean;
+  interpreter?: string;
+  /** What --interpreter said, once asked. */
+  target?: TargetMagic;
+}
+
+/** --interpreter PATH: run it once; its magic and version become the run's target. */
+async function resolveInterpreter(flags: AuditFlags): Promise<void> {
+  if (!flags.interpreter || flags.target) return;
+  const { interpreterTarget, InterpreterError, probeInterpreter } = await import('./magic/interpreter.js');
+  let info;
+  try {
+    info = await probeInterpreter(flags.interpreter, flags.timeout);
+  } catch (err) {
+    if (err instanceof InterpreterError) throw new UsageError(`--interpreter ${flags.interpreter}: ${err.message}`);
+    throw err;
+  }
+  if (flags.python && flags.python !== info.version) throw new UsageError(`--python ${flags.python} but --interpreter ${flags.interpreter} is ${info.release}`);
+  flags.python = info.version;
+  flags.target = interpreterTarget(info, flags.interpreter);
 }
 
 async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
@@ -135,15 +156,17 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
   }
   if (!inputs.length) throw new UsageError('nothing to audit: give artifacts, folders, URLs or - (stdin), or --pkgs-cache');
   if (inputs.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given once');
-  return runTargets(await expandPaths(inputs), flags, io);
+  await resolveInterpreter(flags);
+  return runTargets(await expandPaths(inputs), flags, io, null, true);
 }
 
 /**
  * Audits targets with bounded concurrency and reports them in the order given. With a cache, a
  * target whose origin has a SHA-256 already audited (same options) is not read at all.
  */
-async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null): Promise<number> {
-  const table = await loadTable(flags.magicTable);
+async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null, learnPython = false): Promise<number> {
+  let table = await loadTable(flags.magicTable);
+  if (flags.target) table = table.withTarget(flags.target);
   const plan = await outputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
   if (flags.resume) {
@@ -170,7 +193,9 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
   const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
-  const read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
+  let read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
+  // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
+  if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
   const limit = pLimit(flags.jobs);
   const stderr = io.stderr as Io['stdout'] & { columns?: number };
   const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
@@ -187,7 +212,8 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
     await pool?.close();
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
-  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] } };
+  const environments = learnPython && !flags.target ? learnFromEnvironments(targets, table) : undefined;
+  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] }, target: flags.target ?? null, environments };
   const auditOne = async (target: Target): Promise<ArtifactResult> => {
     const resumed = done.get(target.path);
     if (resumed) return resumed;
@@ -247,6 +273,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
     import('./regular-file.js'),
   ]);
   for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
+  await resolveInterpreter(flags);
   let shard;
   try {
     shard = flags.shard ? parseShard(flags.shard) : { index: 1, count: 1 };
@@ -273,7 +300,15 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
   const cache = flags.cache
     ? new ResultCache(
         flags.cache,
-        { version: VERSION, python: flags.python ?? null, magicTable, select: flags.select ?? null, ignore: flags.ignore ?? null, maxBytes: flags.maxBytes ?? null },
+        {
+          version: VERSION,
+          python: flags.python ?? null,
+          magicTable,
+          select: flags.select ?? null,
+          ignore: flags.ignore ?? null,
+          maxBytes: flags.maxBytes ?? null,
+          ...(flags.target ? { target: { magic: flags.target.magic, implementation: flags.target.implementation, version: flags.target.version } } : {}),
+        },
         flags.timeout,
         (message) => io.stderr.write(`pyc-audit: warning: ${printable(message)}\n`),
       )
@@ -319,9 +354,17 @@ async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicT
     return n;
   });
   if (flags.format === 'json') {
-    const rows = magics.length ? table.entries.filter((e) => magics.includes(e.magic)) : undefined;
-    io.stdout.write(magicTableJson(table, rows));
-    return EXIT.clean;
+    if (!magics.length) {
+      io.stdout.write(magicTableJson(table));
+      return EXIT.clean;
+    }
+    // Every number asked for, in order; one the table does not know is a row saying so.
+    const rows = magics.flatMap((m): object[] => {
+      const known = table.entries.filter((e) => e.magic === m);
+      return known.length ? known.map(magicEntryJson) : [{ magic: m, unknown: true }];
+    });
+    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
+    return magics.some((m) => !table.lookup(m)) ? EXIT.findings : EXIT.clean;
   }
   if (!magics.length) {
     for (const e of table.entries) io.stdout.write(`${explainMagic(table, e.magic)}\n`);
@@ -358,14 +401,15 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const auditOptions = (cmd: Command, python: string) =>
     reportOptions(
       cmd
-        .option('--timeout <seconds>', 'URLs: give up after this long without a byte', seconds, 30)
+        .option('--timeout <seconds>', 'URLs: give up after this long without a byte; --interpreter: without an answer', seconds, 30)
         .option('--deadline <seconds>', 'URLs: give up on an artifact whose download takes longer than this in all', seconds, DEFAULT_DEADLINE_SECONDS)
         .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
         .option('--python <X.Y>', python, pythonVersion)
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
+        .option('--interpreter <path>', 'run this Python once: its magic and version are the target (sets --python)')
         .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
-        .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
-        .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
+        .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
+        .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
         .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
     );

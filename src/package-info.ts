@@ -15,7 +15,8 @@ export type ExpectedSource = 'option' | 'env-python' | 'python_abi' | 'python' |
 export interface Expected {
   /** Minor version, "3.14"; null when nothing says. */
   version: string | null;
-  implementation: 'CPython' | 'PyPy';
+  /** GraalPy only when --interpreter says so. */
+  implementation: 'CPython' | 'PyPy' | 'GraalPy';
   /** Where the version came from. */
   from: ExpectedSource | null;
   /** Every clue found, in order of authority, for reports. */

@@ -89,7 +89,8 @@ export function judgePyc(
   }
   const version = expected.version ?? entry.version;
   const implementation = expected.version ? expected.implementation : entry.implementation;
-  if (entry.version !== version || entry.implementation !== implementation) {
+  // 39171 is 1.1's and 1.2's: a magic written by releases of several minors belongs to each.
+  if ((entry.version !== version && !entry.alsoVersions.includes(version)) || entry.implementation !== implementation) {
     const want = finalExpectation(table, version, implementation);
     return { ...base, magic, header, ...described, status: 'wrong-version', message: `${entry.implementation} ${entry.version} bytecode (${magic}, written by ${said}); ${want.text}` };
   }

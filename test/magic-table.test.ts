@@ -4,9 +4,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { MagicTable } from '../src/magic/table.js';
+import { CPYTHON_SOURCE } from '../src/magic/cpython-history.js';
 import { explainMagic, parseMagicArgument } from '../src/magic/explain.js';
-import { run } from './helpers.js';
+import { ROOT, run } from './helpers.js';
 
 const table = MagicTable.builtIn();
 
@@ -43,7 +45,7 @@ test('Python 3.0 and 3.1 wrote MAGIC + 1 (import.c), so 3131 and 3151 are their 
 });
 
 test('every final release from 1.0 to 3.14 has a final magic', () => {
-  for (const v of ['1.0', '1.1', '1.3', '1.4', '1.5', '1.6', '2.0', '2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '3.0', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']) {
+  for (const v of ['1.0', '1.1', '1.2', '1.3', '1.4', '1.5', '1.6', '2.0', '2.1', '2.2', '2.3', '2.4', '2.5', '2.6', '2.7', '3.0', '3.1', '3.2', '3.3', '3.4', '3.5', '3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', '3.13', '3.14']) {
     assert.ok(table.finalMagics(v).length > 0, `no final magic for ${v}`);
   }
 });
@@ -60,7 +62,7 @@ test('explain: the line users read', () => {
   assert.equal(explainMagic(table, 3626), '3626 → CPython 3.14rc2; 3.14.0 final writes 3627 [Fix missing exception handlers in logical expression]');
   assert.match(explainMagic(table, 3627), /^3627 → CPython 3\.14rc3 onward \(3\.14\.0 final\): final-release bytecode for CPython 3\.14$/);
   assert.match(explainMagic(table, 9999), /^9999 → unknown/);
-  assert.match(explainMagic(table, 384), /^384 → PyPy 7\.3\.x \(Python 3\.10\)/);
+  assert.match(explainMagic(table, 384), /^384 → PyPy3\.10 7\.3\.12 – 7\.3\.19 \(Python 3\.10\)/);
 });
 
 test('magic arguments: decimal, 0x, or the four header bytes', () => {
@@ -127,3 +129,11 @@ for (const minor of ['2.7', '3.6', '3.7', '3.8', '3.9', '3.10', '3.11', '3.12', 
     assert.ok(table.finalMagics(minor).some((e) => e.magic === magic), `${minor} writes ${magic}`);
   });
 }
+
+test("the README states the table's newest tag, as the generated file records it", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const said = /newest\s+release tag is \*\*([^*]+)\*\*/.exec(readme);
+  assert.ok(said, 'the README says how new the table is');
+  assert.equal(said[1], CPYTHON_SOURCE.newestTag);
+  assert.doesNotMatch(readFileSync(join(ROOT, 'src', 'magic', 'cpython-history.ts'), 'utf8'), /src\/magic\/README\.md/);
+});

@@ -11,16 +11,25 @@ export function fromCPython(row: CPythonMagic): MagicEntry {
     releases: row.releases,
     firstRelease: row.firstRelease,
     final: row.final,
+    finalFor: row.finalFor ?? (row.final ? [row.version] : []),
     firstFinal: row.firstFinal,
     current: row.current,
     commentTag: row.commentTag,
     note: row.note,
     source: [row.comment && `${row.comment}`, row.definedAt].filter(Boolean).join('; ') || CPYTHON_SOURCE.comment,
-    word: row.word ?? null,
   };
 }
 
-const versionKey = (v: string): number => v.split('.').reduce((k, n) => k * 1000 + Number(n), 0);
+/** A magic known to be the one a target interpreter loads (it said so, or its own stdlib bytecode does). */
+export interface TargetMagic {
+  magic: number;
+  implementation: string;
+  /** Minor version, "3.15". */
+  version: string;
+  /** For people: "3.15.0 (--interpreter /usr/bin/python3.15)". */
+  releases: string;
+  source: string;
+}
 
 /** Magic number -> the implementations and versions that write it. Immutable once built. */
 export class MagicTable {
@@ -56,15 +65,61 @@ export class MagicTable {
   private readonly finals = new Map<string, MagicEntry[]>();
   private readonly newestOf = new Map<string, MagicEntry | undefined>();
 
-  /** Magics that final releases of `version` write (3.5: 3350 and 3351). */
+  /** Magics that final releases of `version` write (3.5: 3350 and 3351; 1.2: 39171, shared with 1.1). */
   finalMagics(version: string, implementation = 'CPython'): MagicEntry[] {
     const key = `${implementation}\0${version}`;
     let found = this.finals.get(key);
     if (!found) {
-      found = this.entries.filter((e) => e.implementation === implementation && e.final && e.version === version);
+      found = this.entries.filter((e) => e.implementation === implementation && e.finalFor.includes(version));
       this.finals.set(key, found);
     }
     return found;
+  }
+
+  /**
+   * The table for one known target: its magic becomes the only final magic of its version (a
+   * 3.5.2 interpreter loads 3350, not 3.5.3's 3351), added as a row when the table lacks it (a
+   * release newer than the table). Pure: this table is unchanged.
+   */
+  withTarget(target: TargetMagic): MagicTable {
+    const { magic, implementation, version } = target;
+    let found = false;
+    const entries = this.entries.map((e) => {
+      if (e.implementation !== implementation) return e;
+      if (e.magic === magic) {
+        found = true;
+        return {
+          ...e,
+          final: true,
+          finalFor: e.finalFor.includes(version) ? e.finalFor : [...e.finalFor, version],
+          firstFinal: e.firstFinal ?? target.releases,
+          alsoVersions: e.version === version || e.alsoVersions.includes(version) ? e.alsoVersions : [...e.alsoVersions, version],
+          releases: e.releases ? `${e.releases}; ${target.releases}` : target.releases,
+          firstRelease: e.firstRelease ?? target.releases,
+          current: true,
+          source: `${e.source}; ${target.source}`,
+        };
+      }
+      return e.finalFor.includes(version) ? { ...e, finalFor: e.finalFor.filter((v) => v !== version) } : e;
+    });
+    if (!found) {
+      entries.push({
+        magic,
+        implementation,
+        version,
+        alsoVersions: [],
+        releases: target.releases,
+        firstRelease: target.releases,
+        final: true,
+        finalFor: [version],
+        firstFinal: target.releases,
+        current: true,
+        commentTag: null,
+        note: null,
+        source: target.source,
+      });
+    }
+    return new MagicTable(entries);
   }
 
   /** The newest magic known for `version` (the last one in the table's order). */
@@ -76,12 +131,6 @@ export class MagicTable {
     const found = (released.length ? released : all).at(-1);
     this.newestOf.set(key, found);
     return found;
-  }
-
-  /** Versions in the table, oldest first. */
-  versions(implementation = 'CPython'): string[] {
-    const set = new Set(this.entries.filter((e) => e.implementation === implementation).map((e) => e.version));
-    return [...set].sort((a, b) => versionKey(a) - versionKey(b));
   }
 }
 

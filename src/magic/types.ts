@@ -18,9 +18,13 @@ export interface CPythonMagic {
   /** Some final (non-pre-release) version writes it. */
   final: boolean;
   firstFinal: string | null;
-  /** file:line @ tag where the number was first defined in a release. */
+  /** Minors whose final releases write it, when it is more than `version` alone (39171: 1.1 and 1.2). */
+  finalFor?: string[];
+  /** file:line @ tag where the number was first defined in a release (or @ commit, for trunkOnly). */
   definedAt: string | null;
-  /** Python 1.0-1.2: the whole 4-byte word (no "\r\n"), e.g. 0x999902. */
+  /** Assigned on a branch and replaced before any release tag defined it (62001, 3240). */
+  trunkOnly?: boolean;
+  /** Python 0.9-1.2: the whole 4-byte word (no "\r\n"), e.g. 0x999902, as the tag defines it. */
   word?: number;
 }
 
@@ -38,12 +42,12 @@ export interface MagicEntry {
   firstRelease: string | null;
   /** Written by a final release. */
   final: boolean;
+  /** The minors whose final releases write it: [version] for most, [] when none does, more for 39171 (1.1, 1.2). */
+  finalFor: string[];
   firstFinal: string | null;
   current: boolean;
   commentTag: string | null;
   note: string | null;
   /** Where the row comes from (file:line @ ref, or the user's table file). */
   source: string;
-  /** Bytes 0-3 as a little-endian word, when they are not magic + "\r\n" (Python 1.0-1.2). */
-  word: number | null;
 }

@@ -1,17 +1,25 @@
 // --magic-table FILE: rows a user adds to (or corrects in) the built-in table without a new
 // release. The format is what `pyc-audit magic --format json` prints: a JSON array of objects.
-import { readFile } from 'node:fs/promises';
+import { FileError, readRegularFile } from '../regular-file.js';
 import type { MagicEntry } from './types.js';
 
 export class MagicTableError extends Error {}
 
-export async function loadUserTable(path: string): Promise<MagicEntry[]> {
-  let text: string;
+/** The most a table file may hold: the built-in table as JSON is about 100 KiB. */
+export const MAGIC_TABLE_MAX_BYTES = 16 << 20;
+
+/** The file's text: a regular file of at most 16 MiB (a FIFO or /dev/zero is refused, not waited on). */
+export async function readUserTableText(path: string): Promise<string> {
   try {
-    text = await readFile(path, 'utf8');
+    return (await readRegularFile(path, { maxBytes: MAGIC_TABLE_MAX_BYTES, follow: true })).toString('utf8');
   } catch (err) {
-    throw new MagicTableError(`${path}: cannot read magic table: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    const reason = err instanceof FileError ? err.message : ((err as NodeJS.ErrnoException).code ?? (err as Error).message);
+    throw new MagicTableError(`${path}: cannot read magic table: ${reason}`);
   }
+}
+
+export async function loadUserTable(path: string): Promise<MagicEntry[]> {
+  const text = await readUserTableText(path);
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -38,22 +46,33 @@ function parseRow(row: unknown, where: string, path: string): MagicEntry {
     if (typeof v !== 'string') throw new MagicTableError(`${where}: "${key}" must be a string`);
     return v;
   };
+  const minors = (key: string): string[] | null => {
+    const v = r[key];
+    if (v === undefined || v === null) return null;
+    if (!Array.isArray(v) || !v.every((x) => typeof x === 'string' && /^\d+\.\d+$/.test(x))) {
+      throw new MagicTableError(`${where}: "${key}" must be a list of minor versions such as ["3.15"]`);
+    }
+    return v as string[];
+  };
   if (r.final !== undefined && typeof r.final !== 'boolean') throw new MagicTableError(`${where}: "final" must be true or false`);
   const final = r.final === true;
   const releases = optionalString('releases');
+  // What `magic --format json` prints reads back the same: a number final for several minors.
+  const alsoVersions = minors('alsoVersions') ?? [];
+  const finalFor = final ? (minors('finalFor') ?? [r.version]) : [];
   return {
     magic,
     implementation: optionalString('implementation') ?? 'CPython',
     version: r.version,
-    alsoVersions: [],
+    alsoVersions,
     releases,
     firstRelease: releases,
     final,
+    finalFor,
     firstFinal: final ? (optionalString('firstFinal') ?? `${r.version}.0`) : null,
     current: final,
     commentTag: null,
     note: optionalString('note'),
     source: optionalString('source') ?? path,
-    word: null,
   };
 }

@@ -274,6 +274,7 @@ export function magicEntryJson(e: MagicEntry) {
     alsoVersions: e.alsoVersions,
     releases: e.releases,
     final: e.final,
+    finalFor: e.finalFor,
     firstFinal: e.firstFinal,
     current: e.current,
     commentTag: e.commentTag,
