@@ -1,21 +1,27 @@
 // Streaming decoders: zstd (.conda), bzip2 (.tar.bz2), gzip (.tar.gz). Each reads compressed chunks from
-// `input` and calls `sink` with decompressed chunks; a chunk is valid only during that call (the
-// fastest decoders reuse one output buffer). Each rejects with an Error that says, in plain
-// words, what is wrong with the data.
+// `input` and calls `sink` with decompressed chunks; a chunk is valid only during that call. Each
+// rejects with an Error that says, in plain words, what is wrong with the data.
 //
-// Which decoder runs is decided once per process, fastest first (measurements: docs/performance.md):
-//   zstd:  zstd-napi (libzstd in-process; an optional dependency built at install)
-//          > the `zstd` program on PATH > fzstd (pure JavaScript)
-//   bzip2: lbzip2 / pbzip2 / bzip2 on PATH > unbzip2-stream (pure JavaScript)
-// PYC_AUDIT_ZSTD=napi|tool|js and PYC_AUDIT_BZIP2=tool|js|PROGRAM force a choice.
+// Which decoder runs is decided once per process (measurements: docs/performance.md):
+//   zstd:  node:zlib (Node >= 22.15: libzstd in-process, on libuv's thread pool)
+//          > the `zstd` program on PATH > fzstd (pure JavaScript, bounded: fzstd-bounded.ts)
+//   bzip2: lbzip2 / pbzip2 on PATH (multi-threaded) > bzip2 on PATH, a big file cut into runs of
+//          blocks decoded by several `bzip2 -dc` at once (bzip2-blocks.ts) > unbzip2-stream (pure JavaScript)
+// PYC_AUDIT_ZSTD=zlib|tool|js and PYC_AUDIT_BZIP2=tool|js|PROGRAM force a choice; a forced decoder
+// this machine does not have is an error (DecoderUnavailable), never a silent fallback.
 import { createRequire } from 'node:module';
 import { availableParallelism } from 'node:os';
 import type { Readable, Duplex } from 'node:stream';
+import { cutRuns, mapBlocks, wrapRun } from './bzip2-blocks.js';
+import { boundedFzstd } from './fzstd-bounded.js';
 
-// The fallbacks load when chosen: every module costs start-up time, in the main thread and again
-// in each reader thread, and a machine with zstd-napi needs neither child_process nor fzstd.
+// Modules load when chosen: every module costs start-up time, in the main thread and again in
+// each reader thread.
 const require = createRequire(import.meta.url);
 const childProcess = () => require('node:child_process') as typeof import('node:child_process');
+// createZstdDecompress (Node >= 22.15) is not in @types/node 20, which types the oldest supported Node.
+type ZstdZlib = typeof import('node:zlib') & { createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex };
+const zlib = () => require('node:zlib') as ZstdZlib;
 
 export type Sink = (chunk: Buffer) => void;
 export type Decoder = (input: AsyncIterable<Buffer>, sink: Sink) => Promise<void>;
@@ -28,149 +34,145 @@ export interface Codec {
   consumesSynchronously: boolean;
 }
 
-// ---- finding what this machine has ------------------------------------------------------------
-
-function onPath(program: string): boolean {
-  return childProcess().spawnSync(program, ['--help'], { stdio: 'ignore', timeout: 5000 }).error === undefined;
-}
-
-interface ZstdBinding {
-  DCtx: new () => { decompressStream(dst: Uint8Array, src: Uint8Array): [number, number, number]; reset(directive: number): void };
-  ResetDirective: { sessionOnly: number };
-}
-
-function loadZstdNapi(): ZstdBinding | null {
-  try {
-    return require('zstd-napi/binding') as ZstdBinding;
-  } catch {
-    return null;
+/** A decoder forced by PYC_AUDIT_ZSTD / PYC_AUDIT_BZIP2 that this machine does not have, or a bad value. */
+export class DecoderUnavailable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DecoderUnavailable';
   }
 }
+
+// ---- finding what this machine has ------------------------------------------------------------
+
+const found = new Map<string, boolean>();
+function onPath(program: string): boolean {
+  let ok = found.get(program);
+  if (ok === undefined) {
+    ok = childProcess().spawnSync(program, ['--help'], { stdio: 'ignore', timeout: 5000 }).error === undefined;
+    found.set(program, ok);
+  }
+  return ok;
+}
+
+/** node:zlib decodes zstd from Node 22.15 / 23.8 on. */
+export function zlibHasZstd(): boolean {
+  return typeof zlib().createZstdDecompress === 'function';
+}
+
+/** Decoder programs and threads run at once, whatever --jobs says: one per core. */
+export const CORES = Math.max(1, availableParallelism());
 
 let zstdCodec: Codec | undefined;
 let bzip2Codec: Codec | undefined;
 
 export function zstd(): Codec {
   if (zstdCodec) return zstdCodec;
-  const forced = process.env.PYC_AUDIT_ZSTD;
-  const napi = forced === 'tool' || forced === 'js' ? null : loadZstdNapi();
-  if (napi) zstdCodec = { name: 'zstd-napi', decode: napiZstd(napi), consumesSynchronously: true };
-  else if (forced !== 'js' && forced !== 'napi' && onPath('zstd')) {
-    zstdCodec = { name: 'zstd (program)', decode: (input, sink) => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage), consumesSynchronously: false };
+  const forced = process.env.PYC_AUDIT_ZSTD || undefined;
+  if (forced && !['zlib', 'tool', 'js'].includes(forced)) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=${forced}: expected zlib, tool or js`);
+  if (forced === 'zlib' && !zlibHasZstd()) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=zlib: this Node (${process.version}) has no zstd in node:zlib (Node >= 22.15 has)`);
+  if (forced === 'tool' && !onPath('zstd')) throw new DecoderUnavailable('PYC_AUDIT_ZSTD=tool: no zstd program on PATH');
+  if (forced === 'zlib' || (!forced && zlibHasZstd())) {
+    zstdCodec = { name: 'node:zlib', decode: zlibZstd, consumesSynchronously: false };
+  } else if (forced === 'tool' || (!forced && onPath('zstd'))) {
+    zstdCodec = { name: 'zstd (program)', decode: (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage)), consumesSynchronously: false };
+  } else {
+    zstdCodec = { name: 'fzstd (JavaScript)', decode: boundedFzstd, consumesSynchronously: false };
   }
-  else zstdCodec = { name: 'fzstd', decode: fzstd, consumesSynchronously: false };
   return zstdCodec;
+}
+
+/** Compressed bytes per run of blocks a `bzip2 -dc` decodes (PYC_AUDIT_BZIP2_RUN_BYTES; 0 turns block-parallel decoding off). */
+function runBytes(): number {
+  const v = process.env.PYC_AUDIT_BZIP2_RUN_BYTES;
+  return v !== undefined && /^\d+$/.test(v) ? Number(v) : 2 << 20;
 }
 
 export function bzip2(): Codec {
   if (bzip2Codec) return bzip2Codec;
-  const forced = process.env.PYC_AUDIT_BZIP2;
+  const forced = process.env.PYC_AUDIT_BZIP2 || undefined;
+  if (forced && forced !== 'js' && forced !== 'tool' && !/^[\w.+-]+$/.test(forced)) throw new DecoderUnavailable(`PYC_AUDIT_BZIP2=${forced}: expected tool, js or a program name`);
   const candidates = forced === 'js' ? [] : forced && forced !== 'tool' ? [forced] : ['lbzip2', 'pbzip2', 'bzip2'];
   const tool = candidates.find(onPath);
+  if (!tool && forced && forced !== 'js') throw new DecoderUnavailable(`PYC_AUDIT_BZIP2=${forced}: ${forced === 'tool' ? 'no lbzip2, pbzip2 or bzip2' : `no ${forced}`} program on PATH`);
   if (!tool) {
-    bzip2Codec = { name: 'unbzip2-stream', decode: jsBzip2, consumesSynchronously: false };
+    bzip2Codec = { name: 'unbzip2-stream (JavaScript)', decode: jsBzip2, consumesSynchronously: false };
     return bzip2Codec;
   }
-  // lbzip2 and pbzip2 use every core for one stream: running two at once only makes them fight
-  // (4 big .tar.bz2 here: 4.5 s one at a time, 6.3 s two at a time), so they take turns.
+  // lbzip2 and pbzip2 use every core for one stream: running two at once only makes them fight,
+  // so they take turns (docs/performance.md).
   const multithreaded = /^(lbzip2|pbzip2)$/.test(tool);
-  const threads = availableParallelism();
-  const flags = tool === 'lbzip2' ? ['-dc', '-n', String(threads)] : tool === 'pbzip2' ? ['-dc', `-p${threads}`] : ['-dc'];
+  const flags = tool === 'lbzip2' ? ['-dc', '-n', String(CORES)] : tool === 'pbzip2' ? ['-dc', `-p${CORES}`] : ['-dc'];
   const turns = multithreaded ? oneAtATime() : <T>(f: () => Promise<T>) => f();
+  const run = runBytes();
+  const blockParallel = !multithreaded && CORES > 1 && run > 0;
+  const whole = (path: string, sink: Sink) => turns(() => slots.run(() => runProgram(tool, [...flags, '--', path], null, sink, bzip2ToolMessage)));
   bzip2Codec = {
-    name: `${tool} (program)`,
-    decode: (input, sink) => turns(() => runProgram(tool, flags, input, sink, bzip2ToolMessage)),
-    decodeFile: (path, sink) => turns(() => runProgram(tool, [...flags, '--', path], null, sink, bzip2ToolMessage)),
+    name: `${tool} (program${blockParallel ? `, block-parallel ×${CORES}` : ''})`,
+    decode: (input, sink) => turns(() => slots.run(() => runProgram(tool, flags, input, sink, bzip2ToolMessage))),
+    decodeFile: blockParallel ? (path, sink) => decodeRuns(tool, path, run, sink, whole) : whole,
     consumesSynchronously: false,
   };
   return bzip2Codec;
 }
 
-// ---- zstd ---------------------------------------------------------------------------------------
-
-const OUT_SIZE = 1 << 20;
-const EMPTY = Buffer.alloc(0);
-
-function napiZstd(binding: ZstdBinding): Decoder {
-  // Contexts and output buffers are reused: a context holds the frame's window (8 MiB at level
-  // 19), and allocating it anew per tarball fragments the heap. One pair per concurrent decode.
-  type Slot = { dctx: InstanceType<ZstdBinding['DCtx']>; out: Buffer };
-  const free: Slot[] = [];
-  return async (input, sink) => {
-    const slot = free.pop() ?? { dctx: new binding.DCtx(), out: Buffer.allocUnsafe(OUT_SIZE) };
-    slot.dctx.reset(binding.ResetDirective.sessionOnly);
-    try {
-      await decodeWith(slot, input, sink);
-    } finally {
-      free.push(slot);
-    }
-  };
-  async function decodeWith({ dctx, out }: Slot, input: AsyncIterable<Buffer>, sink: Sink): Promise<void> {
-    let hint = 1; // ZSTD_decompressStream returns 0 once a frame is complete and flushed
-    let any = false;
-    const step = (src: Buffer): number => {
-      let produced: number;
-      let consumed: number;
-      let next: number;
-      try {
-        [next, produced, consumed] = dctx.decompressStream(out, src);
-        // A call with nothing to do at a frame boundary asks for the next frame's header: not news.
-        if (produced || consumed) hint = next;
-      } catch (err) {
-        throw new Error(`corrupt zstd data: ${lowerFirst((err as Error).message)}`);
-      }
-      if (produced) sink(out.subarray(0, produced));
-      return src === EMPTY ? produced : consumed;
-    };
-    for await (const chunk of input) {
-      if (!chunk.length) continue;
-      any = true;
-      let src = chunk;
-      while (src.length) src = src.subarray(step(src));
-      // Output the context still holds when `out` filled up.
-      while (step(EMPTY) === OUT_SIZE);
-    }
-    if (!any) throw new Error('corrupt zstd data: empty stream');
-    if (hint !== 0) throw new Error('truncated: the zstd stream ends before its frame does');
-  }
+/** What this machine decodes with, for `pyc-audit --version --verbose`. Throws DecoderUnavailable. */
+export function decoderReport(): string[] {
+  return [`zstd: ${zstd().name}`, `bzip2: ${bzip2().name}`, `gzip: node:zlib`, `cores: ${CORES} (decoder programs and reader threads at once)`];
 }
 
-const FZSTD_ERRORS = ['invalid data', 'window size too large', 'invalid block type', 'FSE accuracy too high', 'match distance too far back', 'unexpected end of data'];
+// ---- zstd ---------------------------------------------------------------------------------------
 
-const fzstd: Decoder = async (input, sink) => {
-  // Errors of the sink (the tar walker, a stop signal) pass through untouched; only fzstd's own
-  // are reworded.
-  let sinkError: { error: unknown } | null = null;
-  const { Decompress } = require('fzstd') as typeof import('fzstd');
-  const d = new Decompress((data) => {
-    if (sinkError || !data.length) return;
-    try {
-      sink(Buffer.from(data.buffer, data.byteOffset, data.byteLength));
-    } catch (error) {
-      sinkError = { error };
-    }
+const OUT_CHUNK = 256 << 10;
+
+/** zstd through Node's own zlib (libzstd), which runs on libuv's thread pool, off the main thread. */
+const zlibZstd: Decoder = async (input, sink) => {
+  const z = zlib();
+  const d = z.createZstdDecompress!({ chunkSize: OUT_CHUNK });
+  const done = streamInto(d, sink, (err) => {
+    if (/unexpected end|truncated|premature|incomplete/i.test(err.message)) return new Error('truncated: the zstd stream ends before its frame does');
+    if (/unknown frame descriptor|prefix unknown|unknown header/i.test(err.message)) return new Error('corrupt zstd data: not a zstd frame');
+    return new Error(`corrupt zstd data: ${lowerFirst(err.message)}`);
   });
-  const push = (chunk: Uint8Array, final: boolean) => {
-    try {
-      d.push(chunk, final);
-    } catch (err) {
-      if (sinkError) throw sinkError.error;
-      const code = (err as { code?: number }).code;
-      if (code === 5) throw new Error('truncated: the zstd stream ends before its frame does');
-      const what = typeof code === 'number' && FZSTD_ERRORS[code] ? FZSTD_ERRORS[code] : lowerFirst((err as Error).message);
-      throw new Error(`corrupt zstd data: ${what}`);
-    }
-    if (sinkError) throw sinkError.error;
-  };
   let any = false;
   for await (const chunk of input) {
+    if (done.settled || d.destroyed) break;
     if (!chunk.length) continue;
     any = true;
-    push(chunk, false);
+    if (!d.write(chunk)) await Promise.race([new Promise((r) => d.once('drain', r)), done.promise.catch(() => {})]);
   }
-  if (!any) throw new Error('corrupt zstd data: empty stream');
-  push(new Uint8Array(0), true);
+  if (!any && !done.settled) {
+    d.destroy();
+    throw new Error('corrupt zstd data: empty stream');
+  }
+  if (!d.destroyed) d.end();
+  await done.promise;
 };
+
+/** Sends a transform stream's output to `sink`; its errors become `describe(err)`, the sink's pass through. */
+function streamInto(t: Duplex, sink: Sink, describe: (err: Error) => Error): { promise: Promise<void>; settled: boolean } {
+  const state = { settled: false, promise: Promise.resolve() };
+  let sinkError: { error: unknown } | null = null;
+  state.promise = new Promise<void>((resolve, reject) => {
+    t.on('data', (chunk: Buffer) => {
+      if (sinkError) return;
+      try {
+        sink(chunk);
+      } catch (error) {
+        sinkError = { error };
+        t.destroy();
+        reject(error);
+      }
+    });
+    t.on('end', resolve);
+    t.on('error', (err: Error) => reject(describe(err)));
+    t.on('close', () => reject(new Error('decoder closed early')));
+  });
+  state.promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+}
 
 function zstdToolMessage(stderr: string, code: number | null): string {
   if (/truncated|unexpected end|premature/i.test(stderr)) return 'truncated: the zstd stream ends before its frame does';
@@ -227,7 +229,156 @@ const jsBzip2: Decoder = async (input, sink) => {
   await done;
 };
 
+// ---- block-parallel bzip2 ------------------------------------------------------------------------
+
+/** Decoded bytes a run that is not yet the one being read may hold before its program is paused. */
+const AHEAD_BYTES = 16 << 20;
+
+/**
+ * A big .tar.bz2 decoded by several `bzip2 -dc` at once, each on a run of whole blocks re-wrapped
+ * as a stream of its own (bzip2-blocks.ts). Output reaches `sink` in order: the run being read
+ * streams straight through, the runs after it hold up to AHEAD_BYTES each, then wait. A file that
+ * is not one well-formed stream, or has a single run, is decoded whole.
+ */
+async function decodeRuns(program: string, path: string, runBytes: number, sink: Sink, whole: (path: string, sink: Sink) => Promise<void>): Promise<void> {
+  const { size } = await (await import('node:fs/promises')).stat(path);
+  const map = size >= 2 * runBytes ? await mapBlocks(path) : null;
+  const runs = map ? cutRuns(map, runBytes) : [];
+  if (!map || runs.length < 2) return whole(path, sink);
+  const lanes = CORES;
+  const started: Promise<RunDecoder>[] = [];
+  const all: RunDecoder[] = [];
+  let next = 0;
+  try {
+    for (let head = 0; head < runs.length; head++) {
+      while (next < runs.length && next < head + lanes) {
+        const run = runs[next++]!;
+        const p = slots.acquire().then(async (release) => {
+          try {
+            const d = new RunDecoder(program, await wrapRun(path, map.level, run), release);
+            all.push(d);
+            return d;
+          } catch (err) {
+            release();
+            throw err;
+          }
+        });
+        p.catch(() => {});
+        started.push(p);
+      }
+      await (await started[head]!).readAsHead(sink);
+    }
+  } finally {
+    for (const d of all) d.stop();
+    // Runs still waiting for a slot or being wrapped: stop them as they arrive.
+    for (const p of started) p.then((d) => d.stop(), () => {});
+  }
+}
+
+/** One `bzip2 -dc` over one re-wrapped run; holds its output until it is the run being read. */
+class RunDecoder {
+  private readonly child: import('node:child_process').ChildProcess;
+  private readonly held: Buffer[] = [];
+  private heldBytes = 0;
+  private sink: Sink | null = null;
+  private sinkError: { error: unknown } | null = null;
+  private stderr = '';
+  private readonly exited: Promise<number | null>;
+
+  constructor(
+    program: string,
+    stream: Buffer,
+    release: () => void,
+  ) {
+    this.child = childProcess().spawn(program, ['-dc'], { stdio: ['pipe', 'pipe', 'pipe'] });
+    this.exited = new Promise<number | null>((resolve, reject) => {
+      this.child.on('error', (err) => reject(new Error(`${program}: ${err.message}`)));
+      this.child.on('close', (code) => resolve(code));
+    });
+    this.exited.catch(() => {}).finally(release);
+    this.child.stdin!.on('error', () => {});
+    this.child.stdin!.end(stream);
+    this.child.stderr!.setEncoding('utf8');
+    this.child.stderr!.on('data', (s: string) => {
+      if (this.stderr.length < 4096) this.stderr += s;
+    });
+    const out = this.child.stdout!;
+    out.on('data', (chunk: Buffer) => {
+      if (this.sink) this.deliver(chunk);
+      else {
+        this.held.push(chunk);
+        this.heldBytes += chunk.length;
+        if (this.heldBytes >= AHEAD_BYTES) out.pause();
+      }
+    });
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (this.sinkError) return;
+    try {
+      this.sink!(chunk);
+    } catch (error) {
+      this.sinkError = { error };
+      this.stop();
+    }
+  }
+
+  /** Sends what is held, then the rest as it comes; resolves when the program has exited cleanly. */
+  async readAsHead(sink: Sink): Promise<void> {
+    this.sink = sink;
+    for (const chunk of this.held.splice(0)) this.deliver(chunk);
+    this.heldBytes = 0;
+    const out = this.child.stdout!;
+    const ended = new Promise<void>((resolve) => (out.readableEnded || out.destroyed ? resolve() : out.once('close', resolve)));
+    out.resume();
+    const code = await this.exited;
+    await ended;
+    if (this.sinkError) throw this.sinkError.error;
+    if (code !== 0) throw new Error(bzip2ToolMessage(this.stderr, code));
+  }
+
+  stop(): void {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill();
+  }
+}
+
 // ---- a decoder program on PATH ------------------------------------------------------------------
+
+/** At most CORES decoder programs run at once; the rest wait their turn, first come first served. */
+class Slots {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  constructor(n: number) {
+    this.free = n;
+  }
+  acquire(): Promise<() => void> {
+    return new Promise((resolve) => {
+      const grant = () => {
+        let released = false;
+        resolve(() => {
+          if (released) return;
+          released = true;
+          const nextWaiter = this.waiting.shift();
+          if (nextWaiter) nextWaiter();
+          else this.free++;
+        });
+      };
+      if (this.free > 0) {
+        this.free--;
+        grant();
+      } else this.waiting.push(grant);
+    });
+  }
+  async run<T>(f: () => Promise<T>): Promise<T> {
+    const release = await this.acquire();
+    try {
+      return await f();
+    } finally {
+      release();
+    }
+  }
+}
+const slots = new Slots(CORES);
 
 /** A lock: calls run one after another. */
 function oneAtATime(): <T>(f: () => Promise<T>) => Promise<T> {
@@ -269,16 +420,25 @@ async function runProgram(program: string, args: string[], input: AsyncIterable<
       }
     })();
     feed.catch(() => {});
+    let sinkFailed = false;
     try {
-      for await (const chunk of child.stdout! as Readable) sink(chunk as Buffer);
+      for await (const chunk of child.stdout! as Readable) {
+        try {
+          sink(chunk as Buffer);
+        } catch (err) {
+          sinkFailed = true;
+          throw err;
+        }
+      }
       await feed;
       const code = await exited;
       if (code !== 0) throw new Error(describe(stderr, code));
     } catch (err) {
       // The decoder's own verdict on the data explains a failure better than what followed it.
+      // An error of the sink (the tar walker, --max-bytes, a stop) is the reason, as it is.
       if (child.exitCode === null) child.kill();
       const code = await exited.catch(() => null);
-      if (code !== 0 && code !== null && stderr) throw new Error(describe(stderr, code));
+      if (!sinkFailed && code !== 0 && code !== null && stderr) throw new Error(describe(stderr, code));
       throw err;
     }
 }
