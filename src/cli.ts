@@ -12,6 +12,7 @@ import { expandPaths, findPackageCaches, type Target } from './sources/targets.j
 import { MagicTable, type TargetMagic } from './magic/table.js';
 import { learnFromEnvironments, learnFromPythonPackages } from './learn-python.js';
 import { ReaderPool } from './pool.js';
+import { CORES } from './sources/codecs.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
 import { magicEntryJson, magicTableJson } from './report/json.js';
@@ -38,8 +39,11 @@ interface Io {
 
 class UsageError extends Error {}
 
-/** Compressed bytes in one run above which reader threads pay for their start-up (see docs/performance.md). */
-const THREADS_WORTH_IT = 128 << 20;
+/**
+ * Compressed bytes in one run above which reader threads pay for their start-up (docs/performance.md);
+ * PYC_AUDIT_THREADS_MIN_BYTES sets it (tests run the threads on small inputs with it).
+ */
+const THREADS_WORTH_IT = /^\d+$/.test(process.env.PYC_AUDIT_THREADS_MIN_BYTES ?? '') ? Number(process.env.PYC_AUDIT_THREADS_MIN_BYTES) : 128 << 20;
 
 function pythonVersion(value: string): string {
   const m = /^(\d+)\.(\d+)$/.exec(value.trim());
@@ -183,16 +187,16 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   const paths = targets.map((t) => t.path);
-  // Up to --jobs artifacts at once. Decoders that run as programs are parallel by themselves;
-  // in-process ones (zstd-napi, fzstd) need threads. A reader thread costs ~0.1 s to start here
-  // (the time to decompress ~50 MB of tar), so threads are used only for enough work to repay it.
+  // Up to --jobs artifacts at once. Decoders that run as programs, and node:zlib's, are parallel
+  // by themselves; the tar walk and fzstd run on the thread that reads. A reader thread has a
+  // start-up cost, so threads are used only for enough work to repay it (docs/performance.md),
+  // and never more than the cores, whatever --jobs says.
   const sizes = await Promise.all(targets.map((t) => t.size ?? (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
   const total = sizes.reduce((a, b) => a + b, 0);
-  // Only .conda runs: bzip2 decoding runs as a program that uses the cores by itself, and a
-  // thread decoding zstd beside it slowed the whole benchmark corpus down (8.6 s vs 7.5 s).
+  // Only .conda runs: bzip2 decoding runs as programs that use the cores by themselves.
   const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
   const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
-  const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length), readOptions) : null;
+  const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length, CORES), readOptions) : null;
   let read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
   // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
   if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));

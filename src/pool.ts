@@ -1,6 +1,6 @@
 // Reads artifacts on the main thread and on `size - 1` worker threads, one artifact per thread at
-// a time. The main thread takes a share because a worker costs ~0.1 s to start on this machine,
-// about what decompressing 50 MB costs: with 2 cores, main + 1 worker beats 2 workers.
+// a time. The main thread takes a share because a worker's start-up costs about what decoding
+// tens of MB costs (docs/performance.md): with 2 cores, main + 1 worker beats 2 workers.
 import { Worker } from 'node:worker_threads';
 import { readArtifact, readTarget, type ReadOptions } from './sources/index.js';
 import type { Target } from './sources/targets.js';
@@ -8,13 +8,12 @@ import type { ArtifactEntries, ArtifactKind, PycMember, SourceMember } from './s
 import { InputError } from './sources/types.js';
 
 export interface ReadRequest {
-  id: number;
   path: string;
   options: ReadOptions;
 }
 export type ReadReply =
-  | { id: number; ok: true; kind: ArtifactKind; pyc: PycMember[]; sources: SourceMember[]; pyo: string[]; metadata: [string, Uint8Array][] }
-  | { id: number; ok: false; message: string };
+  | { ok: true; kind: ArtifactKind; pyc: PycMember[]; sources: SourceMember[]; pyo: string[]; metadata: [string, Uint8Array][] }
+  | { ok: false; message: string };
 
 interface Pending {
   resolve: (e: ArtifactEntries) => void;
@@ -28,7 +27,6 @@ export class ReaderPool {
   private readonly all = new Set<Worker>();
   private readonly queue: { request: ReadRequest; pending: Pending }[] = [];
   private readonly inFlight = new Map<Worker, { request: ReadRequest; pending: Pending }>();
-  private nextId = 0;
 
   constructor(
     private readonly size: number,
@@ -41,12 +39,16 @@ export class ReaderPool {
     if (target.kind !== 'file') return readTarget(target, options);
     const path = target.path;
     return new Promise((resolve, reject) => {
-      this.queue.push({ request: { id: this.nextId++, path, options }, pending: { resolve, reject } });
+      this.queue.push({ request: { path, options }, pending: { resolve, reject } });
       this.pump();
     });
   };
 
+  /** Artifacts the worker threads read (PYC_AUDIT_DEBUG=threads reports it when the pool closes). */
+  private onThreads = 0;
+
   async close(): Promise<void> {
+    if (process.env.PYC_AUDIT_DEBUG === 'threads') process.stderr.write(`pyc-audit: debug: ${this.onThreads} artifacts read on ${this.all.size} reader threads\n`);
     await Promise.all([...this.all].map((w) => w.terminate()));
     this.all.clear();
     this.idle.length = 0;
@@ -108,6 +110,7 @@ export class ReaderPool {
       if (!worker) return;
       const job = this.queue.shift()!;
       this.inFlight.set(worker, job);
+      this.onThreads++;
       worker.postMessage(job.request);
     }
   }

@@ -4,13 +4,13 @@ import { parentPort } from 'node:worker_threads';
 import { readArtifact } from './sources/index.js';
 import type { ReadReply, ReadRequest } from './pool.js';
 
-parentPort!.on('message', async ({ id, path, options }: ReadRequest) => {
+parentPort!.on('message', async ({ path, options }: ReadRequest) => {
   let reply: ReadReply;
   try {
     const entries = await readArtifact(path, options);
-    reply = { id, ok: true, kind: entries.kind, pyc: entries.pyc, sources: entries.sources, pyo: entries.pyo, metadata: [...entries.metadata] };
+    reply = { ok: true, kind: entries.kind, pyc: entries.pyc, sources: entries.sources, pyo: entries.pyo, metadata: [...entries.metadata] };
   } catch (err) {
-    reply = { id, ok: false, message: (err as Error).message || String(err) };
+    reply = { ok: false, message: (err as Error).message || String(err) };
   }
   parentPort!.postMessage(reply);
 });

@@ -318,8 +318,9 @@ class RunDecoder {
     try {
       this.sink!(chunk);
     } catch (error) {
+      // The rest of the run is discarded as it comes: when the data is damaged, bzip2's verdict
+      // (a CRC error at the end of the block) says so better than the tar walker did.
       this.sinkError = { error };
-      this.stop();
     }
   }
 
@@ -333,6 +334,7 @@ class RunDecoder {
     out.resume();
     const code = await this.exited;
     await ended;
+    if (code !== 0 && code !== null && !WRITE_FAILED.test(this.stderr)) throw new Error(bzip2ToolMessage(this.stderr, code));
     if (this.sinkError) throw this.sinkError.error;
     if (code !== 0) throw new Error(bzip2ToolMessage(this.stderr, code));
   }
@@ -390,6 +392,9 @@ function oneAtATime(): <T>(f: () => Promise<T>) => Promise<T> {
   };
 }
 
+/** What a decoder program says when the reader of its output went away. */
+const WRITE_FAILED = /write error|broken pipe|connection reset|EPIPE|cannot write/i;
+
 /** Runs a decoder program, feeding it `input` (or nothing: it reads a file named in `args`). */
 async function runProgram(program: string, args: string[], input: AsyncIterable<Buffer> | null, sink: Sink, describe: (stderr: string, code: number | null) => string): Promise<void> {
     const child = childProcess().spawn(program, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
@@ -435,10 +440,13 @@ async function runProgram(program: string, args: string[], input: AsyncIterable<
       if (code !== 0) throw new Error(describe(stderr, code));
     } catch (err) {
       // The decoder's own verdict on the data explains a failure better than what followed it.
-      // An error of the sink (the tar walker, --max-bytes, a stop) is the reason, as it is.
+      // The decoder's own verdict on the data explains a failure better than what followed it
+      // (the tar walker choking on the garbage it wrote), unless it only failed to write because
+      // the sink stopped reading (--max-bytes, the end of what is needed).
+      if (child.exitCode === null && !sinkFailed) child.kill();
+      const code = await Promise.race([exited.catch(() => null), new Promise<null>((r) => (setTimeout(r, 2000) as unknown as NodeJS.Timeout).unref())]);
       if (child.exitCode === null) child.kill();
-      const code = await exited.catch(() => null);
-      if (!sinkFailed && code !== 0 && code !== null && stderr) throw new Error(describe(stderr, code));
+      if (code !== 0 && code !== null && stderr && !WRITE_FAILED.test(stderr)) throw new Error(describe(stderr, code));
       throw err;
     }
 }

@@ -1,0 +1,247 @@
+// The decoders chosen and forced, block-parallel bzip2, the bounded pure-JavaScript zstd, reader
+// threads, and the bin under BusyBox's env. Inputs are built here, at test time.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { createHash, randomBytes } from 'node:crypto';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { availableParallelism, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cutRuns, mapBlocks, wrapRun } from '../src/sources/bzip2-blocks.js';
+import { storedZip, tarHeader } from './archives.js';
+import { BIN, FIXTURES, fixture, run } from './helpers.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-speed-'));
+const has = (program: string) => !spawnSync(program, ['--help'], { stdio: 'ignore' }).error;
+const zlibZstd = typeof (await import('node:zlib') as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
+const PYC_HEAD = Buffer.from('2b0e0d0a000000000000000000000000', 'hex');
+
+function tarOf(members: [string, Buffer][]): Buffer {
+  const parts: Buffer[] = [];
+  for (const [name, body] of members) {
+    parts.push(tarHeader(name, body.length), body, Buffer.alloc((512 - (body.length % 512)) % 512));
+  }
+  parts.push(Buffer.alloc(1024));
+  return Buffer.concat(parts);
+}
+
+/** A tar with one .pyc and `n` KiB of hard-to-compress .py files. */
+function bigTar(kib: number): Buffer {
+  const members: [string, Buffer][] = [['lib/python3.14/site-packages/m/__pycache__/__init__.cpython-314.pyc', PYC_HEAD]];
+  for (let i = 0; i < kib / 64; i++) members.push([`lib/python3.14/site-packages/m/f${i}.py`, Buffer.from(randomBytes(32 << 10).toString('hex'))]);
+  return tarOf(members);
+}
+
+function bzip2(data: Buffer, level = 1): Buffer {
+  const r = spawnSync('bzip2', [`-${level}c`], { input: data, maxBuffer: 1 << 30 });
+  assert.equal(r.status, 0);
+  return r.stdout;
+}
+
+const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
+
+// ---- which decoder runs ---------------------------------------------------------------------------
+
+test('--version --verbose names the decoders; forcing one changes it', () => {
+  const r = run(['--version', '--verbose']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, new RegExp(`^pyc-audit \\d+\\.\\d+\\.\\d+\\nnode ${process.version.replace(/\./g, '\\.')}\\n`));
+  const expected = zlibZstd ? 'node:zlib' : has('zstd') ? 'zstd \\(program\\)' : 'fzstd \\(JavaScript\\)';
+  assert.match(r.stdout, new RegExp(`^zstd: ${expected}$`, 'm'));
+  assert.match(r.stdout, new RegExp(`^cores: ${availableParallelism()} `, 'm'));
+  const js = run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'js', PYC_AUDIT_BZIP2: 'js' });
+  assert.match(js.stdout, /^zstd: fzstd \(JavaScript\)$/m);
+  assert.match(js.stdout, /^bzip2: unbzip2-stream \(JavaScript\)$/m);
+  if (has('bzip2')) {
+    const plain = run(['--version', '--verbose'], { PYC_AUDIT_BZIP2: 'bzip2' });
+    assert.match(plain.stdout, availableParallelism() > 1 ? /^bzip2: bzip2 \(program, block-parallel ×\d+\)$/m : /^bzip2: bzip2 \(program\)$/m);
+  }
+  if (has('zstd')) assert.match(run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'tool' }).stdout, /^zstd: zstd \(program\)$/m);
+});
+
+test('a forced decoder this machine lacks is an error, not a silent fallback', () => {
+  const empty = tmp(); // a PATH with no programs on it
+  const conda = fixture('example-1.0-py314_0.conda');
+  for (const [env, message] of [
+    [{ PYC_AUDIT_ZSTD: 'tool', PATH: empty }, 'PYC_AUDIT_ZSTD=tool: no zstd program on PATH'],
+    [{ PYC_AUDIT_BZIP2: 'tool', PATH: empty }, 'PYC_AUDIT_BZIP2=tool: no lbzip2, pbzip2 or bzip2 program on PATH'],
+    [{ PYC_AUDIT_BZIP2: 'no-such-bzip2' }, 'PYC_AUDIT_BZIP2=no-such-bzip2: no no-such-bzip2 program on PATH'],
+    [{ PYC_AUDIT_ZSTD: 'napi' }, 'PYC_AUDIT_ZSTD=napi: expected zlib, tool or js'],
+    ...(zlibZstd ? [] : [[{ PYC_AUDIT_ZSTD: 'zlib' }, `PYC_AUDIT_ZSTD=zlib: this Node (${process.version}) has no zstd in node:zlib (Node >= 22.15 has)`]]),
+  ] as [Record<string, string>, string][]) {
+    for (const args of [[conda], ['--version', '--verbose']]) {
+      const r = run(args, env);
+      assert.equal(r.code, 2, JSON.stringify(env));
+      assert.equal(r.stderr, `pyc-audit: error: ${message}\n`);
+      assert.equal(r.stdout, args[0] === conda ? '' : r.stdout);
+    }
+  }
+  if (zlibZstd) assert.match(run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'zlib' }).stdout, /^zstd: node:zlib$/m);
+});
+
+// ---- block-parallel bzip2 ----------------------------------------------------------------------------
+
+test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the same bytes', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
+  const dir = tmp();
+  const tar = bigTar(1536);
+  const file = join(dir, 'big.tar.bz2');
+  writeFileSync(file, bzip2(tar));
+  const map = await mapBlocks(file);
+  assert.ok(map, 'one well-formed stream');
+  assert.equal(map.level, 1);
+  assert.ok(map.blocks.length >= 10, `${map.blocks.length} blocks`);
+  assert.ok(new Set(map.blocks.map((b) => b.bit % 8)).size > 1, 'blocks at several bit alignments');
+  const runs = cutRuns(map, 200 << 10);
+  assert.ok(runs.length >= 3, `${runs.length} runs`);
+  const decoded = Buffer.concat(
+    await Promise.all(
+      runs.map(async (r) => {
+        const out = spawnSync('bzip2', ['-dc'], { input: await wrapRun(file, map.level, r), maxBuffer: 1 << 30 });
+        assert.equal(out.status, 0, out.stderr.toString());
+        return out.stdout;
+      }),
+    ),
+  );
+  assert.equal(sha(decoded), sha(tar));
+  // Not one well-formed stream: decoded whole instead.
+  const bytes = readFileSync(file);
+  const variants: [string, Buffer][] = [
+    ['truncated', bytes.subarray(0, bytes.length - 40)],
+    ['two streams', Buffer.concat([bytes, bytes])],
+    ['trailing bytes', Buffer.concat([bytes, Buffer.from('x')])],
+  ];
+  // A block CRC that disagrees with the stream CRC (as a false magic match would).
+  const crcFlipped = Buffer.from(bytes);
+  const at = (map.blocks[3]!.bit + 48) >>> 3;
+  crcFlipped[at + 1] = crcFlipped[at + 1]! ^ 0x10;
+  variants.push(['a block CRC changed', crcFlipped]);
+  for (const [name, data] of variants) {
+    const f = join(dir, `${name}.tar.bz2`);
+    writeFileSync(f, data);
+    assert.equal(await mapBlocks(f), null, name);
+  }
+});
+
+test('a big .tar.bz2 read block-parallel gives the same report; a damaged block is one error line', { skip: has('bzip2') ? false : 'no bzip2 program' }, () => {
+  const dir = tmp();
+  const file = join(dir, 'par-1.0-py314_0.tar.bz2');
+  const bytes = bzip2(bigTar(1536));
+  writeFileSync(file, bytes);
+  const env = { PYC_AUDIT_BZIP2: 'bzip2', PYC_AUDIT_BZIP2_RUN_BYTES: String(64 << 10) };
+  const parallel = run(['--format', 'json', file], env);
+  assert.equal(parallel.code, 0, parallel.stderr);
+  const whole = run(['--format', 'json', file], { ...env, PYC_AUDIT_BZIP2_RUN_BYTES: '0' });
+  assert.deepEqual(JSON.parse(parallel.stdout).artifacts, JSON.parse(whole.stdout).artifacts);
+  assert.equal(JSON.parse(parallel.stdout).artifacts[0].pyc.length, 1);
+  // Damage inside a late block: its run's bzip2 finds the CRC (or the data) wrong.
+  const damaged = Buffer.from(bytes);
+  for (let i = Math.floor(damaged.length * 0.8); i < Math.floor(damaged.length * 0.8) + 64; i++) damaged[i] = damaged[i]! ^ 0x55;
+  const bad = join(dir, 'damaged.tar.bz2');
+  writeFileSync(bad, damaged);
+  const r = run([bad, fixture('example-1.0-py314_0.conda')], env);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^pyc-audit: error: .*damaged\.tar\.bz2: corrupt (or truncated )?bzip2 data/, 'the decoder says why, not the tar walker after it');
+  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
+});
+
+// ---- the pure-JavaScript zstd, bounded ----------------------------------------------------------------
+
+/** A zstd frame of raw blocks: window descriptor `wd`, and a content-size field when `withSize`. */
+function frame(raw: Buffer, wd: number, withSize = false): Buffer {
+  const header = withSize ? Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x80, wd, 0, 0, 0, 0]) : Buffer.from([0x28, 0xb5, 0x2f, 0xfd, 0x00, wd]);
+  if (withSize) header.writeUInt32LE(raw.length, 6);
+  const v = 1 | (raw.length << 3); // last block, raw
+  return Buffer.concat([header, Buffer.from([v & 0xff, (v >> 8) & 0xff, (v >> 16) & 0xff]), raw]);
+}
+
+/** A .conda whose pkg tarball is `tar` cut into `n` frames. */
+function framedConda(dir: string, name: string, tar: Buffer, n: number, wd: number, withSize = false): string {
+  const size = Math.ceil(tar.length / n);
+  const frames = Array.from({ length: n }, (_, i) => frame(tar.subarray(i * size, (i + 1) * size), wd, withSize));
+  const path = join(dir, `${name}.conda`);
+  writeFileSync(path, storedZip(`pkg-${name}.tar.zst`, Buffer.concat(frames)));
+  return path;
+}
+
+/** Runs the bin and reports its peak RSS in MB (GNU time's %M, or the process's own figure). */
+function measured(args: string[], env: Record<string, string>) {
+  const script = `process.argv = ${JSON.stringify([process.execPath, BIN, ...args])}; await import(${JSON.stringify(BIN)}); process.on('exit', () => process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n'));`;
+  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
+  const lines = r.stderr.trim().split('\n');
+  const rss = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
+  return { code: r.status, stdout: r.stdout, stderr: lines.join('\n'), rssMB: rss };
+}
+
+test('fzstd: 12,736 tiny frames decode (no stack overflow) with memory bounded', () => {
+  const dir = tmp();
+  const tar = tarOf([
+    ['lib/python3.14/site-packages/m/__pycache__/__init__.cpython-314.pyc', PYC_HEAD],
+    ['lib/python3.14/site-packages/m/__init__.py', Buffer.alloc(600 << 10, 'x')],
+  ]);
+  const path = framedConda(dir, 'frames-1.0-py314_0', tar, 12_736, 0x00); // 1 KiB windows
+  const js = measured(['--format', 'json', path], { PYC_AUDIT_ZSTD: 'js' });
+  assert.equal(js.stderr, '');
+  assert.equal(js.code, 1); // read: the package's findings (no info/) set the exit code
+  assert.ok(js.rssMB < 200, `peak RSS ${js.rssMB} MB`);
+  const a = JSON.parse(js.stdout).artifacts[0];
+  assert.equal(a.pyc.length, 1);
+  assert.equal(a.pyc[0].magic, 3627);
+  if (zlibZstd || has('zstd')) assert.deepEqual(JSON.parse(run(['--format', 'json', path]).stdout).artifacts, JSON.parse(js.stdout).artifacts);
+});
+
+test('fzstd: 438 tiny frames with 8 MiB windows are refused or shrunk, never 1 GB', () => {
+  const dir = tmp();
+  const tar = tarOf([['lib/python3.14/site-packages/m/__pycache__/__init__.cpython-314.pyc', PYC_HEAD]]);
+  // Without a content size the window is what each frame needs: refused as too costly, bounded.
+  const costly = framedConda(dir, 'windows-1.0-py314_0', tar, 438, 0x68);
+  const r = measured([costly], { PYC_AUDIT_ZSTD: 'js' });
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /^pyc-audit: error: .*windows-1\.0-py314_0\.conda: pkg-windows-1\.0-py314_0\.tar\.zst: zstd data too costly for the pure-JavaScript decoder/);
+  assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
+  // With a content size, each frame's window shrinks to it: decoded, the same as the native decoder.
+  const sized = framedConda(dir, 'sized-1.0-py314_0', tar, 438, 0x68, true);
+  const ok = measured(['--format', 'json', sized], { PYC_AUDIT_ZSTD: 'js' });
+  assert.equal(ok.stderr, '');
+  assert.equal(ok.code, 0);
+  assert.ok(ok.rssMB < 200, `peak RSS ${ok.rssMB} MB`);
+  assert.equal(JSON.parse(ok.stdout).artifacts[0].pyc[0].magic, 3627);
+  // A window over 32 MiB: refused with the reason.
+  const huge = framedConda(dir, 'huge-1.0-py314_0', tar, 1, 0x88);
+  const h = run([huge], { PYC_AUDIT_ZSTD: 'js' });
+  assert.equal(h.code, 2);
+  assert.match(h.stderr, /zstd window of 128 MiB is more than the pure-JavaScript decoder accepts \(32 MiB\)/);
+});
+
+// ---- reader threads -----------------------------------------------------------------------------------
+
+test('reader threads (forced on small inputs) give the same report as the main thread', { skip: availableParallelism() > 1 ? false : 'one core: no reader threads' }, () => {
+  const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.conda')).map((f) => fixture(f));
+  const main = run(['--format', 'json', '--jobs', '2', ...files], { PYC_AUDIT_DEBUG: 'threads' });
+  assert.doesNotMatch(main.stderr, /debug/, 'no threads for a small run');
+  const threaded = run(['--format', 'json', '--jobs', '2', ...files], { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads' });
+  const used = /pyc-audit: debug: (\d+) artifacts read on (\d+) reader threads/.exec(threaded.stderr);
+  assert.ok(used, threaded.stderr);
+  assert.ok(Number(used[1]) > 0 && Number(used[2]) === 1, threaded.stderr);
+  assert.equal(threaded.code, main.code);
+  assert.deepEqual(JSON.parse(threaded.stdout).artifacts, JSON.parse(main.stdout).artifacts);
+  // --jobs above the core count: never more threads than cores.
+  const many = run(['--jobs', '100', ...files], { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads' });
+  assert.ok(Number(/on (\d+) reader threads/.exec(many.stderr)?.[1]) <= availableParallelism() - 1, many.stderr);
+});
+
+// ---- the bin ---------------------------------------------------------------------------------------------
+
+test('the bin runs under BusyBox env (a plain shebang, no env -S)', { skip: has('busybox') ? false : 'busybox not installed (apt-get install busybox)' }, () => {
+  const shebang = readFileSync(BIN, 'utf8').split('\n')[0];
+  assert.equal(shebang, '#!/usr/bin/env node');
+  const dir = tmp();
+  // The bin as the kernel would start it, through BusyBox's env, with this test's node first on PATH.
+  const env = { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` };
+  const r = spawnSync('busybox', ['env', 'node', BIN, fixture('example-py314rc2.conda')], { encoding: 'utf8', env, cwd: dir, timeout: 60_000 });
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stdout, /example-py314rc2\.conda .*STALE/);
+  const sh = spawnSync('busybox', ['sh', '-c', `exec ${JSON.stringify(BIN)} --version`], { encoding: 'utf8', env, timeout: 60_000 });
+  assert.equal(sh.status, 0, sh.stderr);
+  assert.match(sh.stdout, /^\d+\.\d+\.\d+\n$/);
+});
