@@ -5,10 +5,12 @@ import module from 'node:module';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 
-// Keep V8's young generation at its first size: the audit allocates many short-lived chunks, and
-// a young generation left to grow holds them (and their decompressed bytes) until it fills
-// (--max-semi-space-size cannot be changed once Node runs; the growth factor can). Figures: docs/performance.md.
+// Keep V8's young generation small: the audit allocates many short-lived chunks, and a young
+// generation left to grow holds them (and their decompressed bytes) until it fills.
+// --max-semi-space-size cannot be changed once Node runs; the growth factor, and on newer V8 the
+// scavenger's capacity, can. Figures: docs/performance.md.
 setFlagsFromString('--semi-space-growth-factor=1');
+if (Number(process.versions.node.split('.')[0]) >= 22) setFlagsFromString('--scavenger-max-new-space-capacity-mb=1');
 // Node >= 22.1 caches compiled modules on disk, so later runs start faster; older Nodes lack it.
 // In the user's cache folder (never the temporary one); NODE_COMPILE_CACHE or
 // NODE_DISABLE_COMPILE_CACHE, when set, decide instead.

@@ -72,7 +72,7 @@ export function zstd(): Codec {
   if (forced === 'zlib' && !zlibHasZstd()) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=zlib: this Node (${process.version}) has no zstd in node:zlib (Node >= 22.15 has)`);
   if (forced === 'tool' && !onPath('zstd')) throw new DecoderUnavailable('PYC_AUDIT_ZSTD=tool: no zstd program on PATH');
   if (forced === 'zlib' || (!forced && zlibHasZstd())) {
-    zstdCodec = { name: 'node:zlib', decode: zlibZstd, consumesSynchronously: false };
+    zstdCodec = { name: 'node:zlib', decode: zlibZstd, consumesSynchronously: true };
   } else if (forced === 'tool' || (!forced && onPath('zstd'))) {
     zstdCodec = { name: 'zstd (program)', decode: (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage)), consumesSynchronously: false };
   } else {
@@ -138,7 +138,8 @@ const zlibZstd: Decoder = async (input, sink) => {
     if (done.settled || d.destroyed) break;
     if (!chunk.length) continue;
     any = true;
-    if (!d.write(chunk)) await Promise.race([new Promise((r) => d.once('drain', r)), done.promise.catch(() => {})]);
+    // Wait until zlib is done with this chunk: the reader may then reuse its buffer (no garbage).
+    await Promise.race([new Promise((r) => d.write(chunk, r)), done.promise.catch(() => {})]);
   }
   if (!any && !done.settled) {
     d.destroy();
@@ -232,7 +233,7 @@ const jsBzip2: Decoder = async (input, sink) => {
 // ---- block-parallel bzip2 ------------------------------------------------------------------------
 
 /** Decoded bytes a run that is not yet the one being read may hold before its program is paused. */
-const AHEAD_BYTES = 16 << 20;
+const AHEAD_BYTES = 8 << 20;
 
 /**
  * A big .tar.bz2 decoded by several `bzip2 -dc` at once, each on a run of whole blocks re-wrapped
