@@ -387,7 +387,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const formatOption = (formats: readonly string[]) => new Option('--format <format>', 'report format').choices(formats).default('text');
   program
     .description('Find stale Python bytecode in conda artifacts (.conda, .tar.bz2) and .pyc files, without extracting them.')
-    .version(VERSION, '-V, --version')
+    .version(VERSION, '-V, --version', 'print the version (--version --verbose: also Node and the decoders this machine uses)')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
     .showHelpAfterError('(run pyc-audit --help for usage)');

@@ -103,6 +103,16 @@ test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the sam
     ),
   );
   assert.equal(sha(decoded), sha(tar));
+  // Streams that end at every bit alignment, the end-of-stream marker's CRC in the file's last byte included.
+  const alignments = new Set<number>();
+  for (let i = 0; i < 64 && alignments.size < 8; i++) {
+    const f = join(dir, `small${i}.tar.bz2`);
+    writeFileSync(f, bzip2(randomBytes(2000 + i * 37)));
+    const m = await mapBlocks(f);
+    assert.ok(m, `stream ${i}`);
+    alignments.add(m.endBit % 8);
+  }
+  assert.ok(alignments.has(0), `end alignments seen: ${[...alignments]}`);
   // Not one well-formed stream: decoded whole instead.
   const bytes = readFileSync(file);
   const variants: [string, Buffer][] = [

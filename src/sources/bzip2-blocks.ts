@@ -71,7 +71,7 @@ function find(buf: Buffer, table: ReturnType<typeof needles>, from: number): num
   for (const n of table) {
     for (let i = buf.indexOf(n.whole, Math.max(1, from)); i !== -1; i = buf.indexOf(n.whole, i + 1)) {
       const at = i - 1; // the byte the magic starts in
-      if (at + 11 > buf.length) break; // magic (7 bytes at most) and the CRC after it must be in this buffer
+      if (at + Math.ceil((n.shift + 80) / 8) > buf.length) break; // the magic and the CRC after it must be in this buffer
       if ((buf[at]! & n.firstMask) !== (n.first & n.firstMask)) continue;
       if (n.shift && (buf[i + 5]! & n.lastMask) !== (n.last & n.lastMask)) continue;
       hits.push(at * 8 + n.shift);

@@ -319,9 +319,11 @@ class RunDecoder {
     try {
       this.sink!(chunk);
     } catch (error) {
-      // The rest of the run is discarded as it comes: when the data is damaged, bzip2's verdict
-      // (a CRC error at the end of the block) says so better than the tar walker did.
+      // The rest of the run is discarded as it comes, for a moment: when the data is damaged,
+      // bzip2's verdict (a CRC error at the end of the block) says so better than the tar walker
+      // did. A stop (--max-bytes, all that is needed read) does not wait for a whole run.
       this.sinkError = { error };
+      (setTimeout(() => this.stop(), 2000) as unknown as NodeJS.Timeout).unref();
     }
   }
 
