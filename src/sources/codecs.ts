@@ -252,7 +252,9 @@ async function decodeRuns(program: string, path: string, runBytes: number, sink:
   let next = 0;
   try {
     for (let head = 0; head < runs.length; head++) {
-      while (next < runs.length && next < head + lanes) {
+      // One run more than there are lanes: a run that finished before the one being read
+      // frees its lane for the next while its output waits.
+      while (next < runs.length && next <= head + lanes) {
         const run = runs[next++]!;
         const p = slots.acquire().then(async (release) => {
           try {
