@@ -4,7 +4,11 @@
 // global flag reaches the inner install), so tsc is missing; then the build tools are installed
 // here first, from the lockfile, without install scripts (only tsc and the type packages are
 // needed to compile). The package npm then packs from this clone holds dist/ and no dev tools.
-import { existsSync } from 'node:fs';
+// That same inner install, being global, also links this clone into the global prefix; the outer
+// install would then unpack the package through that link into the clone, which npm deletes after,
+// leaving a dangling link. So a link from the global prefix to this folder is removed here.
+import { existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
 function run(args, env = process.env) {
@@ -23,3 +27,14 @@ if (!existsSync('node_modules/typescript/bin/tsc')) {
   run([npm, 'ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--global=false'], env);
 }
 run(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
+
+const prefix = process.env.npm_config_global === 'true' ? process.env.npm_config_prefix : undefined;
+const name = process.env.npm_package_name;
+if (prefix && name) {
+  const link = process.platform === 'win32' ? join(prefix, 'node_modules', name) : join(prefix, 'lib', 'node_modules', name);
+  try {
+    if (lstatSync(link).isSymbolicLink() && realpathSync(link) === realpathSync('.')) rmSync(link);
+  } catch {
+    // no such link: nothing to undo
+  }
+}
