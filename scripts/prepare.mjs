@@ -4,10 +4,10 @@
 // global flag reaches the inner install), so tsc is missing; then the build tools are installed
 // here first, from the lockfile, without install scripts (only tsc and the type packages are
 // needed to compile). The package npm then packs from this clone holds dist/ and no dev tools.
-// That same inner install, being global, also links this clone into the global prefix; the outer
-// install would then unpack the package through that link into the clone, which npm deletes after,
-// leaving a dangling link. So a link from the global prefix to this folder is removed here.
-import { existsSync, lstatSync, realpathSync, rmSync } from 'node:fs';
+// That same inner install, being global, also replaces the folder the outer install is unpacking
+// into with a link to this clone; the package would be unpacked through it into the clone, which
+// npm deletes after, leaving a dangling link. So that link is turned back into an empty folder.
+import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
@@ -33,7 +33,10 @@ const name = process.env.npm_package_name;
 if (prefix && name) {
   const link = process.platform === 'win32' ? join(prefix, 'node_modules', name) : join(prefix, 'lib', 'node_modules', name);
   try {
-    if (lstatSync(link).isSymbolicLink() && realpathSync(link) === realpathSync('.')) rmSync(link);
+    if (lstatSync(link).isSymbolicLink() && realpathSync(link) === realpathSync('.')) {
+      rmSync(link);
+      mkdirSync(link);
+    }
   } catch {
     // no such link: nothing to undo
   }
