@@ -1,43 +1,24 @@
-// npm's `prepare`: compile the TypeScript. It runs after `npm install`/`npm ci` in a checkout,
-// before `npm pack`, and when npm installs the package from a git URL. For a *global* git install
-// (`npm i -g git+…`) npm runs it in a clone where it has installed nothing (npm/cli#8440: the
-// global flag reaches the inner install), so tsc is missing; then the build tools are installed
-// here first, from the lockfile, without install scripts (only tsc and the type packages are
-// needed to compile). The package npm then packs from this clone holds dist/ and no dev tools.
-// That same inner install, being global, also replaces the folder the outer install is unpacking
-// into with a link to this clone; the package would be unpacked through it into the clone, which
-// npm deletes after, leaving a dangling link. So that link is turned back into an empty folder.
-import { existsSync, lstatSync, mkdirSync, realpathSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+// npm's `prepare`: compile the TypeScript. npm runs it after `npm install`/`npm ci` in a checkout,
+// before `npm pack`, and when it installs or packs the package from a git URL (having installed
+// the dev dependencies first). One case cannot work: a *global* install from git
+// (`npm i -g git+…`), where npm installs no dependencies before running this and links its clone
+// into the global prefix (npm/cli#8440, open in npm 11). Rather than fail with "tsc: not found",
+// or build something that installs broken, say what works instead.
+import { existsSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 
-function run(args, env = process.env) {
-  const r = spawnSync(process.execPath, args, { stdio: 'inherit', env });
-  if (r.status !== 0) process.exit(r.status ?? 1);
+const tsc = 'node_modules/typescript/bin/tsc';
+if (!existsSync(tsc)) {
+  const global = process.env.npm_config_global === 'true' || process.env.npm_config_location === 'global';
+  console.error(
+    global
+      ? 'pyc-audit: npm cannot build a package during a global install from git (npm/cli#8440).\n' +
+          'Pack it, then install the tarball:\n' +
+          '  npm pack git+https://…/pyc-audit.git   # prints pyc-audit-X.Y.Z.tgz\n' +
+          '  npm install --global ./pyc-audit-X.Y.Z.tgz'
+      : 'pyc-audit: TypeScript is not installed here; run `npm ci` first',
+  );
+  process.exit(1);
 }
-
-if (!existsSync('node_modules/typescript/bin/tsc')) {
-  const npm = process.env.npm_execpath;
-  if (!npm) {
-    console.error('prepare: TypeScript is not installed; run `npm ci` first');
-    process.exit(1);
-  }
-  // The outer install's global flag and prefix must not reach this one: it installs into this folder.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !/^npm_config_(global|prefix|location)$/i.test(k)));
-  run([npm, 'ci', '--include=dev', '--ignore-scripts', '--no-audit', '--no-fund', '--global=false'], env);
-}
-run(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json']);
-
-const prefix = process.env.npm_config_global === 'true' ? process.env.npm_config_prefix : undefined;
-const name = process.env.npm_package_name;
-if (prefix && name) {
-  const link = process.platform === 'win32' ? join(prefix, 'node_modules', name) : join(prefix, 'lib', 'node_modules', name);
-  try {
-    if (lstatSync(link).isSymbolicLink() && realpathSync(link) === realpathSync('.')) {
-      rmSync(link);
-      mkdirSync(link);
-    }
-  } catch {
-    // no such link: nothing to undo
-  }
-}
+const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+process.exit(r.status ?? 1);
