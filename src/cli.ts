@@ -24,6 +24,7 @@ import type { ReportFlags } from './report/reporter.js';
 // (about 1 ms each here), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
 import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
+import type { FindingRules } from './config.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -124,6 +125,10 @@ interface AuditFlags {
   ignore?: string[];
   failOn: Severity | 'never';
   resume?: boolean;
+  /** From the configuration file (config.ts): per-package ignores and severity overrides. */
+  findingRules?: FindingRules;
+  baseline?: string;
+  updateBaseline?: boolean;
 }
 
 async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
@@ -157,6 +162,15 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
     const again = targets.filter((t) => done.has(t.path)).length;
     io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
   }
+  if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
+  const { adjustFindings } = await import('./config.js');
+  const baseline = flags.baseline ? await import('./baseline.js').then(({ Baseline, BaselineError }) => {
+    try {
+      return Baseline.open(flags.baseline!, !!flags.updateBaseline);
+    } catch (err) {
+      throw err instanceof BaselineError ? new UsageError(err.message) : err;
+    }
+  }) : null;
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   const paths = targets.map((t) => t.path);
@@ -207,7 +221,8 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
       limit(async () => {
         const result = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
-        reporter.add(result, i, done.has(result.path));
+        const adjusted = adjustFindings(result, flags.findingRules);
+        reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
       }),
     ),
   )
@@ -219,7 +234,15 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
       progress?.clear();
       return Promise.all([pool?.close(), cache?.close()]);
     });
-  return reporter.close();
+  const code = await reporter.close();
+  if (baseline) {
+    try {
+      io.stderr.write(baseline.close());
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return code;
 }
 
 /** Checks --output before anything is read or written; `files`: the inputs that are files (an output may not be one of them). */
@@ -343,7 +366,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .version(VERSION, '-V, --version')
     .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
     .exitOverride()
-    .showHelpAfterError('(run pyc-audit --help for usage)');
+    .showHelpAfterError('(run pyc-audit --help for usage)')
+    .hook('preAction', async (_program, action) => {
+      // Configuration files apply to the commands that audit (they have --isolated).
+      if (!action.options.some((o) => o.long === '--isolated')) return;
+      const { applyConfig, ConfigError } = await import('./config.js');
+      try {
+        await applyConfig(action);
+      } catch (err) {
+        throw err instanceof ConfigError ? new UsageError(err.message) : err;
+      }
+    });
 
   /** What every auditing command reports and how (audit, channel; merge takes the report part). */
   const reportOptions = (cmd: Command) =>
@@ -367,7 +400,11 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
-        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
+        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append')
+        .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE records this run\'s findings')
+        .option('--update-baseline', 'with --baseline: record this run\'s findings in FILE (replacing it) instead of comparing')
+        .option('--config <file>', 'read options from this TOML file (pyc-audit.toml, or a pyproject.toml with [tool.pyc-audit])')
+        .option('--isolated', 'read no configuration file'),
     );
   const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
