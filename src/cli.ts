@@ -364,7 +364,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .description('Find stale Python bytecode in conda artifacts (.conda, .tar.bz2) and .pyc files, without extracting them.')
     .version(VERSION, '-V, --version')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    // Commander's own errors ("error: unknown option …") in the style of every other error.
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(`pyc-audit: ${s}`) })
     .exitOverride()
     .showHelpAfterError('(run pyc-audit --help for usage)')
     .hook('preAction', async (_program, action) => {
@@ -410,7 +411,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
 input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
 
-  auditOptions(
+  const audit = auditOptions(
     program
       .command('audit', { isDefault: true })
       .description('audit artifacts (the default command)')
@@ -430,8 +431,8 @@ Examples:
       .command('channel')
       .description('audit the artifacts a conda channel lists in its repodata.json (a URL or a local folder)')
       .argument('<source>', 'a channel URL (https://host/channel) or folder holding <subdir>/repodata.json')
-      .option('--subdir <names>', 'subdirs to read, comma-separated or repeated (default: all the channel has)', collect, [])
-      .option('--name <globs>', 'package names to audit: globs, comma-separated or repeated (default: all)', collect, [])
+      .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
+      .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
       .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
       .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options'),
     'audit only builds that depend on this Python, and expect it',
@@ -470,12 +471,52 @@ Exit status as for audit; 2 also when shards are missing or cut short (each said
     .option('--magic-table <file>', 'extra magic numbers (JSON)')
     .action(async (args: string[], flags: { format: 'text' | 'json'; magicTable?: string }) => setExit(await runMagic(args, flags, io)));
 
+  // `pyc-audit --help` shows what most runs need: the options of audit, the default command.
+  program.addHelpText('after', () => {
+    const help = audit.createHelp();
+    const width = help.padWidth(audit, help);
+    const items = help
+      .visibleOptions(audit)
+      .filter((o) => o.long !== '--help')
+      .map((o) => help.formatItem(help.styleOptionTerm(help.optionTerm(o)), width, help.styleOptionDescription(help.optionDescription(o)), help));
+    return `
+Audit options (pyc-audit [options] [path...] is pyc-audit audit):
+${items.join('\n')}
+${exitHelp}
+Examples:
+  One package:        pyc-audit numpy-2.3.1-py314h1234_0.conda
+  A CI step:          pyc-audit --format sarif --output pyc-audit.sarif build_artifacts/
+  A package cache:    pyc-audit --pkgs-cache --list-stale
+  A channel:          pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64
+Configuration: [tool.pyc-audit] in pyproject.toml, or pyc-audit.toml, found upward from here
+(--config FILE, --isolated). \`pyc-audit COMMAND --help\` for each command.`;
+  });
+
   return program;
+}
+
+/**
+ * A first argument that is no command, no path that exists and no URL, but close to a command
+ * (`rulez`, `audti`): a typo, not an artifact to audit.
+ */
+async function mistypedCommand(argv: string[], program: Command): Promise<string | null> {
+  const word = argv[0];
+  if (!word || !/^[A-Za-z][\w-]*$/.test(word)) return null;
+  const names = program.commands.map((c) => c.name());
+  if (names.includes(word) || (await stat(word).then(() => true, () => false))) return null;
+  const { didYouMean } = await import('./did-you-mean.js');
+  const hint = didYouMean(word, names);
+  return hint ? `unknown command '${word}' (did you mean '${hint}'?)` : null;
 }
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let code: number = EXIT.clean;
   const program = buildProgram(io, (c) => (code = c));
+  const typo = await mistypedCommand(argv, program);
+  if (typo) {
+    io.stderr.write(`pyc-audit: error: ${typo}\n(run pyc-audit --help for usage)\n`);
+    return EXIT.error;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

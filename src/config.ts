@@ -13,6 +13,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import picomatch from 'picomatch';
 import type { ArtifactResult } from './audit.js';
+import { didYouMean } from './did-you-mean.js';
 import { matchesAny, parseCodeList, RULES, severityRank, SEVERITIES, type Severity } from './rules.js';
 
 export class ConfigError extends Error {}
@@ -84,32 +85,6 @@ export async function loadConfig(file: string): Promise<LoadedConfig> {
   const table = tableOf(file, await parseToml(file));
   if (!table) throw new ConfigError(`${file}: no [tool.pyc-audit] table`);
   return { file, table };
-}
-
-function closest(word: string, options: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestDistance = Infinity;
-  for (const o of options) {
-    const d = editDistance(word, o);
-    if (d < bestDistance) [best, bestDistance] = [o, d];
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
-}
-
-/** Levenshtein distance (for "did you mean"). */
-export function editDistance(a: string, b: string): number {
-  let row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const next = [i];
-    for (let j = 1; j <= b.length; j++) next[j] = Math.min(row[j]! + 1, next[j - 1]! + 1, row[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
-    row = next;
-  }
-  return row[b.length]!;
-}
-
-/** A suggestion for a mistyped word, or null when nothing is close. */
-export function didYouMean(word: string, options: readonly string[]): string | null {
-  return closest(word, options);
 }
 
 const camel = (key: string) => key.replace(/-(.)/g, (_, c: string) => c.toUpperCase());
