@@ -4,58 +4,15 @@
 // scripts/install-check.sh runs it, with this same substitution, on a clean clone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parse } from 'yaml';
+import { readAction, runStep as runStepAt } from './action-steps.js';
 import { FIXTURES, ROOT } from './helpers.js';
 import { sarifValidator } from './sarif-schema.js';
 
-interface Step {
-  id?: string;
-  uses?: string;
-  with?: Record<string, string>;
-  run?: string;
-  shell?: string;
-  env?: Record<string, string>;
-  'working-directory'?: string;
-}
-interface Action {
-  inputs: Record<string, { description: string; required?: boolean; default?: string }>;
-  outputs: Record<string, { value: string }>;
-  runs: { using: string; steps: Step[] };
-}
-
-const action = parse(readFileSync(join(ROOT, 'action.yml'), 'utf8')) as Action;
-
-/** ${{ inputs.x }} and ${{ github.action_path }} as GitHub substitutes them (text, before the shell sees it). */
-function substitute(text: string, inputs: Record<string, string>, actionPath: string): string {
-  return text.replace(/\$\{\{\s*([\w.-]+)\s*\}\}/g, (_, expr: string) => {
-    if (expr === 'github.action_path') return actionPath;
-    const m = /^inputs\.([\w-]+)$/.exec(expr);
-    if (!m) throw new Error(`unexpected expression ${expr}`);
-    const input = action.inputs[m[1]!];
-    if (!input) throw new Error(`no input ${m[1]}`);
-    return inputs[m[1]!] ?? input.default ?? '';
-  });
-}
-
-/** Runs one step's script like the runner: env from the step, GITHUB_OUTPUT, bash -eo pipefail. */
-export function runStep(id: string, inputs: Record<string, string>, o: { cwd: string; actionPath?: string }) {
-  const step = action.runs.steps.find((s) => s.id === id)!;
-  assert.equal(step.shell, 'bash');
-  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-action-'));
-  const script = join(dir, 'step.sh');
-  writeFileSync(script, substitute(step.run!, inputs, o.actionPath ?? ROOT));
-  const output = join(dir, 'output');
-  writeFileSync(output, '');
-  const env: Record<string, string | undefined> = { ...process.env, GITHUB_OUTPUT: output, GITHUB_ACTION_PATH: o.actionPath ?? ROOT, NO_COLOR: undefined, FORCE_COLOR: undefined };
-  for (const [k, v] of Object.entries(step.env ?? {})) env[k] = substitute(v, inputs, o.actionPath ?? ROOT);
-  const cwd = step['working-directory'] ? substitute(step['working-directory'], inputs, o.actionPath ?? ROOT) : o.cwd;
-  const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd, env, encoding: 'utf8', timeout: 120_000 });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr, outputs: readFileSync(output, 'utf8') };
-}
+const action = readAction(ROOT);
+const runStep = (id: string, inputs: Record<string, string>, o: { cwd: string }) => runStepAt(ROOT, id, inputs, o.cwd);
 
 test('action.yml: a composite action that sets up Node 24, then installs and runs pyc-audit from its own checkout', () => {
   assert.equal(action.runs.using, 'composite');
