@@ -23,12 +23,14 @@ test('action.yml: a composite action that sets up Node 24, then installs and run
   assert.equal(install!.id, 'install');
   assert.equal(install!['working-directory'], '${{ github.action_path }}');
   assert.equal(audit!.id, 'audit');
+  assert.equal((audit as { if?: string }).if, "inputs.paths != ''"); // no paths: install only
+  assert.match(install!.run!, /echo "\$GITHUB_ACTION_PATH\/bin" >> "\$GITHUB_PATH"\n/); // pyc-audit on PATH for later steps
   assert.equal(action.outputs['sarif-file']!.value, '${{ steps.audit.outputs.sarif-file }}');
   // Every input is used, and inputs reach the scripts only through env (never pasted into a script).
   const text = readFileSync(join(ROOT, 'action.yml'), 'utf8');
   for (const name of Object.keys(action.inputs)) assert.ok(text.includes(`inputs.${name} }}`), name);
   for (const step of action.runs.steps) assert.doesNotMatch(step.run ?? '', /\$\{\{/);
-  assert.equal(action.inputs.paths!.required, true);
+  assert.equal(action.inputs.paths!.default, '');
 });
 
 test('action: paths with globs from a build folder, annotations in the log, exit 1 on a stale build', () => {
