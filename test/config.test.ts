@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BIN, fixture, type RunResult } from './helpers.js';
+import { BIN, fixture, ROOT, type RunResult } from './helpers.js';
 
 function runIn(cwd: string, args: string[]): RunResult {
   const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: undefined } });
@@ -135,4 +135,20 @@ test('baseline: the first run records and passes; later runs report only new fin
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, `pyc-audit: error: --baseline ${file}: not a pyc-audit baseline (version 1)\n`);
   assert.equal(runIn(dir, ['--isolated', '--update-baseline', stale]).stderr, 'pyc-audit: error: --update-baseline needs --baseline FILE\n');
+});
+
+test("the README's configuration example is valid and does what its comments say", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const toml = /## Configuration[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+  const { root, sub } = project({ 'pyproject.toml': toml });
+  const r = runIn(sub, ['--format', 'json', checks]);
+  assert.equal(r.code, 0, 'the first run with a baseline records its findings and passes');
+  assert.match(r.stderr, /recorded \d+ findings/);
+  assert.equal(JSON.parse(r.stdout).artifacts[0].expected.version, '3.14'); // python = "3.14"
+  const recorded = JSON.parse(readFileSync(join(root, 'pyc-audit-baseline.json'), 'utf8')).findings.map((f: { code: string }) => f.code);
+  assert.ok(recorded.includes('PYC202') && recorded.includes('PYC205'), recorded.join()); // "python-*" does not match checks
+  // The severity table: PYC202 is info now, so --fail-on warning (from the file) does not fail on it alone.
+  const warned = runIn(sub, ['--format', 'json', '--select', 'PYC202', '--update-baseline', checks]);
+  assert.equal(warned.code, 0);
+  assert.equal(runIn(root, ['--isolated', '--select', 'PYC202', '--fail-on', 'warning', checks]).code, 1);
 });
