@@ -485,7 +485,7 @@ ${items.join('\n')}
 ${exitHelp}
 Examples:
   One package:        pyc-audit numpy-2.3.1-py314h1234_0.conda
-  A CI step:          pyc-audit --format sarif --output pyc-audit.sarif build_artifacts/
+  A CI step:          pyc-audit --format sarif --output pyc-audit.sarif build_artifacts/*/*.conda
   A package cache:    pyc-audit --pkgs-cache --list-stale
   A channel:          pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64
 Configuration: [tool.pyc-audit] in pyproject.toml, or pyc-audit.toml, found upward from here
