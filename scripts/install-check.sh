@@ -2,8 +2,8 @@
 # The install commands the README gives, run as written, each into a temporary prefix, then the
 # installed tool run on the bundled example (exit 1, the STALE line):
 #   1. npm pack → npm install --global ./pyc-audit-X.Y.Z.tgz
-#   2. from git: npm pack git+file://CLONE → the same, with --omit=optional (the README's way to
-#      compile nothing: no zstd-napi); and `npm install --global git+…`, which
+#   2. from git: npm pack git+file://CLONE → the same, with --ignore-scripts (the README's way to
+#      compile nothing: zstd-napi unbuilt, so the fallback decoders run); and `npm install --global git+…`, which
 #      npm cannot build (npm/cli#8440), fails with the message that names route 2
 #   3. the GitHub Action's install and audit steps, run in a clean clone as the runner runs them
 # Needs: a checkout with `npm ci` done (dist/ built), git, and the npm registry (nothing else).
@@ -52,9 +52,9 @@ mkdir "$TMP/from-git"
 (cd "$TMP/from-git" && npm pack --silent "git+file://$TMP/clone" >/dev/null)
 GTGZ="$(ls "$TMP"/from-git/pyc-audit-*.tgz)"
 check_tarball "$GTGZ"
-(cd "$TMP/from-git" && npm install --global --omit=optional --prefix "$TMP/prefix2" "./$(basename "$GTGZ")" --loglevel=error)
-[[ ! -e "$TMP/prefix2/lib/node_modules/pyc-audit/node_modules/zstd-napi" ]] || fail "--omit=optional installed zstd-napi"
-check_run "$TMP/prefix2/bin/pyc-audit" "git (npm pack git+file://…), --omit=optional"
+(cd "$TMP/from-git" && npm install --global --ignore-scripts --prefix "$TMP/prefix2" "./$(basename "$GTGZ")" --loglevel=error)
+[[ ! -e "$TMP/prefix2/lib/node_modules/pyc-audit/node_modules/zstd-napi/build" ]] || fail "--ignore-scripts compiled zstd-napi"
+check_run "$TMP/prefix2/bin/pyc-audit" "git (npm pack git+file://…), --ignore-scripts"
 code=0
 npm install --global --prefix "$TMP/prefix3" "git+file://$TMP/clone" >"$TMP/global-git.log" 2>&1 || code=$?
 [[ $code != 0 ]] || fail "npm install --global git+… succeeded: test it and update the README"
