@@ -26,6 +26,7 @@ import type { ReportFlags } from './report/reporter.js';
 // (docs/performance.md), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
 import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
+import type { FindingRules } from './config.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -130,6 +131,10 @@ interface AuditFlags {
   ignore?: string[];
   failOn: Severity | 'never';
   resume?: boolean;
+  /** From the configuration file (config.ts): per-package ignores and severity overrides. */
+  findingRules?: FindingRules;
+  baseline?: string;
+  updateBaseline?: boolean;
   interpreter?: string;
   /** What --interpreter said, once asked. */
   target?: TargetMagic;
@@ -184,6 +189,15 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
     const again = targets.filter((t) => done.has(t.path)).length;
     io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
   }
+  if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
+  const { adjustFindings } = await import('./config.js');
+  const baseline = flags.baseline ? await import('./baseline.js').then(({ Baseline, BaselineError }) => {
+    try {
+      return Baseline.open(flags.baseline!, !!flags.updateBaseline);
+    } catch (err) {
+      throw err instanceof BaselineError ? new UsageError(err.message) : err;
+    }
+  }) : null;
   const color = colorFor(io.stdout, flags.color);
   const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
   const paths = targets.map((t) => t.path);
@@ -237,7 +251,8 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
       limit(async () => {
         const result = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
-        reporter.add(result, i, done.has(result.path));
+        const adjusted = adjustFindings(result, flags.findingRules);
+        reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
       }),
     ),
   )
@@ -249,7 +264,15 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
       progress?.clear();
       return Promise.all([pool?.close(), cache?.close()]);
     });
-  return reporter.close();
+  const code = await reporter.close();
+  if (baseline) {
+    try {
+      io.stderr.write(baseline.close());
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return code;
 }
 
 /** Checks --output before anything is read or written; `files`: the inputs that are files (an output may not be one of them). */
@@ -388,9 +411,20 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   program
     .description('Find stale Python bytecode in conda artifacts (.conda, .tar.bz2) and .pyc files, without extracting them.')
     .version(VERSION, '-V, --version', 'print the version (--version --verbose: also Node and the decoders this machine uses)')
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
+    // Commander's own errors ("error: unknown option …") in the style of every other error.
+    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s), outputError: (s, write) => write(`pyc-audit: ${s}`) })
     .exitOverride()
-    .showHelpAfterError('(run pyc-audit --help for usage)');
+    .showHelpAfterError('(run pyc-audit --help for usage)')
+    .hook('preAction', async (_program, action) => {
+      // Configuration files apply to the commands that audit (they have --isolated).
+      if (!action.options.some((o) => o.long === '--isolated')) return;
+      const { applyConfig, ConfigError } = await import('./config.js');
+      try {
+        await applyConfig(action);
+      } catch (err) {
+        throw err instanceof ConfigError ? new UsageError(err.message) : err;
+      }
+    });
 
   /** What every auditing command reports and how (audit, channel; merge takes the report part). */
   const reportOptions = (cmd: Command) =>
@@ -415,13 +449,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
-        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append'),
+        .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append')
+        .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE records this run\'s findings')
+        .option('--update-baseline', 'with --baseline: record this run\'s findings in FILE (replacing it) instead of comparing')
+        .option('--config <file>', 'read options from this TOML file (pyc-audit.toml, or a pyproject.toml with [tool.pyc-audit])')
+        .option('--isolated', 'read no configuration file'),
     );
   const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
 input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
 
-  auditOptions(
+  const audit = auditOptions(
     program
       .command('audit', { isDefault: true })
       .description('audit artifacts (the default command)')
@@ -441,8 +479,8 @@ Examples:
       .command('channel')
       .description('audit the artifacts a conda channel lists in its repodata.json (a URL or a local folder)')
       .argument('<source>', 'a channel URL (https://host/channel) or folder holding <subdir>/repodata.json')
-      .option('--subdir <names>', 'subdirs to read, comma-separated or repeated (default: all the channel has)', collect, [])
-      .option('--name <globs>', 'package names to audit: globs, comma-separated or repeated (default: all)', collect, [])
+      .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
+      .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
       .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
       .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options'),
     'audit only builds that depend on this Python, and expect it',
@@ -481,12 +519,52 @@ Exit status as for audit; 2 also when shards are missing or cut short (each said
     .option('--magic-table <file>', 'extra magic numbers (JSON)')
     .action(async (args: string[], flags: { format: 'text' | 'json'; magicTable?: string }) => setExit(await runMagic(args, flags, io)));
 
+  // `pyc-audit --help` shows what most runs need: the options of audit, the default command.
+  program.addHelpText('after', () => {
+    const help = audit.createHelp();
+    const width = help.padWidth(audit, help);
+    const items = help
+      .visibleOptions(audit)
+      .filter((o) => o.long !== '--help')
+      .map((o) => help.formatItem(help.styleOptionTerm(help.optionTerm(o)), width, help.styleOptionDescription(help.optionDescription(o)), help));
+    return `
+Audit options (pyc-audit [options] [path...] is pyc-audit audit):
+${items.join('\n')}
+${exitHelp}
+Examples:
+  One package:        pyc-audit numpy-2.3.1-py314h1234_0.conda
+  A CI step:          pyc-audit --format sarif --output pyc-audit.sarif build_artifacts/*/*.conda
+  A package cache:    pyc-audit --pkgs-cache --list-stale
+  A channel:          pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64
+Configuration: [tool.pyc-audit] in pyproject.toml, or pyc-audit.toml, found upward from here
+(--config FILE, --isolated). \`pyc-audit COMMAND --help\` for each command.`;
+  });
+
   return program;
+}
+
+/**
+ * A first argument that is no command, no path that exists and no URL, but close to a command
+ * (`rulez`, `audti`): a typo, not an artifact to audit.
+ */
+async function mistypedCommand(argv: string[], program: Command): Promise<string | null> {
+  const word = argv[0];
+  if (!word || !/^[A-Za-z][\w-]*$/.test(word)) return null;
+  const names = program.commands.map((c) => c.name());
+  if (names.includes(word) || (await stat(word).then(() => true, () => false))) return null;
+  const { didYouMean } = await import('./did-you-mean.js');
+  const hint = didYouMean(word, names);
+  return hint ? `unknown command '${word}' (did you mean '${hint}'?)` : null;
 }
 
 export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
   let code: number = EXIT.clean;
   const program = buildProgram(io, (c) => (code = c));
+  const typo = await mistypedCommand(argv, program);
+  if (typo) {
+    io.stderr.write(`pyc-audit: error: ${typo}\n(run pyc-audit --help for usage)\n`);
+    return EXIT.error;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
     return code;

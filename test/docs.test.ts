@@ -39,7 +39,7 @@ test('every pyc-audit option used in the docs and the README exists', () => {
   }
   const known = new Set([...help.matchAll(/--[a-z][a-z-]+/g)].map((m) => m[0]));
   // Options of other programs quoted next to pyc-audit in the docs.
-  const foreign = new Set(['--yes', '--invalidation-mode', '--no-audit', '--no-fund', '--test', '--test-reporter', '--max-semi-space-size', '--save', '--count', '--seed']);
+  const foreign = new Set(['--global', '--omit', '--ignore-scripts', '--loglevel', '--yes', '--invalidation-mode', '--no-audit', '--no-fund', '--test', '--test-reporter', '--max-semi-space-size', '--save', '--count', '--seed']);
   const unknown = [...used].filter((o) => !known.has(o) && !foreign.has(o));
   assert.deepEqual(unknown, []);
 });

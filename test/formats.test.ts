@@ -76,16 +76,18 @@ test('sarif: valid against the SARIF 2.1.0 schema; a result per finding, at its 
   assert.equal(sarifRun.results.length, findings.length);
   assert.deepEqual(sarifRun.tool.driver.rules.map((x: { id: string }) => x.id), JSON.parse(run(['rules', '--format', 'json']).stdout).map((x: { code: string }) => x.code));
   for (const res of sarifRun.results) {
-    const loc = res.locations[0].physicalLocation.artifactLocation;
+    // Located at the artifact (relative to %SRCROOT% when inside the working directory); the member is a related location.
+    const loc = res.relatedLocations[0].physicalLocation.artifactLocation;
     const member = sarifRun.artifacts[loc.index];
     const parent = sarifRun.artifacts[member.parentIndex];
     assert.equal(member.location.uri, loc.uri);
-    assert.equal(pathToFileURL(res.properties.artifact).href, parent.location.uri);
+    assert.deepEqual(res.locations[0].physicalLocation.artifactLocation, { ...parent.location, index: member.parentIndex });
+    assert.equal(new URL(parent.location.uri, parent.location.uriBaseId ? sarifRun.originalUriBaseIds[parent.location.uriBaseId].uri : undefined).href, pathToFileURL(res.properties.artifact).href);
     assert.equal(sarifRun.tool.driver.rules[res.ruleIndex].id, res.ruleId);
   }
   const stale = sarifRun.results.find((x: { ruleId: string; properties: { artifact: string } }) => x.ruleId === 'PYC001' && x.properties.artifact.endsWith('example-py314rc2.conda'));
   assert.equal(stale.level, 'error');
-  assert.equal(stale.message.text, 'written by 3.14rc2; 3.14.0 expects 3627');
+  assert.equal(stale.message.text, 'lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc: written by 3.14rc2; 3.14.0 expects 3627');
   assert.equal(sarifRun.invocations[0].executionSuccessful, false);
   assert.equal(sarifRun.invocations[0].toolExecutionNotifications[0].message.text, `${missing}: no such file`);
   // The validator is not a rubber stamp.
@@ -93,7 +95,7 @@ test('sarif: valid against the SARIF 2.1.0 schema; a result per finding, at its 
   assert.equal(validate(JSON.parse(JSON.stringify(doc))), false);
 });
 
-test('junit: one testcase per artifact, a failure per finding at or above --fail-on, errors for unreadable inputs', () => {
+test('junit: one testcase per artifact, a failure listing the findings at or above --fail-on, errors for unreadable inputs', () => {
   const missing = join(tmpdir(), 'no-such.conda');
   const inputs = [fixture('mixed-1.0-py314_0.conda'), fixture('hashed-1.0-py313_0.conda'), fixture('example-1.0-py314_0.conda'), missing];
   const r = run(['--format', 'junit', ...inputs]);
@@ -103,10 +105,11 @@ test('junit: one testcase per artifact, a failure per finding at or above --fail
   const suite = doc.testsuites.testsuite;
   assert.deepEqual([suite.tests, suite.failures, suite.errors], ['4', '1', '1']);
   const [mixed, hashed, clean, unreadable] = suite.testcase;
-  assert.equal(mixed.name, 'mixed-1.0-py314_0');
+  assert.equal(mixed.name, 'mixed-1.0-py314_0.conda');
   assert.equal(mixed.file, inputs[0]);
-  assert.deepEqual(mixed.failure.map((f: { type: string }) => f.type), ['PYC203', 'PYC003']);
-  assert.match(mixed.failure[1]['#text'], /^error PYC003 lib\/python3\.14\/site-packages\/mixed\/__pycache__\/__init__\.cpython-314\.pyc\ncache tag cpython-314 but CPython 3\.13 bytecode/);
+  assert.equal(mixed.failure.length, 1);
+  assert.equal(mixed.failure[0].message, '2 findings at or above --fail-on error: PYC203, PYC003');
+  assert.match(mixed.failure[0]['#text'], /^error PYC203 .*\nerror PYC003 lib\/python3\.14\/site-packages\/mixed\/__pycache__\/__init__\.cpython-314\.pyc: cache tag cpython-314 but CPython 3\.13 bytecode/);
   assert.equal(hashed.failure, undefined);
   assert.match(hashed['system-out'], /^info PYC104 /);
   assert.equal(clean.failure, undefined);

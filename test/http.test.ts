@@ -190,7 +190,7 @@ test('--timeout and --deadline are checked against what a timer can hold', () =>
   for (const args of [['--timeout', '2147484'], ['--deadline', '2147484'], ['--timeout', '0'], ['--deadline', 'soon']]) {
     const r = run([...args, GOOD]);
     assert.equal(r.code, 2, args.join(' '));
-    assert.match(r.stderr, new RegExp(`^error: option '${args[0]} <seconds>' argument '${args[1]}' is invalid\\. expected a whole number of seconds from 1 to 2147483\\n`));
+    assert.match(r.stderr, new RegExp(`^pyc-audit: error: option '${args[0]} <seconds>' argument '${args[1]}' is invalid\\. expected a whole number of seconds from 1 to 2147483\\n`));
   }
   assert.equal(run(['--timeout', '2147483', '--deadline', '2147483', GOOD]).code, 0);
 });

@@ -8,7 +8,7 @@ import { formatArtifact, formatSummary } from './text.js';
 import { printable } from './escape.js';
 import { ruleFor, type Severity } from '../rules.js';
 
-export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github'] as const;
+export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github', 'gitlab'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export interface ReportWriter {
@@ -72,6 +72,11 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
       const { JunitReportWriter } = await import('./junit.js');
       const w = new JunitReportWriter(o.failOn);
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
+    }
+    case 'gitlab': {
+      const { GitlabReportWriter } = await import('./gitlab.js');
+      const w = new GitlabReportWriter();
+      return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: () => w.end() };
     }
     case 'json': {
       const w = new JsonReportWriter(o.version);

@@ -1,8 +1,11 @@
 // --format junit: the JUnit XML that CI test reporters read (Jenkins, GitLab, Azure Pipelines,
-// GitHub test-report actions). One testcase per artifact; a <failure> per finding at or above
-// --fail-on (Jenkins' schema allows several), findings below it in <system-out>, an unreadable
-// artifact an <error>. The counts belong in the opening tags, so testcases are kept (as text)
-// until the end.
+// GitHub test-report actions). One testcase per artifact, named by its file (a build can exist
+// as .conda and .tar.bz2; a name met twice in a class gets " (2)"); one <failure> when findings
+// reach --fail-on, its message the count and codes, its body one line per such finding (most
+// readers show one failure per testcase, and the schema of several allows one); findings below
+// it in <system-out>; an unreadable artifact an <error>. The counts belong in the opening tags,
+// so testcases are kept (as text) until the end.
+import { basename } from 'node:path';
 import type { ArtifactResult } from '../audit.js';
 import { severityRank, type Severity } from '../rules.js';
 import type { Tally } from './json.js';
@@ -31,6 +34,7 @@ export class JunitReportWriter {
   private tests = 0;
   private failures = 0;
   private errors = 0;
+  private readonly names = new Map<string, number>();
 
   constructor(private readonly failOn: Severity | 'never') {}
 
@@ -39,9 +43,8 @@ export class JunitReportWriter {
   }
 
   artifact(r: ArtifactResult): string {
-    const { name, version, build } = r.package;
-    const id = name && version && build ? `${name}-${version}-${build}` : r.path;
     const classname = `pyc-audit.${r.package.subdir ?? r.kind ?? 'input'}`;
+    const id = this.uniqueName(classname, /^[a-z][a-z0-9+.-]*:\/\//i.test(r.path) ? decodeURIComponent(new URL(r.path).pathname.split('/').pop() || r.path) : basename(r.path) || r.path);
     let body = '';
     this.tests++;
     if (r.error !== null) {
@@ -50,8 +53,13 @@ export class JunitReportWriter {
     } else {
       const failing = r.findings.filter((f) => this.failOn !== 'never' && severityRank(f.severity) <= severityRank(this.failOn));
       const other = r.findings.filter((f) => !failing.includes(f));
-      for (const f of failing) body += `      <failure type="${f.code}" message="${xmlEscape(`${f.code} ${f.member}: ${f.message}`)}">${xmlText(`${f.severity} ${f.code} ${xmlSafeLine(f.member)}\n${xmlSafeLine(f.message)}`)}</failure>\n`;
-      if (failing.length) this.failures++;
+      if (failing.length) {
+        this.failures++;
+        const codes = [...new Set(failing.map((f) => f.code))].join(', ');
+        const message = `${failing.length} finding${failing.length === 1 ? '' : 's'} at or above --fail-on ${this.failOn}: ${codes}`;
+        const lines = failing.map((f) => `${f.severity} ${f.code} ${xmlSafeLine(f.member)}: ${xmlSafeLine(f.message)}`);
+        body += `      <failure type="${xmlEscape(failing[0]!.code)}" message="${xmlEscape(message)}">${xmlText(lines.join('\n'))}</failure>\n`;
+      }
       if (r.unreadable.length) {
         this.errors++;
         body += `      <error type="incomplete" message="${xmlEscape(`${r.unreadable.length} entries could not be read`)}">${xmlText(r.unreadable.map(xmlSafeLine).join('\n'))}</error>\n`;
@@ -62,6 +70,14 @@ export class JunitReportWriter {
     const open = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(id)}" file="${xmlEscape(r.path)}"`;
     this.cases.push(body ? `${open}>\n${body}    </testcase>\n` : `${open}/>\n`);
     return '';
+  }
+
+  /** A testcase name not yet used in its class. */
+  private uniqueName(classname: string, name: string): string {
+    const key = `${classname}\0${name}`;
+    const n = (this.names.get(key) ?? 0) + 1;
+    this.names.set(key, n);
+    return n === 1 ? name : `${name} (${n})`;
   }
 
   end(_t: Tally): string {

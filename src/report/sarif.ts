@@ -2,8 +2,17 @@
 // finding is a result located at its member, which is a nested artifact of the conda artifact
 // (run.artifacts[].parentIndex, as SARIF describes files inside an archive). Unreadable inputs are
 // tool execution notifications. Written as artifacts finish; `artifacts` and `invocations` close it.
+//
+// For code-scanning services (GitHub), which locate a result by its artifactLocation in the
+// repository: an artifact inside the working directory is a path relative to the base id
+// %SRCROOT% (run.originalUriBaseIds: the working directory), so results uploaded from a build
+// folder resolve; each result is located at its artifact, the member named in its message and as
+// a related location (the nested artifact). partialFingerprints (fingerprint.ts) keep an alert
+// the same alert across runs.
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { Fingerprints } from './fingerprint.js';
+import { projectPath } from './gitlab.js';
 import type { ArtifactResult } from '../audit.js';
 import { RULES, ruleFor, type Severity } from '../rules.js';
 import type { Tally } from './json.js';
@@ -30,9 +39,19 @@ function ruleJson(code: string) {
   };
 }
 
+export const SRCROOT = '%SRCROOT%';
+
+/** An artifact's location: relative to %SRCROOT% when inside the working directory. */
+function artifactLocation(path: string): { uri: string; uriBaseId?: string } {
+  const rel = projectPath(path);
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(rel) || isAbsolute(rel)) return { uri: toUri(rel) };
+  return { uri: toUri(rel), uriBaseId: SRCROOT };
+}
+
 export class SarifReportWriter {
   private first = true;
-  private readonly artifacts: { location: { uri: string }; parentIndex?: number; roles?: string[] }[] = [];
+  private readonly fingerprints = new Fingerprints();
+  private readonly artifacts: { location: { uri: string; uriBaseId?: string }; parentIndex?: number; roles?: string[] }[] = [];
   private readonly notifications: object[] = [];
 
   constructor(private readonly toolVersion: string) {}
@@ -40,20 +59,21 @@ export class SarifReportWriter {
   begin(): string {
     const driver = { name: 'pyc-audit', version: this.toolVersion, semanticVersion: this.toolVersion, rules: RULES.map((r) => ruleJson(r.code)) };
     const head = JSON.stringify({ tool: { driver } }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
-    return `{\n  "$schema": "${SARIF_SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    ${head},\n      "results": [`;
+    const base = JSON.stringify({ [SRCROOT]: { uri: pathToFileURL(`${process.cwd().replace(/\/$/, '')}/`).href, description: { text: 'The working directory pyc-audit ran in' } } });
+    return `{\n  "$schema": "${SARIF_SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    ${head},\n      "originalUriBaseIds": ${base},\n      "results": [`;
   }
 
   artifact(r: ArtifactResult): string {
-    const uri = toUri(r.path);
+    const location = artifactLocation(r.path);
     if (r.error !== null) {
-      this.notifications.push({ level: 'error', message: { text: `${r.path}: ${r.error}` }, locations: [{ physicalLocation: { artifactLocation: { uri } } }] });
+      this.notifications.push({ level: 'error', message: { text: `${r.path}: ${r.error}` }, locations: [{ physicalLocation: { artifactLocation: location } }] });
       return '';
     }
     for (const u of r.unreadable) {
-      this.notifications.push({ level: 'error', message: { text: `${r.path}: could not read ${u}` }, locations: [{ physicalLocation: { artifactLocation: { uri } } }] });
+      this.notifications.push({ level: 'error', message: { text: `${r.path}: could not read ${u}` }, locations: [{ physicalLocation: { artifactLocation: location } }] });
     }
     if (!r.findings.length) return '';
-    const parentIndex = this.artifacts.push({ location: { uri }, roles: ['analysisTarget'] }) - 1;
+    const parentIndex = this.artifacts.push({ location, roles: ['analysisTarget'] }) - 1;
     const members = new Map<string, number>();
     let out = '';
     for (const f of r.findings) {
@@ -66,13 +86,15 @@ export class SarifReportWriter {
         ruleId: f.code,
         ruleIndex: RULES.findIndex((x) => x.code === f.code),
         level: LEVEL[f.severity],
-        message: { text: f.message },
+        message: { text: `${f.member}: ${f.message}` },
         locations: [
           {
-            physicalLocation: { artifactLocation: { uri: toUri(f.member), index } },
+            physicalLocation: { artifactLocation: { ...location, index: parentIndex } },
             logicalLocations: [{ fullyQualifiedName: `${r.path}!${f.member}` }],
           },
         ],
+        relatedLocations: [{ id: 1, message: { text: 'the member, inside the artifact' }, physicalLocation: { artifactLocation: { uri: toUri(f.member), index } } }],
+        partialFingerprints: { 'pycAuditFinding/v1': this.fingerprints.of(r, f.member, f.code) },
         properties: { artifact: r.path, member: f.member, ...(packageId(r) ? { package: packageId(r) } : {}) },
       };
       out += `${this.first ? '' : ','}\n        ${JSON.stringify(result)}`;

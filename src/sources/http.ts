@@ -7,6 +7,7 @@
 // reader stops reading is cancelled. Content-Encoding is refused: the bytes are the artifact's.
 import { streamBytes, SNIFF_BYTES, type ArtifactBytes, type RandomAccess } from './access.js';
 import { readBytes } from './read-bytes.js';
+import { netFetch } from './net.js';
 import type { ScanOptions } from './tar-members.js';
 import { InputError, type ArtifactEntries } from './types.js';
 
@@ -57,7 +58,7 @@ class Download {
 
   /** The one place a request is made. */
   private request(headers: Record<string, string>, signal: AbortSignal): Promise<Response> {
-    return fetch(this.url, { headers, redirect: 'follow', signal });
+    return netFetch(this.url, { headers, redirect: 'follow', signal });
   }
 
   async get(options: GetOptions = {}): Promise<Got> {

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# The install commands the README gives, run as written, each into a temporary prefix, then the
+# installed tool run on the bundled example (exit 1, the STALE line):
+#   1. npm pack → npm install --global ./pyc-audit-X.Y.Z.tgz
+#   2. from git: npm pack git+file://CLONE → the same; and `npm install --global git+…`, which
+#      npm cannot build (npm/cli#8440), fails with the message that names route 2
+#   3. the GitHub Action's install and audit steps, run in a clean clone as the runner runs them
+# Needs: a checkout with `npm ci` done (dist/ built), git, and the npm registry (nothing else).
+# Usage: scripts/install-check.sh            (from anywhere; uses the checkout it is in)
+set -euo pipefail
+ROOT="$(cd "$(dirname "$0")/.." && pwd)"
+EXAMPLE="$ROOT/fixtures/example-1.0-py314rc2_0.conda"
+TMP="$(mktemp -d "${TMPDIR:-/tmp}/pyc-audit-install-check.XXXXXX")"
+trap 'rm -rf "$TMP"' EXIT
+export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=false
+
+fail() { echo "install-check: FAILED: $*" >&2; exit 1; }
+
+# The installed command on the example: exit 1 and the STALE line, nothing on stderr.
+check_run() {
+  local bin="$1" label="$2" out code=0
+  out="$("$bin" "$EXAMPLE" 2>"$TMP/stderr")" || code=$?
+  [[ $code == 1 ]] || fail "$label: exit $code, expected 1: $(cat "$TMP/stderr")"
+  [[ "$out" == *"example-1.0-py314rc2_0.conda"*"STALE"* ]] || fail "$label: no STALE line in: $out"
+  [[ ! -s "$TMP/stderr" ]] || fail "$label: stderr: $(cat "$TMP/stderr")"
+  "$bin" --version >/dev/null || fail "$label: --version"
+  echo "install-check: $label: ok (exit 1, STALE)"
+}
+
+# What a tarball must hold: the compiled code, the licence, no sources, tests or dev tools.
+check_tarball() {
+  local tgz="$1" list
+  list="$(tar tzf "$tgz")"
+  for f in package/LICENSE package/README.md package/package.json package/bin/pyc-audit.js package/dist/src/cli.js; do
+    grep -qx "$f" <<<"$list" || fail "$tgz lacks $f"
+  done
+  if grep -E '^package/(src|test|fixtures|node_modules|dist/test)/' <<<"$list"; then fail "$tgz holds files it should not (above)"; fi
+}
+
+echo "install-check: 1. npm pack, then npm install --global ./pyc-audit-X.Y.Z.tgz"
+(cd "$ROOT" && npm pack --silent --pack-destination "$TMP" >/dev/null)
+TGZ="$(ls "$TMP"/pyc-audit-*.tgz)"
+check_tarball "$TGZ"
+(cd "$TMP" && npm install --global --prefix "$TMP/prefix1" "./$(basename "$TGZ")" --loglevel=error)
+[[ ! -e "$TMP/prefix1/lib/node_modules/pyc-audit/node_modules/typescript" ]] || fail "a dev dependency was installed"
+check_run "$TMP/prefix1/bin/pyc-audit" "tarball"
+
+echo "install-check: 2. from git (a clone of HEAD)"
+git clone --quiet "$ROOT" "$TMP/clone"
+mkdir "$TMP/from-git"
+(cd "$TMP/from-git" && npm pack --silent "git+file://$TMP/clone" >/dev/null)
+GTGZ="$(ls "$TMP"/from-git/pyc-audit-*.tgz)"
+check_tarball "$GTGZ"
+(cd "$TMP/from-git" && npm install --global --prefix "$TMP/prefix2" "./$(basename "$GTGZ")" --loglevel=error)
+check_run "$TMP/prefix2/bin/pyc-audit" "git (npm pack git+file://…)"
+code=0
+npm install --global --prefix "$TMP/prefix3" "git+file://$TMP/clone" >"$TMP/global-git.log" 2>&1 || code=$?
+[[ $code != 0 ]] || fail "npm install --global git+… succeeded: test it and update the README"
+grep -q 'npm pack git+' "$TMP/global-git.log" || fail "npm install --global git+… failed without naming the route that works: $(tail -5 "$TMP/global-git.log")"
+echo "install-check: git (npm install --global git+…): fails as documented, naming npm pack"
+
+echo "install-check: 3. the GitHub Action's steps, from a clean clone"
+node --input-type=module - "$ROOT" "$TMP/clone" "$ROOT/fixtures" <<'EOF'
+const [root, clone, fixtures] = process.argv.slice(2);
+const { runStep } = await import(`${root}/dist/test/action-steps.js`);
+const install = runStep(clone, 'install', {}, clone);
+if (install.code !== 0) throw new Error(`install step: exit ${install.code}\n${install.stderr}`);
+const audit = runStep(clone, 'audit', { paths: 'example-1.0-py314rc2_0.conda' }, fixtures);
+if (audit.code !== 1 || !audit.stdout.startsWith('::error file=example-1.0-py314rc2_0.conda,')) throw new Error(`audit step: exit ${audit.code}\n${audit.stdout}${audit.stderr}`);
+console.log('install-check: action (install, audit): ok (exit 1, an ::error annotation)');
+EOF
+echo "install-check: all ok"
