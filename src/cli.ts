@@ -24,7 +24,8 @@ import type { ReportFlags } from './report/reporter.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
 // (about 1 ms each here), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
-import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
+import { findRule, parseCodeList, SEVERITIES, type Severity } from './rules.js';
+import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
 
 const require = createRequire(import.meta.url);
 const VERSION = (require('../../package.json') as { version: string }).version;
@@ -461,11 +462,21 @@ Exit status as for audit; 2 also when shards are missing or cut short (each said
 
   program
     .command('rules')
-    .description('list the finding codes, their severity and what they mean')
-    .addOption(formatOption(['text', 'json']))
-    .action((flags: { format: 'text' | 'json' }) => {
-      if (flags.format === 'json') io.stdout.write(`${JSON.stringify(RULES, null, 2)}\n`);
-      else for (const r of RULES) io.stdout.write(`${r.code}  ${r.severity.padEnd(7)}  ${r.title}${r.invalidates ? '  (compiled at first import)' : ''}\n`);
+    .description('list the finding codes, their severity, what they mean and how to fix them')
+    .addOption(formatOption(['text', 'json', 'markdown']))
+    .action((flags: { format: 'text' | 'json' | 'markdown' }) => {
+      io.stdout.write(flags.format === 'json' ? rulesJson() : flags.format === 'markdown' ? rulesMarkdown() : rulesText());
+      setExit(EXIT.clean);
+    });
+
+  program
+    .command('rule')
+    .description('explain one finding code: what it means, what CPython does with the file, an example, how to fix it')
+    .argument('<code>', 'a finding code, e.g. PYC101')
+    .action((code: string) => {
+      const rule = findRule(code);
+      if (!rule) throw new UsageError(`${code} is not a finding code (pyc-audit rules lists them)`);
+      io.stdout.write(ruleText(rule));
       setExit(EXIT.clean);
     });
 

@@ -4,7 +4,8 @@
 // artifact an <error>. The counts belong in the opening tags, so testcases are kept (as text)
 // until the end.
 import type { ArtifactResult } from '../audit.js';
-import { severityRank, type Severity } from '../rules.js';
+import { failsAt, type Severity } from '../rules.js';
+import { packageId } from '../package-info.js';
 import type { Tally } from './json.js';
 import { printable } from './text.js';
 
@@ -39,8 +40,7 @@ export class JunitReportWriter {
   }
 
   artifact(r: ArtifactResult): string {
-    const { name, version, build } = r.package;
-    const id = name && version && build ? `${name}-${version}-${build}` : r.path;
+    const id = packageId(r.package) ?? r.path;
     const classname = `pyc-audit.${r.package.subdir ?? r.kind ?? 'input'}`;
     let body = '';
     this.tests++;
@@ -48,7 +48,7 @@ export class JunitReportWriter {
       this.errors++;
       body += `      <error type="unreadable" message="${xmlEscape(r.error)}">${xmlText(`${r.path}: ${r.error}`)}</error>\n`;
     } else {
-      const failing = r.findings.filter((f) => this.failOn !== 'never' && severityRank(f.severity) <= severityRank(this.failOn));
+      const failing = r.findings.filter((f) => failsAt(f.severity, this.failOn));
       const other = r.findings.filter((f) => !failing.includes(f));
       for (const f of failing) body += `      <failure type="${f.code}" message="${xmlEscape(`${f.code} ${f.member}: ${f.message}`)}">${xmlText(`${f.severity} ${f.code} ${xmlSafeLine(f.member)}\n${xmlSafeLine(f.message)}`)}</failure>\n`;
       if (failing.length) this.failures++;

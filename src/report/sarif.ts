@@ -6,6 +6,8 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { ArtifactResult } from '../audit.js';
 import { RULES, ruleFor, type Severity } from '../rules.js';
+import { helpUri, sarifHelp } from '../rule-docs.js';
+import { packageId } from '../package-info.js';
 import type { Tally } from './json.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -25,6 +27,9 @@ function ruleJson(code: string) {
     id: r.code,
     name: r.title.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^./, (c) => c.toUpperCase()),
     shortDescription: { text: r.title },
+    fullDescription: { text: r.meaning },
+    help: sarifHelp(r),
+    helpUri: helpUri(r),
     defaultConfiguration: { level: LEVEL[r.severity] },
     properties: { compiledAtFirstImport: r.invalidates },
   };
@@ -73,7 +78,7 @@ export class SarifReportWriter {
             logicalLocations: [{ fullyQualifiedName: `${r.path}!${f.member}` }],
           },
         ],
-        properties: { artifact: r.path, member: f.member, ...(packageId(r) ? { package: packageId(r) } : {}) },
+        properties: { artifact: r.path, member: f.member, ...(packageId(r.package) ? { package: packageId(r.package) } : {}) },
       };
       out += `${this.first ? '' : ','}\n        ${JSON.stringify(result)}`;
       this.first = false;
@@ -86,9 +91,4 @@ export class SarifReportWriter {
     const tail = (key: string, value: unknown) => `"${key}": ${JSON.stringify(value, null, 2).replace(/\n/g, '\n      ')}`;
     return `${this.first ? '' : '\n      '}],\n      ${tail('artifacts', this.artifacts)},\n      ${tail('invocations', [invocation])}\n    }\n  ]\n}\n`;
   }
-}
-
-function packageId(r: ArtifactResult): string | null {
-  const { name, version, build } = r.package;
-  return name && version && build ? `${name}-${version}-${build}` : null;
 }

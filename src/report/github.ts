@@ -1,0 +1,144 @@
+// --format github: workflow commands (::error/::warning/::notice) for GitHub Actions, sized for
+// what GitHub shows. A step shows at most 10 error, 10 warning and 10 notice annotations (and a job
+// 50), so findings are grouped by artifact and cause, the groups sorted worst first (severity, then
+// how many files), and at most ANNOTATIONS_PER_LEVEL of each level annotated; the last notice is
+// the run's summary and says how many groups were not annotated. The whole picture goes to the job
+// summary: with $GITHUB_STEP_SUMMARY set, a Markdown section (per artifact, counts per code, the
+// rebuild list) is appended to that file, as GitHub expects of every step.
+import { Chalk } from 'chalk';
+import type { ArtifactResult } from '../audit.js';
+import { needsRebuild } from '../audit.js';
+import { packageId } from '../package-info.js';
+import { ruleFor, severityRank, type Severity } from '../rules.js';
+import { printable } from './escape.js';
+import { describeGroup, groupFindings } from './groups.js';
+import type { Tally } from './json.js';
+import { formatSummary } from './text.js';
+
+/** GitHub's per-step limit for each of error, warning and notice annotations. */
+export const ANNOTATIONS_PER_LEVEL = 10;
+/** Rows of the summary's tables; the job summary of a step holds at most 1 MiB. */
+export const SUMMARY_ROWS = 500;
+
+// GitHub workflow commands: data escapes %, CR, LF; properties also ':' and ','. Text from an
+// artifact is made printable first: a log shows ESC, BEL or NUL as they are.
+const escapeData = (s: string) => printable(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
+
+type Level = 'error' | 'warning' | 'notice';
+const LEVEL: Record<Severity, Level> = { error: 'error', warning: 'warning', info: 'notice' };
+
+interface Annotation {
+  level: Level;
+  /** How many files it stands for: more first among equals. */
+  weight: number;
+  file: string;
+  title: string;
+  message: string;
+}
+
+interface ArtifactRow {
+  name: string;
+  status: string;
+  counts: Record<Severity, number>;
+  codes: Map<string, number>;
+}
+
+const cellText = (s: string) => printable(s).replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+
+export interface GithubOptions {
+  failOn: Severity | 'never';
+  /** $GITHUB_STEP_SUMMARY, or null. */
+  summaryPath: string | null;
+  /** Appends text to a file (the edge that does I/O); throws on failure. */
+  append: (path: string, text: string) => void;
+}
+
+export class GithubReportWriter {
+  private readonly annotations: Annotation[] = [];
+  private readonly rows: ArtifactRow[] = [];
+  private readonly rebuild = new Set<string>();
+
+  constructor(private readonly o: GithubOptions) {}
+
+  begin(): string {
+    return '';
+  }
+
+  artifact(r: ArtifactResult): string {
+    const file = r.path;
+    const name = packageId(r.package) ?? r.path;
+    if (r.error !== null) {
+      this.annotations.push({ level: 'error', weight: Infinity, file, title: 'pyc-audit: cannot read', message: r.error });
+      this.rows.push({ name, status: 'ERROR', counts: { error: 0, warning: 0, info: 0 }, codes: new Map() });
+      return '';
+    }
+    if (r.unreadable.length) {
+      this.annotations.push({ level: 'error', weight: Infinity, file, title: 'pyc-audit: unreadable entries', message: `${r.unreadable.length} could not be read: ${r.unreadable.slice(0, 3).join('; ')}${r.unreadable.length > 3 ? '; …' : ''}` });
+    }
+    for (const g of groupFindings(r.findings)) {
+      const { subject, text } = describeGroup(g);
+      const n = g.findings.length;
+      this.annotations.push({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: `${subject}: ${text}\nfix: ${ruleFor(g.code).fix}` });
+    }
+    for (const note of r.notes) if (note.level === 'warning') this.annotations.push({ level: 'warning', weight: 1, file, title: 'pyc-audit: note', message: note.text });
+    if (r.findings.length || r.unreadable.length) {
+      const counts = { error: 0, warning: 0, info: 0 };
+      const codes = new Map<string, number>();
+      for (const f of r.findings) {
+        counts[f.severity]++;
+        codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
+      }
+      this.rows.push({ name, status: r.status ?? 'no pyc', counts, codes });
+    }
+    if (needsRebuild(r, this.o.failOn)) this.rebuild.add(name);
+    return '';
+  }
+
+  end(t: Tally): string {
+    const rank = (l: Level) => (l === 'error' ? 0 : l === 'warning' ? 1 : 2);
+    const sorted = [...this.annotations].sort((a, b) => rank(a.level) - rank(b.level) || b.weight - a.weight);
+    const used: Record<Level, number> = { error: 0, warning: 0, notice: 0 };
+    let out = '';
+    let left = 0;
+    for (const a of sorted) {
+      // One notice is kept for the summary.
+      if (used[a.level] >= ANNOTATIONS_PER_LEVEL - (a.level === 'notice' ? 1 : 0)) {
+        left++;
+        continue;
+      }
+      used[a.level]++;
+      out += `::${a.level} file=${escapeProperty(a.file)},title=${escapeProperty(a.title)}::${escapeData(a.message)}\n`;
+    }
+    let summary = formatSummary(t, { color: new Chalk({ level: 0 }) }).trim();
+    if (left) summary += `; ${left} more ${left === 1 ? 'group' : 'groups'} of findings not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} of each level per step)${this.o.summaryPath ? ': see the job summary' : ''}`;
+    if (this.o.summaryPath) {
+      try {
+        this.o.append(this.o.summaryPath, this.markdown(summary));
+      } catch (err) {
+        out += `::warning title=${escapeProperty('pyc-audit: job summary')}::${escapeData(`could not write ${this.o.summaryPath}: ${(err as Error).message}`)}\n`;
+      }
+    }
+    return `${out}::notice title=pyc-audit::${escapeData(summary)}\n`;
+  }
+
+  /** The job summary: the totals, a row per artifact with findings (worst first), the rebuild list. */
+  markdown(summary: string): string {
+    const rows = [...this.rows].sort((a, b) => b.counts.error - a.counts.error || b.counts.warning - a.counts.warning || (a.name < b.name ? -1 : 1));
+    let md = `## pyc-audit\n\n${cellText(summary)}\n\n`;
+    if (rows.length) {
+      md += '| artifact | status | errors | warnings | info | findings by code |\n|---|---|---:|---:|---:|---|\n';
+      for (const r of rows.slice(0, SUMMARY_ROWS)) {
+        const codes = [...r.codes].sort((a, b) => severityRank(ruleFor(a[0]).severity) - severityRank(ruleFor(b[0]).severity) || (a[0] < b[0] ? -1 : 1)).map(([code, n]) => `${code} ×${n}`).join(', ');
+        md += `| ${cellText(r.name)} | ${r.status} | ${r.counts.error} | ${r.counts.warning} | ${r.counts.info} | ${codes} |\n`;
+      }
+      if (rows.length > SUMMARY_ROWS) md += `\n… and ${rows.length - SUMMARY_ROWS} more artifacts with findings (the json format lists all).\n`;
+    }
+    const rebuild = [...this.rebuild];
+    if (rebuild.length) {
+      md += `\n### To rebuild (${rebuild.length}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.slice(0, SUMMARY_ROWS).join('\n')}\n\`\`\`\n`;
+      if (rebuild.length > SUMMARY_ROWS) md += `\n… and ${rebuild.length - SUMMARY_ROWS} more (--list-stale lists all).\n`;
+    }
+    return `${md}\n`;
+  }
+}
