@@ -14,7 +14,7 @@ import { learnFromEnvironments, learnFromPythonPackages } from './learn-python.j
 import { ReaderPool } from './pool.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { magicEntryJson, magicTableJson } from './report/json.js';
+import { JSON_SCHEMA_VERSION, magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
 import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
@@ -303,6 +303,8 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
         flags.cache,
         {
           version: VERSION,
+          // What a cached result holds changes with the report's schema (codes, severities, causes).
+          schema: JSON_SCHEMA_VERSION,
           python: flags.python ?? null,
           magicTable,
           select: flags.select ?? null,

@@ -4,7 +4,7 @@
 // artifact an <error>. The counts belong in the opening tags, so testcases are kept (as text)
 // until the end.
 import type { ArtifactResult } from '../audit.js';
-import { failsAt, type Severity } from '../rules.js';
+import { failsAt, ruleFor, type Severity } from '../rules.js';
 import { packageId } from '../package-info.js';
 import type { Tally } from './json.js';
 import { printable } from './text.js';
@@ -50,7 +50,7 @@ export class JunitReportWriter {
     } else {
       const failing = r.findings.filter((f) => failsAt(f.severity, this.failOn));
       const other = r.findings.filter((f) => !failing.includes(f));
-      for (const f of failing) body += `      <failure type="${f.code}" message="${xmlEscape(`${f.code} ${f.member}: ${f.message}`)}">${xmlText(`${f.severity} ${f.code} ${xmlSafeLine(f.member)}\n${xmlSafeLine(f.message)}`)}</failure>\n`;
+      for (const f of failing) body += `      <failure type="${f.code}" message="${xmlEscape(`${f.code} ${f.member}: ${f.message}`)}">${xmlText(`${f.severity} ${f.code} ${xmlSafeLine(f.member)}\n${xmlSafeLine(f.message)}\nfix: ${ruleFor(f.code).fix}`)}</failure>\n`;
       if (failing.length) this.failures++;
       if (r.unreadable.length) {
         this.errors++;
