@@ -382,3 +382,11 @@ test('github: a job summary that cannot be written is a warning, and the annotat
   assert.match(r.stdout, /^::error file=.*PYC001/m);
   assert.match(r.stdout, /^::warning title=pyc-audit%3A job summary::could not write .*summary\.md: ENOENT/m);
 });
+
+test("the README quick start shows the tool's actual output", () => {
+  const shown = /audits a bundled package built with 3\.14rc2:\n\n```\n([\s\S]*?)```/.exec(readme);
+  assert.ok(shown, 'README has the quick-start output');
+  const r = run([fixture('example-py314rc2.conda')]);
+  assert.equal(r.code, 1);
+  assert.equal(r.stdout.replaceAll(`${ROOT}/`, ''), shown[1]);
+});
