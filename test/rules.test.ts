@@ -10,6 +10,8 @@ import { rulesMarkdown, severityRuleMarkdown } from '../src/rule-docs.js';
 import { MagicTable } from '../src/magic/table.js';
 import { supersededBy } from '../src/magic/describe.js';
 import { judgePyc } from '../src/verdict.js';
+import { GithubReportWriter, SUMMARY_ROWS } from '../src/report/github.js';
+import { addToTally, emptyTally } from '../src/report/json.js';
 import { crc32 } from './archives.js';
 import { FIXTURES, ROOT, fixture, run } from './helpers.js';
 
@@ -389,4 +391,27 @@ test("the README quick start shows the tool's actual output", () => {
   const r = run([fixture('example-py314rc2.conda')]);
   assert.equal(r.code, 1);
   assert.equal(r.stdout.replaceAll(`${ROOT}/`, ''), shown[1]);
+});
+
+test('github: what is kept until the end is bounded, however many artifacts fail', () => {
+  const appended: string[] = [];
+  const w = new GithubReportWriter({ failOn: 'error', summaryPath: 'summary.md', append: (_path, text) => appended.push(text) });
+  const n = SUMMARY_ROWS * 3;
+  const tally = emptyTally('error');
+  for (let i = 0; i < n; i++) {
+    const findings = Array.from({ length: 1 + (i % 7) }, (_, k) => ({ code: 'PYC001', severity: 'error' as const, member: `lib/python3.14/m${k}.pyc`, message: 'written by 3.14rc2; 3.14.0 expects 3627', cause: 'written by 3.14rc2; 3.14.0 expects 3627' }));
+    const r = { path: `p${i}.conda`, kind: 'conda' as const, package: { name: `p${i}`, version: '1.0', build: 'py314_0', subdir: null, noarch: null, depends: [] }, expected: null, error: null, pyc: [], status: 'stale' as const, notes: [], unreadable: [], findings, impact: { modules: 0, sourceBytes: 0 } };
+    assert.equal(w.artifact(r), '');
+    addToTally(tally, r);
+  }
+  const out = w.end(tally).trimEnd().split('\n');
+  assert.equal(out.filter((l) => l.startsWith('::error ')).length, 10);
+  // The heaviest groups (7 files) are the ones annotated.
+  assert.ok(out.filter((l) => l.startsWith('::error ')).every((l) => l.includes('PYC001 (7×)')));
+  assert.match(out.at(-1)!, new RegExp(`; ${n - 10} more groups of findings not annotated`));
+  const md = appended.join('');
+  assert.equal(md.split('\n').filter((l) => /^\| p\d+-1\.0-py314_0 \|/.test(l)).length, SUMMARY_ROWS);
+  assert.match(md, new RegExp(`… and ${n - SUMMARY_ROWS} more artifacts with findings`));
+  assert.match(md, new RegExp(`### To rebuild \\(${n}, --fail-on error\\)`));
+  assert.match(md, new RegExp(`… and ${n - SUMMARY_ROWS} more \\(--list-stale lists all\\)`));
 });

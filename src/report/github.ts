@@ -4,7 +4,8 @@
 // how many files), and at most ANNOTATIONS_PER_LEVEL of each level annotated; the last notice is
 // the run's summary and says how many groups were not annotated. The whole picture goes to the job
 // summary: with $GITHUB_STEP_SUMMARY set, a Markdown section (per artifact, counts per code, the
-// rebuild list) is appended to that file, as GitHub expects of every step.
+// rebuild list) is appended to that file, as GitHub expects of every step. What is kept until the
+// end is bounded (the annotations shown, SUMMARY_ROWS rows and names), whatever the run's size.
 import { Chalk } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
 import { needsRebuild } from '../audit.js';
@@ -54,10 +55,48 @@ export interface GithubOptions {
   append: (path: string, text: string) => void;
 }
 
+/** Keeps the `limit` first items by `compare` (a bounded buffer: memory does not grow with the run). */
+class Worst<T> {
+  private items: T[] = [];
+  private cut = 0;
+  constructor(private readonly limit: number, private readonly compare: (a: T, b: T) => number) {}
+  add(item: T): void {
+    this.items.push(item);
+    // Trimmed in batches: one sort per `limit` items.
+    if (this.items.length >= 2 * this.limit) this.trim();
+  }
+  private trim(): void {
+    this.items.sort(this.compare);
+    if (this.items.length > this.limit) {
+      this.cut += this.items.length - this.limit;
+      this.items.length = this.limit;
+    }
+  }
+  /** The kept items, in order. */
+  get kept(): readonly T[] {
+    this.trim();
+    return this.items;
+  }
+  /** How many were left out. */
+  get dropped(): number {
+    this.trim();
+    return this.cut;
+  }
+}
+
+const byWeight = (a: Annotation, b: Annotation) => b.weight - a.weight;
+const byCounts = (a: ArtifactRow, b: ArtifactRow) => b.counts.error - a.counts.error || b.counts.warning - a.counts.warning || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0);
+
 export class GithubReportWriter {
-  private readonly annotations: Annotation[] = [];
-  private readonly rows: ArtifactRow[] = [];
+  // Per level, the heaviest annotations (one notice is kept for the summary).
+  private readonly annotations: Record<Level, Worst<Annotation>> = {
+    error: new Worst(ANNOTATIONS_PER_LEVEL, byWeight),
+    warning: new Worst(ANNOTATIONS_PER_LEVEL, byWeight),
+    notice: new Worst(ANNOTATIONS_PER_LEVEL - 1, byWeight),
+  };
+  private readonly rows = new Worst<ArtifactRow>(SUMMARY_ROWS, byCounts);
   private readonly rebuild = new Set<string>();
+  private moreToRebuild = 0;
 
   constructor(private readonly o: GithubOptions) {}
 
@@ -69,19 +108,19 @@ export class GithubReportWriter {
     const file = r.path;
     const name = packageId(r.package) ?? r.path;
     if (r.error !== null) {
-      this.annotations.push({ level: 'error', weight: Infinity, file, title: 'pyc-audit: cannot read', message: r.error });
-      this.rows.push({ name, status: 'ERROR', counts: { error: 0, warning: 0, info: 0 }, codes: new Map() });
+      this.annotate({ level: 'error', weight: Infinity, file, title: 'pyc-audit: cannot read', message: r.error });
+      this.rows.add({ name, status: 'ERROR', counts: { error: 0, warning: 0, info: 0 }, codes: new Map() });
       return '';
     }
     if (r.unreadable.length) {
-      this.annotations.push({ level: 'error', weight: Infinity, file, title: 'pyc-audit: unreadable entries', message: `${r.unreadable.length} could not be read: ${r.unreadable.slice(0, 3).join('; ')}${r.unreadable.length > 3 ? '; …' : ''}` });
+      this.annotate({ level: 'error', weight: Infinity, file, title: 'pyc-audit: unreadable entries', message: `${r.unreadable.length} could not be read: ${r.unreadable.slice(0, 3).join('; ')}${r.unreadable.length > 3 ? '; …' : ''}` });
     }
     for (const g of groupFindings(r.findings)) {
       const { subject, text } = describeGroup(g);
       const n = g.findings.length;
-      this.annotations.push({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: `${subject}: ${text}\nfix: ${ruleFor(g.code).fix}` });
+      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: `${subject}: ${text}\nfix: ${ruleFor(g.code).fix}` });
     }
-    for (const note of r.notes) if (note.level === 'warning') this.annotations.push({ level: 'warning', weight: 1, file, title: 'pyc-audit: note', message: note.text });
+    for (const note of r.notes) if (note.level === 'warning') this.annotate({ level: 'warning', weight: 1, file, title: 'pyc-audit: note', message: note.text });
     if (r.findings.length || r.unreadable.length) {
       const counts = { error: 0, warning: 0, info: 0 };
       const codes = new Map<string, number>();
@@ -89,26 +128,26 @@ export class GithubReportWriter {
         counts[f.severity]++;
         codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
       }
-      this.rows.push({ name, status: r.status ?? 'no pyc', counts, codes });
+      this.rows.add({ name, status: r.status ?? 'no pyc', counts, codes });
     }
-    if (needsRebuild(r, this.o.failOn)) this.rebuild.add(name);
+    if (needsRebuild(r, this.o.failOn)) {
+      if (this.rebuild.size < SUMMARY_ROWS || this.rebuild.has(name)) this.rebuild.add(name);
+      else this.moreToRebuild++;
+    }
     return '';
   }
 
+  private annotate(a: Annotation): void {
+    this.annotations[a.level].add(a);
+  }
+
   end(t: Tally): string {
-    const rank = (l: Level) => (l === 'error' ? 0 : l === 'warning' ? 1 : 2);
-    const sorted = [...this.annotations].sort((a, b) => rank(a.level) - rank(b.level) || b.weight - a.weight);
-    const used: Record<Level, number> = { error: 0, warning: 0, notice: 0 };
     let out = '';
     let left = 0;
-    for (const a of sorted) {
-      // One notice is kept for the summary.
-      if (used[a.level] >= ANNOTATIONS_PER_LEVEL - (a.level === 'notice' ? 1 : 0)) {
-        left++;
-        continue;
-      }
-      used[a.level]++;
-      out += `::${a.level} file=${escapeProperty(a.file)},title=${escapeProperty(a.title)}::${escapeData(a.message)}\n`;
+    for (const level of ['error', 'warning', 'notice'] as const) {
+      const worst = this.annotations[level];
+      left += worst.dropped;
+      for (const a of worst.kept) out += `::${a.level} file=${escapeProperty(a.file)},title=${escapeProperty(a.title)}::${escapeData(a.message)}\n`;
     }
     let summary = formatSummary(t, { color: new Chalk({ level: 0 }) }).trim();
     if (left) summary += `; ${left} more ${left === 1 ? 'group' : 'groups'} of findings not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} of each level per step)${this.o.summaryPath ? ': see the job summary' : ''}`;
@@ -124,20 +163,20 @@ export class GithubReportWriter {
 
   /** The job summary: the totals, a row per artifact with findings (worst first), the rebuild list. */
   markdown(summary: string): string {
-    const rows = [...this.rows].sort((a, b) => b.counts.error - a.counts.error || b.counts.warning - a.counts.warning || (a.name < b.name ? -1 : 1));
+    const rows = this.rows.kept;
     let md = `## pyc-audit\n\n${cellText(summary)}\n\n`;
     if (rows.length) {
       md += '| artifact | status | errors | warnings | info | findings by code |\n|---|---|---:|---:|---:|---|\n';
-      for (const r of rows.slice(0, SUMMARY_ROWS)) {
+      for (const r of rows) {
         const codes = [...r.codes].sort((a, b) => severityRank(ruleFor(a[0]).severity) - severityRank(ruleFor(b[0]).severity) || (a[0] < b[0] ? -1 : 1)).map(([code, n]) => `${code} ×${n}`).join(', ');
         md += `| ${cellText(r.name)} | ${r.status} | ${r.counts.error} | ${r.counts.warning} | ${r.counts.info} | ${codes} |\n`;
       }
-      if (rows.length > SUMMARY_ROWS) md += `\n… and ${rows.length - SUMMARY_ROWS} more artifacts with findings (the json format lists all).\n`;
+      if (this.rows.dropped) md += `\n… and ${this.rows.dropped} more artifacts with findings (the json format lists all).\n`;
     }
     const rebuild = [...this.rebuild];
     if (rebuild.length) {
-      md += `\n### To rebuild (${rebuild.length}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.slice(0, SUMMARY_ROWS).join('\n')}\n\`\`\`\n`;
-      if (rebuild.length > SUMMARY_ROWS) md += `\n… and ${rebuild.length - SUMMARY_ROWS} more (--list-stale lists all).\n`;
+      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.join('\n')}\n\`\`\`\n`;
+      if (this.moreToRebuild) md += `\n… and ${this.moreToRebuild} more (--list-stale lists all).\n`;
     }
     return `${md}\n`;
   }
