@@ -415,3 +415,18 @@ test('github: what is kept until the end is bounded, however many artifacts fail
   assert.match(md, new RegExp(`### To rebuild \\(${n}, --fail-on error\\)`));
   assert.match(md, new RegExp(`… and ${n - SUMMARY_ROWS} more \\(--list-stale lists all\\)`));
 });
+
+test('one cause, one line: a whole package of another minor is one PYC002 line with the count', () => {
+  const files: Record<string, [Buffer, number]> = {};
+  for (const m of ['a', 'b', 'c']) {
+    files[`lib/python2.7/site-packages/pkg/${m}.py`] = [SOURCE, T];
+    files[`lib/python2.7/site-packages/pkg/${m}.pyc`] = [pyc(3531, T, SOURCE.length), T];
+  }
+  const dir = condaFolder('other-1.0-py27_0', '2.7', files);
+  const a = json([dir]).doc.artifacts[0];
+  assert.equal(a.status, 'wrong-version');
+  assert.deepEqual(a.findings.map((f: Finding) => f.code), ['PYC002', 'PYC002', 'PYC002']);
+  assert.deepEqual(a.impact, { modules: 3, sourceBytes: 3 * SOURCE.length });
+  const lines = run([dir]).stdout.split('\n').filter((l) => /^ {2}(error|warning|info) /.test(l));
+  assert.deepEqual(lines, ['  error   PYC002  3 .pyc  CPython 3.12 bytecode (3531, written by 3.12b1 onward); 2.7 expects 62211 (e.g. lib/python2.7/site-packages/pkg/a.pyc)']);
+});
