@@ -205,7 +205,8 @@ test('inputs are never written: bytes and mtimes unchanged, after a run that rea
   // The run worked: every input reported (one line each, none unreadable), stale ones found.
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr, '');
-  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('/')).map((l) => l.split('  ')[0]), files);
+  // Each artifact line: the status column, then the path.
+  assert.deepEqual(r.stdout.split('\n').filter((l) => /^[A-Z]/.test(l) && l.includes('/')).map((l) => l.split(/ {2,}/)[1]), files);
   const after = files.map((f) => [createHash('sha256').update(readFileSync(f)).digest('hex'), statSync(f).mtimeMs]);
   assert.deepEqual(after, before);
 });

@@ -8,11 +8,11 @@
 // end is bounded (the annotations shown, SUMMARY_ROWS rows and names), whatever the run's size.
 import { Chalk } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
-import { needsRebuild } from '../audit.js';
 import { packageId } from '../package-info.js';
 import { ruleFor, severityRank, type Severity } from '../rules.js';
 import { printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
+import { rebuildIds } from './list-stale.js';
 import type { Tally } from './json.js';
 import { formatSummary } from './text.js';
 
@@ -35,7 +35,8 @@ interface Annotation {
   weight: number;
   file: string;
   title: string;
-  message: string;
+  /** Lines of the message: each made printable, then joined by an escaped line break. */
+  message: string | string[];
 }
 
 interface ArtifactRow {
@@ -118,7 +119,7 @@ export class GithubReportWriter {
     for (const g of groupFindings(r.findings)) {
       const { subject, text } = describeGroup(g);
       const n = g.findings.length;
-      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: `${subject}: ${text}\nfix: ${ruleFor(g.code).fix}` });
+      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: [`${subject}: ${text}`, `fix: ${ruleFor(g.code).fix}`] });
     }
     for (const note of r.notes) if (note.level === 'warning') this.annotate({ level: 'warning', weight: 1, file, title: 'pyc-audit: note', message: note.text });
     if (r.findings.length || r.unreadable.length) {
@@ -130,8 +131,9 @@ export class GithubReportWriter {
       }
       this.rows.add({ name, status: r.status ?? 'no pyc', counts, codes });
     }
-    if (needsRebuild(r, this.o.failOn)) {
-      if (this.rebuild.size < SUMMARY_ROWS || this.rebuild.has(name)) this.rebuild.add(name);
+    // The rebuild list is --list-stale's: conda builds, installed packages of an environment, wheels.
+    for (const { id } of rebuildIds(r, this.o.failOn).ids) {
+      if (this.rebuild.size < SUMMARY_ROWS || this.rebuild.has(id)) this.rebuild.add(id);
       else this.moreToRebuild++;
     }
     return '';
@@ -147,7 +149,7 @@ export class GithubReportWriter {
     for (const level of ['error', 'warning', 'notice'] as const) {
       const worst = this.annotations[level];
       left += worst.dropped;
-      for (const a of worst.kept) out += `::${a.level} file=${escapeProperty(a.file)},title=${escapeProperty(a.title)}::${escapeData(a.message)}\n`;
+      for (const a of worst.kept) out += `::${a.level} file=${escapeProperty(a.file)},title=${escapeProperty(a.title)}::${(Array.isArray(a.message) ? a.message : [a.message]).map(escapeData).join('%0A')}\n`;
     }
     let summary = formatSummary(t, { color: new Chalk({ level: 0 }) }).trim();
     if (left) summary += `; ${left} more ${left === 1 ? 'group' : 'groups'} of findings not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} of each level per step)${this.o.summaryPath ? ': see the job summary' : ''}`;
@@ -175,7 +177,7 @@ export class GithubReportWriter {
     }
     const rebuild = [...this.rebuild];
     if (rebuild.length) {
-      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.join('\n')}\n\`\`\`\n`;
+      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.map(printable).join('\n')}\n\`\`\`\n`;
       if (this.moreToRebuild) md += `\n… and ${this.moreToRebuild} more (--list-stale lists all).\n`;
     }
     return `${md}\n`;
