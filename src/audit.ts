@@ -186,7 +186,7 @@ export async function auditArtifact(path: string | Target, options: AuditOptions
       }
     }
     const result = judgeArtifact(path, entries, options, hashesUnavailable);
-    if (env?.note && !target.part?.only) result.notes.push(env.note);
+    if (env?.note && !target.part?.only) result.notes.push({ level: 'info', text: env.note });
     return result;
   } catch (err) {
     return {

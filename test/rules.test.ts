@@ -98,7 +98,8 @@ test('SARIF rules carry the help (text and Markdown) and a helpUri to the README
 
 test('magic/ depends on nothing above it', () => {
   const dir = join(ROOT, 'src', 'magic');
-  for (const f of readdirSync(dir)) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /from '\.\.\//, f);
+  // Only the file-reading utility below it; never the verdict, checks, reports or the CLI.
+  for (const f of readdirSync(dir)) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /from '\.\.\/(?!regular-file\.js')/, f);
 });
 
 // ---- packages built here --------------------------------------------------------------------
@@ -189,7 +190,8 @@ test('a minor whose final releases span two magics: bytecode of the older is SUP
     assert.ok(later.final && later.current && later.version === e.version, `${e.version} ${e.magic} → ${later.magic}`);
   }
   assert.equal(supersededBy(table, superseded.find((e) => e.magic === 3350)!)!.magic, 3351);
-  for (const e of superseded.filter((x) => x.word === null)) {
+  // (Python 0.9–1.2 wrote a whole word, not magic + \r\n: their headers are another test's.)
+  for (const e of superseded.filter((x) => Number(x.version.split('.')[0]) >= 2)) {
     // The header of its era: 8 bytes before 3.3, 12 to 3.6, 16 from 3.7.
     const [major, minor] = e.version.split('.').map(Number) as [number, number];
     const head = pyc(e.magic, T, 6, major > 3 || (major === 3 && minor >= 7) ? 16 : 12).subarray(0, major === 3 && minor >= 3 ? 16 : 8);
