@@ -7,11 +7,17 @@ import { NotRereadable, readTarget } from './sources/index.js';
 import type { Target } from './sources/targets.js';
 import type { ArtifactEntries, ArtifactKind } from './sources/types.js';
 import { judgePyc, worstStatus, type PycStatus, type PycVerdict } from './verdict.js';
-import { checkArtifact, type Finding, type Impact } from './checks.js';
-import { ALL_RULES, isSelected, severityRank, type RuleSelection, type Severity } from './rules.js';
+import { checkArtifact, isInstalled, type Finding, type Impact } from './checks.js';
+import { ALL_RULES, failsAt, isSelected, ruleFor, severityRank, type RuleSelection, type Severity } from './rules.js';
 import { checkedHashMagic, hashKey, type HashRequest } from './sources/tar-members.js';
 import type { ReadOptions } from './sources/index.js';
 import type { ArtifactOrigin } from './channel/repodata.js';
+
+/** A remark on how an artifact was read, with how much it matters (text and CI formats show warnings). */
+export interface Note {
+  level: 'warning' | 'info';
+  text: string;
+}
 
 export interface ArtifactResult {
   path: string;
@@ -24,7 +30,7 @@ export interface ArtifactResult {
   /** Worst status of its .pyc; null when it has none or could not be read. */
   status: PycStatus | null;
   /** What the reader said of how it read (an archive beside a folder; disagreements; unowned files). */
-  notes: string[];
+  notes: Note[];
   /** Folder entries that could not be read: the audit of this artifact is incomplete. */
   unreadable: string[];
   /** Coded findings (those the run selects), worst first. */
@@ -47,17 +53,22 @@ export interface AuditOptions {
   environments?: ReadonlyMap<string, { table: MagicTable; note: string | null }>;
 }
 
-/** The worst severity among findings, or null when there are none. */
-export function worstSeverity(findings: readonly Finding[]): Severity | null {
-  let worst: Severity | null = null;
-  for (const f of findings) if (worst === null || severityRank(f.severity) < severityRank(worst)) worst = f.severity;
-  return worst;
-}
-
 /** Whether an artifact fails a run with --fail-on `level` (an unreadable one always does, apart). */
 export function fails(r: ArtifactResult, level: Severity | 'never'): boolean {
-  if (level === 'never') return false;
-  return r.findings.some((f) => severityRank(f.severity) <= severityRank(level));
+  return r.findings.some((f) => failsAt(f.severity, level));
+}
+
+/** Whether an artifact needs a rebuild (--list-stale): it fails `level` by what conda installs (not info/). */
+export function needsRebuild(r: ArtifactResult, level: Severity | 'never'): boolean {
+  return r.findings.some((f) => ruleFor(f.code).installed && failsAt(f.severity, level));
+}
+
+/**
+ * A reader's note with its level: one that says the package is not what it seems (a folder that
+ * DISAGREES with its archive) is a warning, how it was read is info. Readers give plain text.
+ */
+function readerNote(text: string): Note {
+  return { level: /DISAGREES/.test(text) ? 'warning' : 'info', text };
 }
 
 /** Judges what a reader collected. Pure: no I/O. */
@@ -79,14 +90,15 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
   const pyc = entries.pyc
     .map((member) => judgePyc(member, expected, table))
     .sort((a, b) => (a.member < b.member ? -1 : a.member > b.member ? 1 : 0));
-  const notes = [...(entries.notes ?? [])];
+  const notes = (entries.notes ?? []).map(readerNote);
   if (entries.owners) {
     const owners = entries.owners;
     for (const p of pyc) p.owner = owners.get(p.member) ?? null;
     const unowned = pyc.filter((p) => p.owner === null);
-    if (unowned.length) notes.push(`${unowned.length} .pyc owned by no package in conda-meta (${unowned.slice(0, 2).map((p) => p.member).join(', ')}${unowned.length > 2 ? ', …' : ''})`);
+    if (unowned.length) notes.push({ level: 'warning', text: `${unowned.length} .pyc owned by no package in conda-meta (${unowned.slice(0, 2).map((p) => p.member).join(', ')}${unowned.length > 2 ? ', …' : ''})` });
   }
   const checked = checkArtifact({
+    kind: entries.kind,
     package: info,
     expected,
     pyc,
@@ -108,12 +120,19 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     expected,
     error: null,
     pyc,
-    status: pyc.length ? worstStatus(pyc.map((p) => p.status)) : null,
+    // What conda installs decides the status: bytecode under info/ is a finding of its own (PYC205).
+    status: installedStatus(pyc),
     notes,
     unreadable: entries.unreadable ?? [],
     findings,
     impact: checked.impact,
   };
+}
+
+/** The worst status of the .pyc conda installs; null when it installs none. */
+function installedStatus(pyc: readonly PycVerdict[]): PycStatus | null {
+  const installed = pyc.filter((p) => isInstalled(p.member));
+  return installed.length ? worstStatus(installed.map((p) => p.status)) : null;
 }
 
 /**
@@ -167,7 +186,7 @@ export async function auditArtifact(path: string | Target, options: AuditOptions
       }
     }
     const result = judgeArtifact(path, entries, options, hashesUnavailable);
-    if (env?.note && !target.part?.only) result.notes.push(env.note);
+    if (env?.note && !target.part?.only) result.notes.push({ level: 'info', text: env.note });
     return result;
   } catch (err) {
     return {

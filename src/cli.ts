@@ -15,7 +15,7 @@ import { ReaderPool } from './pool.js';
 import { CORES } from './sources/codecs.js';
 import { loadUserTable, MagicTableError } from './magic/user-table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { magicEntryJson, magicTableJson } from './report/json.js';
+import { JSON_SCHEMA_VERSION, magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS, type Format } from './report/formats.js';
 import { printable } from './report/text.js';
 import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
@@ -25,7 +25,8 @@ import type { ReportFlags } from './report/reporter.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
 // (docs/performance.md), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
-import { parseCodeList, RULES, SEVERITIES, type Severity } from './rules.js';
+import { findRule, parseCodeList, SEVERITIES, type Severity } from './rules.js';
+import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
 import type { FindingRules } from './config.js';
 
 const require = createRequire(import.meta.url);
@@ -329,6 +330,8 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
         flags.cache,
         {
           version: VERSION,
+          // What a cached result holds changes with the report's schema (codes, severities, causes).
+          schema: JSON_SCHEMA_VERSION,
           python: flags.python ?? null,
           magicTable,
           select: flags.select ?? null,
@@ -503,11 +506,21 @@ Exit status as for audit; 2 also when shards are missing or cut short (each said
 
   program
     .command('rules')
-    .description('list the finding codes, their severity and what they mean')
-    .addOption(formatOption(['text', 'json']))
-    .action((flags: { format: 'text' | 'json' }) => {
-      if (flags.format === 'json') io.stdout.write(`${JSON.stringify(RULES, null, 2)}\n`);
-      else for (const r of RULES) io.stdout.write(`${r.code}  ${r.severity.padEnd(7)}  ${r.title}${r.invalidates ? '  (compiled at first import)' : ''}\n`);
+    .description('list the finding codes, their severity, what they mean and how to fix them')
+    .addOption(formatOption(['text', 'json', 'markdown']))
+    .action((flags: { format: 'text' | 'json' | 'markdown' }) => {
+      io.stdout.write(flags.format === 'json' ? rulesJson() : flags.format === 'markdown' ? rulesMarkdown() : rulesText());
+      setExit(EXIT.clean);
+    });
+
+  program
+    .command('rule')
+    .description('explain one finding code: what it means, what CPython does with the file, an example, how to fix it')
+    .argument('<code>', 'a finding code, e.g. PYC101')
+    .action((code: string) => {
+      const rule = findRule(code);
+      if (!rule) throw new UsageError(`${code} is not a finding code (pyc-audit rules lists them)`);
+      io.stdout.write(ruleText(rule));
       setExit(EXIT.clean);
     });
 

@@ -47,6 +47,11 @@ export function parseIndexJson(bytes: Buffer | undefined): PackageInfo {
   };
 }
 
+/** "name-version-build", as conda names a build, or null when one of the three is not known. */
+export function packageId(pkg: Pick<PackageInfo, 'name' | 'version' | 'build'>): string | null {
+  return pkg.name && pkg.version && pkg.build ? `${pkg.name}-${pkg.version}-${pkg.build}` : null;
+}
+
 /** name-version-build from a file name such as numpy-2.3.1-py314h1234_0.conda. */
 export function parseArtifactName(fileName: string): Pick<PackageInfo, 'name' | 'version' | 'build'> {
   const base = /\.(conda|tar\.bz2)$/.test(fileName) ? fileName.replace(/\.(conda|tar\.bz2)$/, '') : '';
@@ -65,9 +70,8 @@ function dependsClues(depends: string[]): Expected['clues'] {
     } else if (name === 'python') {
       const version = pythonSpecMinor(spec);
       if (version) clues.push({ from: 'python', version, implementation: /pypy/.test(build) ? 'PyPy' : 'CPython' });
-    } else if (name === 'pypy' || name === 'pypy3') {
-      // pypy3.9 packages also depend on python_abi ... *_pypy39_pp73, which is the clue used.
     }
+    // pypy3.9 packages also depend on python_abi ... *_pypy39_pp73, which is the clue used.
   }
   // python_abi is the more precise of the two whatever order depends lists them in.
   return clues.sort((a, b) => (a.from === 'python_abi' ? 0 : 1) - (b.from === 'python_abi' ? 0 : 1));

@@ -39,9 +39,32 @@ export function usesLegacyLayout(version: string): boolean {
 }
 
 /**
- * Whether a .py is an importable module that CPython would compile: under lib/pythonX.Y/ (site-
- * packages included) or Windows' Lib/, and not metadata (info/), a script or data elsewhere.
+ * Where an installed Python imports from, in a conda package or prefix: lib/pythonX.Y/ (the standard
+ * library, lib-dynload and site-packages; X.Yt for free-threaded builds), lib/pypyX.Y/ (PyPy's
+ * standard library), Lib/ (Windows builds: the standard library and Lib/site-packages), and
+ * site-packages/ at the top (noarch: python packages, placed in site-packages at install).
+ */
+const CONDA_IMPORT_ROOTS = /^(lib\/python\d\.\d+t?\/|lib\/pypy\d\.\d+\/|Lib\/|site-packages\/)/;
+
+/** A wheel installs everything into site-packages except its .data/ scripts, data and headers. */
+const WHEEL_NOT_IMPORTED = /^[^/]+\.data\/(scripts|data|headers)\//;
+
+/**
+ * Whether a member sits where import reads bytecode. Outside (bin/, the prefix root, share/, a
+ * wheel's .data/scripts/), a .pyc is at most run by path (python x.pyc), never found by import.
+ * Conda packages, prefixes and wheels have a known layout; any other tree, tarball or loose file
+ * is taken as importable wherever a member is.
+ */
+export function inImportLocation(path: string, kind: string): boolean {
+  if (kind === 'conda' || kind === 'tar.bz2' || kind === 'folder' || kind === 'env') return CONDA_IMPORT_ROOTS.test(path);
+  if (kind === 'whl') return !WHEEL_NOT_IMPORTED.test(path);
+  return true;
+}
+
+/**
+ * Whether a .py is an importable module that CPython would compile: in an import location of a
+ * conda prefix (above), and not metadata (info/), a script or data elsewhere.
  */
 export function isImportableSource(path: string): boolean {
-  return /^(lib\/python\d\.\d+t?\/|Lib\/)/.test(path) && !/(^|\/)__pycache__\//.test(path);
+  return CONDA_IMPORT_ROOTS.test(path) && !path.startsWith('site-packages/') && !/(^|\/)__pycache__\//.test(path);
 }

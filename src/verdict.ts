@@ -1,13 +1,20 @@
 // Expected version + decoded header + magic table -> a status for one .pyc. Pure.
 import { decodeHeader, headerSizeFor, hex, type PycHeader } from './header.js';
+import { finalExpectation, supersededBy, unconfirmedFinal, writtenBy } from './magic/describe.js';
 import type { MagicTable } from './magic/table.js';
-import type { MagicEntry } from './magic/types.js';
 import { cacheTag, type Expected } from './package-info.js';
 
-export type PycStatus = 'ok' | 'stale' | 'wrong-version' | 'tag-mismatch' | 'unknown-magic' | 'invalid';
+export { finalExpectation, magicLabel, writtenBy } from './magic/describe.js';
+
+/**
+ * What the target Python does with a .pyc's magic. `superseded`: a final release of the target minor
+ * wrote it, but current builds of that minor load another (3350 in a 3.5 package); `unconfirmed`: the
+ * newest magic known for a minor whose final release is not in the table (may or may not be final's).
+ */
+export type PycStatus = 'ok' | 'unconfirmed' | 'superseded' | 'stale' | 'wrong-version' | 'tag-mismatch' | 'unknown-magic' | 'invalid';
 
 /** Worst first: an artifact takes the status of its worst .pyc. */
-export const STATUS_ORDER: readonly PycStatus[] = ['invalid', 'unknown-magic', 'tag-mismatch', 'wrong-version', 'stale', 'ok'];
+export const STATUS_ORDER: readonly PycStatus[] = ['invalid', 'unknown-magic', 'tag-mismatch', 'wrong-version', 'stale', 'superseded', 'unconfirmed', 'ok'];
 
 export interface PycVerdict {
   member: string;
@@ -22,41 +29,6 @@ export interface PycVerdict {
   message: string;
   /** In an environment: the package that installed the file (null: none did). */
   owner?: string | null;
-}
-
-/** Who writes a magic, in words: "3.14rc2", "3.14b3–3.14rc1", "3.14rc3 onward" (still written today). */
-export function writtenBy(entry: MagicEntry): string {
-  // Rows of other implementations name the implementation in their releases ("PyPy 7.3.x (3.10)").
-  if (entry.implementation !== 'CPython') return entry.releases ?? `${entry.implementation} ${entry.version}`;
-  if (!entry.releases) return `${entry.version} development builds (${entry.commentTag ? `${entry.commentTag}, ` : ''}never in a release)`;
-  if (entry.current && entry.final) return `${entry.firstRelease} onward`;
-  return entry.releases;
-}
-
-/** "3626 (3.14rc2)": a magic with who writes it. */
-export function magicLabel(entry: MagicEntry | undefined, magic: number): string {
-  return entry ? `${magic} (${writtenBy(entry)})` : `${magic} (unknown)`;
-}
-
-/** What final releases of a version write, in words, or why that is not known. */
-export function finalExpectation(table: MagicTable, version: string, implementation: string): { magics: number[]; text: string } {
-  const finals = table.finalMagics(version, implementation);
-  if (finals.length) {
-    const first = finals[0]!;
-    const label = implementation === 'CPython' ? `${first.firstFinal ?? version}` : `${implementation} ${version}`;
-    return {
-      magics: finals.map((f) => f.magic),
-      text: finals.length === 1 ? `${label} expects ${first.magic}` : `${version} final releases write ${finals.map((f) => `${f.magic} (${f.releases})`).join(' or ')}`,
-    };
-  }
-  const newest = table.newest(version, implementation);
-  if (newest) {
-    return {
-      magics: [],
-      text: `${newest.magic} is the newest ${implementation === 'CPython' ? '' : `${implementation} `}${version} magic known; ${version}.0 final is not in this table`,
-    };
-  }
-  return { magics: [], text: `no ${implementation === 'CPython' ? '' : `${implementation} `}${version} magic is known to this table` };
 }
 
 export function judgePyc(
@@ -96,13 +68,14 @@ export function judgePyc(
   }
   const want = finalExpectation(table, version, implementation);
   if (want.magics.includes(magic)) {
+    const later = supersededBy(table, entry);
+    if (later) {
+      return { ...base, magic, header, ...described, status: 'superseded', message: `written by ${said} (${magic}); ${later.firstFinal ?? later.releases} and later load only ${later.magic}` };
+    }
     return { ...base, magic, header, ...described, status: 'ok', message: `written by ${said}` };
   }
-  if (!want.magics.length) {
-    const newest = table.newest(version, implementation);
-    if (newest?.magic === magic) {
-      return { ...base, magic, header, ...described, status: 'ok', message: `written by ${said}; ${want.text}` };
-    }
+  if (unconfirmedFinal(table, entry)) {
+    return { ...base, magic, header, ...described, status: 'unconfirmed', message: `${version} final's magic is not in this table; ${magic} is ${said}` };
   }
   return { ...base, magic, header, ...described, status: 'stale', message: `written by ${said}; ${want.text}` };
 }

@@ -37,7 +37,7 @@ test('action: paths with globs from a build folder, annotations in the log, exit
   const r = runStep('audit', { paths: 'example-1.0-py314*.conda\n  legacy-*.tar.bz2' }, { cwd: FIXTURES });
   assert.equal(r.code, 1, r.stderr);
   const errors = r.stdout.split('\n').filter((l) => l.startsWith('::error'));
-  assert.deepEqual(errors.map((l) => /file=([^,]+)/.exec(l)![1]), ['example-1.0-py314rc1_0.conda', 'example-1.0-py314rc2_0.conda']);
+  assert.deepEqual(errors.map((l) => /file=([^,]+)/.exec(l)![1]), ['example-1.0-py314rc1_0.conda', 'example-1.0-py314rc2_0.conda', 'legacy-1.0-py27_0.tar.bz2']);
   assert.match(r.stdout, /::notice title=pyc-audit::5 artifacts, /);
   assert.equal(r.outputs, 'sarif-file=\n');
 });
@@ -59,7 +59,9 @@ test('action: sarif-file writes a valid SARIF report for upload-sarif and names 
   const r = runStep('audit', { paths: 'example-1.0-py314rc2_0.conda mixed-1.0-py314_0.conda', 'sarif-file': out, args: '--ignore PYC003 --quiet' }, { cwd: FIXTURES });
   assert.equal(r.code, 1, r.stderr);
   // The log still has the annotations: one read, two reports.
-  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('::error')).map((l) => /file=([^,]+)/.exec(l)![1]), ['example-1.0-py314rc2_0.conda', 'mixed-1.0-py314_0.conda']);
+  const annotated = (level: string) => r.stdout.split('\n').filter((l) => l.startsWith(`::${level}`)).map((l) => /file=([^,]+)/.exec(l)![1]);
+  assert.deepEqual(annotated('error'), ['example-1.0-py314rc2_0.conda']);
+  assert.deepEqual(annotated('warning'), ['mixed-1.0-py314_0.conda']);
   assert.equal(r.outputs, `sarif-file=${out}\n`);
   const sarif = JSON.parse(readFileSync(out, 'utf8')) as { runs: { results: { ruleId: string; locations: { physicalLocation: { artifactLocation: { uri: string; uriBaseId: string } } }[] }[] }[] };
   const validate = sarifValidator();

@@ -29,8 +29,11 @@ const CHANNEL: Record<string, string[]> = {
   noarch: ['noarchpyc-1.0-pyh_0.conda'],
   'osx-arm64': ['example-1.0-py314rc1_0.conda', 'legacy-1.0-py36_0.tar.bz2'],
 };
-/** The builds with an error-level finding: what --list-stale must print, in channel order. */
-const STALE = ['checks-1.0-py311_0', 'example-1.0-py314rc2_0', 'mixed-1.0-py314_0', 'example-1.0-py314rc1_0'];
+/**
+ * The builds with an error-level finding: what --list-stale must print, in channel order.
+ * legacy-1.0-py27_0 ships only __pycache__ bytecode, which 2.7 never reads (PYC202).
+ */
+const STALE = ['checks-1.0-py311_0', 'example-1.0-py314rc2_0', 'legacy-1.0-py27_0', 'mixed-1.0-py314_0', 'example-1.0-py314rc1_0'];
 
 /** depends as conda-build writes them: python_abi and python for pyXY builds, python alone for noarch. */
 function depends(build: string): string[] {

@@ -36,17 +36,17 @@ test('quick start: the bundled 3.14rc2 example is reported stale, exit 1', () =>
   const r = run([fixture('example-py314rc2.conda')]);
   assert.equal(r.code, 1);
   assert.equal(r.stderr, '');
-  assert.match(r.stdout, /example-py314rc2\.conda {2}1 pyc {2}3626 \(3\.14rc2\) ×1 {2}expects 3\.14 \(python_abi in index\.json\) {2}STALE/);
-  assert.match(r.stdout, /STALE {2}1 error\n/);
+  // The status first, in a column as wide as the widest status.
+  assert.match(r.stdout, /^STALE {10}\S*example-py314rc2\.conda {2}1 pyc {2}3626 \(3\.14rc2\) ×1 {2}expects 3\.14 \(python_abi in index\.json\) {2}1 error\n/);
   assert.match(r.stdout, /\n {2}impact {2}1 module \(0\.1 KiB of source\) compiled at first import\n/);
-  assert.match(r.stdout, /\n {2}error {3}PYC001 {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}written by 3\.14rc2; 3\.14\.0 expects 3627\n/);
+  assert.match(r.stdout, /\n {2}error {3}PYC001 {2}lib\/python3\.14\/site-packages\/example\/__pycache__\/__init__\.cpython-314\.pyc {2}written by 3\.14rc2; 3\.14\.0 expects 3627\n {10}fix: rebuild the package with a final release of the target Python\n$/);
 });
 
 test('a clean 3.14.0 build passes with exit 0, in both formats', () => {
   for (const f of ['example-1.0-py314_0.conda', 'example-1.0-py314_0.tar.bz2']) {
     const r = run([fixture(f)]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    assert.match(r.stdout, /3627 \(3\.14rc3 onward\) ×1 .* OK\n$/);
+    assert.match(r.stdout, /^OK {13}\S+ {2}1 pyc {2}3627 \(3\.14rc3 onward\) ×1 .*\)\n$/);
   }
 });
 
@@ -92,9 +92,9 @@ test('--format json: the documented fields', () => {
     incomplete: 0,
     impact: { modules: 1, sourceBytes: 117 },
   });
-  assert.equal(doc.tool.schema, 2);
+  assert.equal(doc.tool.schema, 3);
   assert.deepEqual(doc.artifacts[0].findings, [
-    { code: 'PYC001', severity: 'error', member: 'lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc', message: 'written by 3.14rc2; 3.14.0 expects 3627' },
+    { code: 'PYC001', severity: 'error', member: 'lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc', message: 'written by 3.14rc2; 3.14.0 expects 3627', cause: 'written by 3.14rc2; 3.14.0 expects 3627' },
   ]);
   assert.deepEqual(doc.artifacts[0].impact, { modules: 1, sourceBytes: 117 });
   const a = doc.artifacts[0];
@@ -122,7 +122,7 @@ test('--python overrides the package and a disagreement is reported', () => {
   assert.match(a.expected.conflict, /--python says 3\.13 but python_abi in index\.json says 3\.14/);
   assert.equal(a.pyc[0].status, 'wrong-version');
   // 3.13 reads cpython-313 names: the package's cpython-314 .pyc is never read, and the module has none.
-  assert.deepEqual(a.findings.map((f: { code: string }) => f.code), ['PYC203', 'PYC202']);
+  assert.deepEqual(a.findings.map((f: { code: string }) => f.code), ['PYC202', 'PYC203']);
   const text = run(['--python', '3.13', fixture('example-1.0-py314_0.conda')]);
   assert.match(text.stdout, /note {2}--python says 3\.13 but/);
 });
@@ -166,7 +166,7 @@ test('bad input: one error line each, the rest still audited, exit 2', () => {
     assert.match(lines[0]!, /^pyc-audit: error: /);
     assert.match(lines[0]!, reason);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
-    assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/, 'the good input is still audited');
+    assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m, 'the good input is still audited');
     assert.match(r.stdout, /1 could not be read/);
   }
 });
@@ -205,7 +205,8 @@ test('inputs are never written: bytes and mtimes unchanged, after a run that rea
   // The run worked: every input reported (one line each, none unreadable), stale ones found.
   assert.equal(r.code, 1, r.stderr);
   assert.equal(r.stderr, '');
-  assert.deepEqual(r.stdout.split('\n').filter((l) => l.startsWith('/')).map((l) => l.split('  ')[0]), files);
+  // Each artifact line: the status column, then the path.
+  assert.deepEqual(r.stdout.split('\n').filter((l) => /^[A-Z]/.test(l) && l.includes('/')).map((l) => l.split(/ {2,}/)[1]), files);
   const after = files.map((f) => [createHash('sha256').update(readFileSync(f)).digest('hex'), statSync(f).mtimeMs]);
   assert.deepEqual(after, before);
 });
@@ -237,7 +238,7 @@ test('--jobs keeps the output in the order the inputs were given', () => {
   const files = ['legacy-1.0-py27_0.tar.bz2', 'example-1.0-py314_0.conda', 'legacy-1.0-py36_0.conda', 'hashed-1.0-py313_0.tar.bz2'].map((f) => fixture(f));
   for (const jobs of ['1', '4']) {
     const r = run(['--jobs', jobs, ...files]);
-    const order = r.stdout.split('\n').filter((l) => l.startsWith('/')).map((l) => l.split('  ')[0]);
+    const order = r.stdout.split('\n').filter((l) => /^[A-Z]/.test(l) && l.includes('/')).map((l) => l.split(/ {2,}/)[1]);
     assert.deepEqual(order, files);
   }
 });
@@ -266,8 +267,8 @@ test('--format json is streamed but is one valid document, summary last', () => 
   assert.equal(r.code, 2);
   const doc = JSON.parse(r.stdout);
   assert.deepEqual(Object.keys(doc), ['tool', 'artifacts', 'summary']);
-  // findings: the rc2 PYC001, and legacy-1.0-py27_0's PYC208 and PYC202 warnings (2.7 does not read __pycache__/)
-  assert.deepEqual([doc.summary.artifacts, doc.summary.pyc, doc.summary.findings, doc.summary.failing, doc.summary.errors], [3, 2, 3, 1, 1]);
+  // findings: the rc2 PYC001, and legacy-1.0-py27_0's PYC208 warning and PYC202 error (2.7 does not read __pycache__/)
+  assert.deepEqual([doc.summary.artifacts, doc.summary.pyc, doc.summary.findings, doc.summary.failing, doc.summary.errors], [3, 2, 3, 2, 1]);
   assert.equal(doc.artifacts[1].error, 'no such file');
   assert.equal(doc.artifacts[1].kind, null);
 });

@@ -149,9 +149,9 @@ test('--max-bytes bounds the comparison with the archive beside an extracted fol
   extract(p, cache);
   writeFileSync(join(cache, `${fullName(p)}.conda`), condaOf(p));
   const free = json([cache]);
-  assert.deepEqual(free.doc.artifacts[0].notes, [`read the extracted folder; ${fullName(p)}.conda beside it agrees (info/paths.json)`]);
+  assert.deepEqual(free.doc.artifacts[0].notes, [{ level: 'info', text: `read the extracted folder; ${fullName(p)}.conda beside it agrees (info/paths.json)` }]);
   const bounded = json(['--max-bytes', '100', cache]);
-  assert.match(bounded.doc.artifacts[0].notes[0], /beside it could not be read to compare: --max-bytes reached/);
+  assert.match(bounded.doc.artifacts[0].notes[0].text, /beside it could not be read to compare: --max-bytes reached/);
 });
 
 test('a package cache with both name.conda and name.tar.bz2: both audited, or both compared with the folder beside them', () => {
@@ -172,7 +172,7 @@ test('a package cache with both name.conda and name.tar.bz2: both audited, or bo
       ['example-1.0-py314_0.tar.bz2', 'tar.bz2'],
     ],
   );
-  const notes = doc.artifacts[0].notes as string[];
+  const notes = (doc.artifacts[0].notes as { level: string; text: string }[]).map((n) => n.text);
   assert.equal(notes.length, 2);
   assert.equal(notes[0], `read the extracted folder; ${fullName(p)}.conda beside it agrees (info/paths.json)`);
   // The .tar.bz2 of that name holds another package: said, not dropped.
@@ -187,9 +187,9 @@ test('--hash-extracted finds a file edited in place that keeps its size; the def
   const py = join(folder, ...`${SITE}/__init__.py`.split('/'));
   writeFileSync(py, 'value = 2\n'); // same size
   utimesSync(py, 1_700_000_000, 1_700_000_000);
-  assert.match(json([cache]).doc.artifacts[0].notes[0], /beside it agrees \(info\/paths\.json\)$/);
-  const deep = json(['--hash-extracted', cache]).doc.artifacts[0].notes[0];
+  assert.match(json([cache]).doc.artifacts[0].notes[0].text, /beside it agrees \(info\/paths\.json\)$/);
+  const deep = json(['--hash-extracted', cache]).doc.artifacts[0].notes[0].text;
   assert.equal(deep, `read the extracted folder, which DISAGREES with ${fullName(p)}.conda beside it: 1 file differs (${SITE}/__init__.py) from their SHA-256 in ${fullName(p)}.conda`);
   writeFileSync(py, 'value = 22\n'); // another size: the walk sees it without hashing
-  assert.match(json([cache]).doc.artifacts[0].notes[0], /DISAGREES .*: 1 file differs \(lib\/python3\.14\/site-packages\/demo\/__init__\.py\) in size on disk$/);
+  assert.match(json([cache]).doc.artifacts[0].notes[0].text, /DISAGREES .*: 1 file differs \(lib\/python3\.14\/site-packages\/demo\/__init__\.py\) in size on disk$/);
 });

@@ -31,8 +31,9 @@ test('--list-stale: exactly the builds to rebuild, once each', () => {
   const r = run(['--list-stale', ...all]);
   assert.equal(r.code, 1);
   const checks = ['37', '310', '311', '313'].map((v) => `checks-1.0-py${v}_0`).sort();
-  assert.equal(r.stdout, [...checks, 'example-1.0-py314rc1_0', 'example-1.0-py314rc2_0', 'mixed-1.0-py314_0'].map((s) => `${s}\n`).join(''));
-  // Warnings count too with --fail-on warning: legacy-1.0-py27_0 (PYC208) and noarchpyc (PYC204).
+  // legacy-1.0-py27_0: 2.7 reads no __pycache__/, so its module is compiled at first import (PYC202).
+  assert.equal(r.stdout, [...checks, 'example-1.0-py314rc1_0', 'example-1.0-py314rc2_0', 'legacy-1.0-py27_0', 'mixed-1.0-py314_0'].map((s) => `${s}\n`).join(''));
+  // Warnings count too with --fail-on warning: noarchpyc (PYC204).
   const warnings = run(['--list-stale', '--fail-on', 'warning', ...all]);
   assert.equal(warnings.stdout, [...checks, 'example-1.0-py314rc1_0', 'example-1.0-py314rc2_0', 'legacy-1.0-py27_0', 'mixed-1.0-py314_0', 'noarchpyc-1.0-pyh_0'].map((s) => `${s}\n`).join(''));
   const clean = run(['--list-stale', fixture('example-1.0-py314_0.conda')]);
@@ -40,15 +41,15 @@ test('--list-stale: exactly the builds to rebuild, once each', () => {
   assert.equal(clean.stdout, '');
 });
 
-test('github: an annotation per finding and per unreadable input, with a title', () => {
-  const r = run(['--format', 'github', fixture('mixed-1.0-py314_0.conda'), join(tmpdir(), 'no-such.conda')]);
+test('github: an annotation per finding and per unreadable input, with a title and the fix, worst first', () => {
+  const r = run(['--format', 'github', fixture('mixed-1.0-py314_0.conda'), join(tmpdir(), 'no-such.conda')], { GITHUB_STEP_SUMMARY: undefined });
   assert.equal(r.code, 2);
   const f = fixture('mixed-1.0-py314_0.conda').replace(/:/g, '%3A').replace(/,/g, '%2C');
   assert.deepEqual(r.stdout.trimEnd().split('\n'), [
-    `::error file=${f},title=pyc-audit PYC203%3A cache tag of another Python%3A never read::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-312.pyc: cache tag cpython-312 in a package for 3.14 (which reads cpython-314): never read`,
-    `::error file=${f},title=pyc-audit PYC003%3A cache tag and magic disagree::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-314.pyc: cache tag cpython-314 but CPython 3.13 bytecode (3571, written by 3.13b2 onward)`,
     `::error file=${join(tmpdir(), 'no-such.conda')},title=pyc-audit%3A cannot read::no such file`,
-    '::notice title=pyc-audit::2 artifacts, 2 pyc: 2 findings (2 errors); 1 artifact fails (--fail-on error); 1 module (0.1 KiB of source) compiled at first import; 1 could not be read',
+    `::error file=${f},title=pyc-audit PYC003%3A cache tag and magic disagree::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-314.pyc: cache tag cpython-314 but CPython 3.13 bytecode (3571, written by 3.13b2 onward)%0Afix: a build step copied or renamed .pyc between Python versions: recompile with the target Python and rebuild`,
+    `::warning file=${f},title=pyc-audit PYC203%3A cache tag of another Python%3A never read::lib/python3.14/site-packages/mixed/__pycache__/__init__.cpython-312.pyc: cache tag cpython-312 in a package for 3.14 (which reads cpython-314): never read%0Afix: delete stray __pycache__ files before packaging (pytest and other Pythons leave them)`,
+    '::notice title=pyc-audit::2 artifacts, 2 pyc: 2 findings (1 error, 1 warning); 1 artifact fails (--fail-on error); 1 module (0.1 KiB of source) compiled at first import; 1 could not be read',
   ]);
 });
 
@@ -56,7 +57,7 @@ test('--output: the report to a file, the text summary to the terminal', () => {
   const out = join(mkdtempSync(join(tmpdir(), 'pyc-audit-out-')), 'report.json');
   const r = run(['--format', 'json', '--output', out, ...all]);
   assert.equal(r.code, 1);
-  assert.equal(r.stdout, `${all.length} artifacts, 100 pyc: 96 findings (49 errors, 29 warnings, 18 info); 15 artifacts fail (--fail-on error); 49 modules (2.8 KiB of source) compiled at first import\n`);
+  assert.equal(r.stdout, `${all.length} artifacts, 100 pyc: 96 findings (49 errors, 37 warnings, 10 info); 17 artifacts fail (--fail-on error); 49 modules (2.8 KiB of source) compiled at first import\n`);
   assert.equal(JSON.parse(readFileSync(out, 'utf8')).artifacts.length, all.length);
   const bad = run(['--output', join(tmpdir(), 'no-such-dir', 'x.json'), fixture('example-py314rc2.conda')]);
   assert.equal(bad.code, 2);
@@ -108,8 +109,9 @@ test('junit: one testcase per artifact, a failure listing the findings at or abo
   assert.equal(mixed.name, 'mixed-1.0-py314_0.conda');
   assert.equal(mixed.file, inputs[0]);
   assert.equal(mixed.failure.length, 1);
-  assert.equal(mixed.failure[0].message, '2 findings at or above --fail-on error: PYC203, PYC003');
-  assert.match(mixed.failure[0]['#text'], /^error PYC203 .*\nerror PYC003 lib\/python3\.14\/site-packages\/mixed\/__pycache__\/__init__\.cpython-314\.pyc: cache tag cpython-314 but CPython 3\.13 bytecode/);
+  assert.equal(mixed.failure[0].message, '1 finding at or above --fail-on error: PYC003');
+  assert.match(mixed['system-out'], /^warning PYC203 /);
+  assert.match(mixed.failure[0]['#text'], /^error PYC003 lib\/python3\.14\/site-packages\/mixed\/__pycache__\/__init__\.cpython-314\.pyc: cache tag cpython-314 but CPython 3\.13 bytecode.*\n  fix: a build step copied or renamed \.pyc between Python versions/);
   assert.equal(hashed.failure, undefined);
   assert.match(hashed['system-out'], /^info PYC104 /);
   assert.equal(clean.failure, undefined);

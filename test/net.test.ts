@@ -98,14 +98,14 @@ test('HTTP_PROXY carries artifact downloads (range requests included) to a host 
 
 test('lower-case http_proxy works too; without any proxy variable the host is not found', async () => {
   proxyLog.length = 0;
-  const url = `http://${PROXIED_HOST}/legacy-1.0-py27_0.tar.bz2`;
+  const url = `http://${PROXIED_HOST}/legacy-1.0-py36_0.tar.bz2`;
   const r = await runAsync(['--format', 'json', url], proxyEnv({ http_proxy: proxyUrl }));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).artifacts[0].pyc.length > 0, true);
   assert.deepEqual(proxyLog, [`CONNECT ${PROXIED_HOST}:80`]);
   const direct = await runAsync([url], proxyEnv({}));
   assert.equal(direct.code, 2);
-  assert.match(direct.stderr, /^pyc-audit: error: http:\/\/artifacts\.pyc-audit\.invalid\/legacy-1\.0-py27_0\.tar\.bz2: (host not found|download failed: .*)\n$/);
+  assert.match(direct.stderr, /^pyc-audit: error: http:\/\/artifacts\.pyc-audit\.invalid\/legacy-1\.0-py36_0\.tar\.bz2: (host not found|download failed: .*)\n$/);
   assert.equal(proxyLog.length, 1);
 });
 
@@ -132,7 +132,7 @@ test('a channel (repodata, then the artifacts) is read through the proxy', async
 test('503 and 429 are retried as Retry-After says (seconds or a date), then the artifact is read', async () => {
   flaky = 0;
   served.length = 0;
-  const r = await runAsync(['--format', 'json', `${files.base}/flaky/legacy-1.0-py27_0.tar.bz2`], proxyEnv({}));
+  const r = await runAsync(['--format', 'json', `${files.base}/flaky/legacy-1.0-py36_0.tar.bz2`], proxyEnv({}));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(served.length, 3);
   assert.equal(JSON.parse(r.stdout).artifacts[0].error, null);

@@ -331,7 +331,8 @@ test('the progress line is cleared before a report line goes to the same termina
   assert.equal(reportLines.length, files.length, r.stdout);
   assert.ok(screen.some((l) => /\[=*>?\s*\]\s+\d+\/5/.test(l)), 'a progress line was drawn');
   // What the terminal shows of each line is what follows its last "erase line".
-  for (const l of reportLines) assert.ok(l.split('\x1b[K').pop()!.startsWith('/'), JSON.stringify(l));
+  // (Each report line starts with its status column, then the path.)
+  for (const l of reportLines) assert.match(l.split('\x1b[K').pop()!, /^[A-Z][A-Z ]+ {2}\//, JSON.stringify(l));
 });
 
 test('text from an artifact is escaped in every text format; --list-stale prints an invalid name quoted, with a warning', () => {

@@ -138,9 +138,9 @@ test('a big .tar.bz2 read block-parallel gives the same report; a damaged block 
   const bytes = bzip2(bigTar(1536));
   writeFileSync(file, bytes);
   const env = { PYC_AUDIT_BZIP2: 'bzip2', PYC_AUDIT_BZIP2_RUN_BYTES: String(64 << 10) };
-  const parallel = run(['--format', 'json', file], env);
+  const parallel = run(['--format', 'json', '--fail-on', 'never', file], env);
   assert.equal(parallel.code, 0, parallel.stderr);
-  const whole = run(['--format', 'json', file], { ...env, PYC_AUDIT_BZIP2_RUN_BYTES: '0' });
+  const whole = run(['--format', 'json', '--fail-on', 'never', file], { ...env, PYC_AUDIT_BZIP2_RUN_BYTES: '0' });
   assert.deepEqual(JSON.parse(parallel.stdout).artifacts, JSON.parse(whole.stdout).artifacts);
   assert.equal(JSON.parse(parallel.stdout).artifacts[0].pyc.length, 1);
   // Damage inside a late block: its run's bzip2 finds the CRC (or the data) wrong.
@@ -152,7 +152,7 @@ test('a big .tar.bz2 read block-parallel gives the same report; a damaged block 
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^pyc-audit: error: .*damaged\.tar\.bz2: corrupt (or truncated )?bzip2 data/, 'the decoder says why, not the tar walker after it');
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stdout, /example-1\.0-py314_0\.conda .* OK/);
+  assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
 });
 
 // ---- the pure-JavaScript zstd, bounded ----------------------------------------------------------------
@@ -250,7 +250,7 @@ test('the bin runs under BusyBox env (a plain shebang, no env -S)', { skip: has(
   const env = { ...process.env, PATH: `${join(process.execPath, '..')}:${process.env.PATH}` };
   const r = spawnSync('busybox', ['env', 'node', BIN, fixture('example-py314rc2.conda')], { encoding: 'utf8', env, cwd: dir, timeout: 60_000 });
   assert.equal(r.status, 1, r.stderr);
-  assert.match(r.stdout, /example-py314rc2\.conda .*STALE/);
+  assert.match(r.stdout, /^STALE +\S*example-py314rc2\.conda /);
   const sh = spawnSync('busybox', ['sh', '-c', `exec ${JSON.stringify(BIN)} --version`], { encoding: 'utf8', env, timeout: 60_000 });
   assert.equal(sh.status, 0, sh.stderr);
   assert.match(sh.stdout, /^\d+\.\d+\.\d+\n$/);

@@ -1,6 +1,6 @@
 // `pyc-audit magic N`: one line per number, in words.
 import type { MagicTable } from './table.js';
-import { finalExpectation, writtenBy } from '../verdict.js';
+import { finalExpectation, supersededBy, writtenBy } from './describe.js';
 
 /** Accepts 3627, 0x0e2b, or the 4 header bytes as hex (2b0e0d0a). */
 export function parseMagicArgument(arg: string): number | null {
@@ -21,7 +21,9 @@ export function explainMagic(table: MagicTable, magic: number): string {
   const want = finalExpectation(table, entry.version, impl);
   if (want.magics.includes(magic)) {
     const finalNote = impl === 'CPython' && entry.firstFinal && !who.includes(entry.firstFinal) ? ` (${entry.firstFinal} final)` : '';
-    return `${magic} → ${who}${finalNote}: final-release bytecode for ${impl} ${entry.version}`;
+    const later = supersededBy(table, entry);
+    const laterNote = later ? `; ${later.firstFinal ?? later.releases} and later load only ${later.magic}` : '';
+    return `${magic} → ${who}${finalNote}: final-release bytecode for ${impl} ${entry.version}${laterNote}`;
   }
   const note = entry.note ? ` [${entry.note}]` : '';
   return `${magic} → ${who}; ${want.text.replace(' expects ', ' final writes ')}${note}`;

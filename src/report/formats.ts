@@ -1,12 +1,12 @@
 // Report formats as writers that emit text as artifacts finish, in order: begin, one piece per
 // artifact, end. Text and JSON live in their own files; the line formats for CI live here.
-import { Chalk, type ChalkInstance } from 'chalk';
+import { appendFileSync } from 'node:fs';
+import type { ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
 import type { MagicTable } from '../magic/table.js';
 import { JsonReportWriter, ndjsonLine, type Tally } from './json.js';
 import { formatArtifact, formatSummary } from './text.js';
-import { printable } from './escape.js';
-import { ruleFor, type Severity } from '../rules.js';
+import type { Severity } from '../rules.js';
 
 export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github', 'gitlab'] as const;
 export type Format = (typeof FORMATS)[number];
@@ -28,30 +28,6 @@ export const ndjsonWriter: ReportWriter = {
   inFinishOrder: true,
 };
 
-// GitHub workflow commands: data escapes %, CR, LF; properties also ':' and ','. Text from an
-// artifact is made printable first: a log shows ESC, BEL or NUL as they are.
-const escapeData = (s: string) => printable(s).replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-const escapeProperty = (s: string) => escapeData(s).replace(/:/g, '%3A').replace(/,/g, '%2C');
-
-/** `::error` / `::warning` annotations, one per finding or unreadable input, with a title. */
-export const githubWriter: ReportWriter = {
-  begin: () => '',
-  artifact: (r) => {
-    const file = escapeProperty(r.path);
-    if (r.error !== null) return `::error file=${file},title=${escapeProperty('pyc-audit: cannot read')}::${escapeData(r.error)}\n`;
-    let out = '';
-    for (const u of r.unreadable) out += `::error file=${file},title=${escapeProperty('pyc-audit: unreadable entry')}::${escapeData(u)}\n`;
-    for (const f of r.findings) {
-      const command = f.severity === 'error' ? 'error' : f.severity === 'warning' ? 'warning' : 'notice';
-      const title = escapeProperty(`pyc-audit ${f.code}: ${ruleFor(f.code).title}`);
-      out += `::${command} file=${file},title=${title}::${escapeData(`${f.member}: ${f.message}`)}\n`;
-    }
-    for (const note of r.notes) if (/DISAGREES|owned by no package/.test(note)) out += `::warning file=${file},title=${escapeProperty('pyc-audit: note')}::${escapeData(note)}\n`;
-    return out;
-  },
-  end: (t) => `::notice title=pyc-audit::${escapeData(formatSummary(t, { color: new Chalk({ level: 0 }) }).trim())}\n`,
-};
-
 export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFindings: number }): ReportWriter {
   return {
     begin: () => '',
@@ -60,7 +36,7 @@ export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFind
   };
 }
 
-/** The writer of a format. SARIF and JUnit are loaded only when asked for (start-up time). */
+/** The writer of a format. SARIF, JUnit and GitHub are loaded only when asked for (start-up time). */
 export async function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never' }): Promise<ReportWriter> {
   switch (format) {
     case 'sarif': {
@@ -84,8 +60,11 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
     }
     case 'ndjson':
       return ndjsonWriter;
-    case 'github':
-      return githubWriter;
+    case 'github': {
+      const { GithubReportWriter } = await import('./github.js');
+      const w = new GithubReportWriter({ failOn: o.failOn, summaryPath: process.env.GITHUB_STEP_SUMMARY || null, append: (path, text) => appendFileSync(path, text) });
+      return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
+    }
     default:
       return textWriter(o);
   }

@@ -1,5 +1,6 @@
 // --format json: one document for the whole run. The shape is documented in the README.
-import type { ArtifactResult } from '../audit.js';
+import type { ArtifactResult, Note } from '../audit.js';
+import type { Finding } from '../checks.js';
 import type { MagicTable } from '../magic/table.js';
 import type { MagicEntry } from '../magic/types.js';
 
@@ -7,8 +8,12 @@ import { fails } from '../audit.js';
 import type { Severity } from '../rules.js';
 import type { ArtifactOrigin } from '../channel/repodata.js';
 
-/** 2: findings with codes and the impact were added (1 had the .pyc statuses only). */
-export const JSON_SCHEMA_VERSION = 2;
+/**
+ * 3: notes are {level, text}; findings carry the `cause` reports group them by; statuses
+ * `superseded` and `unconfirmed`. 2: findings with codes and the impact were added (1 had the .pyc
+ * statuses only).
+ */
+export const JSON_SCHEMA_VERSION = 3;
 
 export function artifactJson(r: ArtifactResult) {
   return {
@@ -74,8 +79,13 @@ export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
   const { package: pkg, pyc, ...rest } = o;
   // `index` (an ndjson line's position in its run) is not part of the result.
   const { channel, index: _index, ...result } = rest as typeof rest & { channel?: ArtifactOrigin; index?: number };
+  // Reports of schema 2 had notes as plain text and findings without a cause.
+  const notes = (result.notes as unknown[]).map((n) => (typeof n === 'string' ? { level: 'info' as const, text: n } : (n as Note)));
+  const findings = (result.findings as (Omit<Finding, 'cause'> & { cause?: string })[]).map((f) => ({ ...f, cause: f.cause ?? f.message }));
   return {
     ...result,
+    notes,
+    findings,
     package: { ...pkg, depends: [] },
     pyc: pyc.map(({ header, ...p }) => ({
       ...(p as typeof p & { owner?: string | null }),
@@ -99,7 +109,7 @@ export function readArtifactJson(value: unknown): ArtifactResult | null {
 // and the tally read is checked for its type, its range and its length, so a hostile or damaged
 // line is one clear error, never an exception deep in a writer or an allocation it dictates.
 const KINDS = ['conda', 'tar.bz2', 'tar.gz', 'tar', 'whl', 'zip', 'pyc', 'folder', 'env', 'dir'];
-const STATUSES = ['ok', 'stale', 'wrong-version', 'tag-mismatch', 'unknown-magic', 'invalid'];
+const STATUSES = ['ok', 'unconfirmed', 'superseded', 'stale', 'wrong-version', 'tag-mismatch', 'unknown-magic', 'invalid'];
 const SOURCES = ['option', 'env-python', 'python_abi', 'python', 'build-string', 'lib-path', 'cache-tag'];
 const SEVERITY_NAMES = ['error', 'warning', 'info'];
 /** A channel run is split into at most this many shards (merge lists the ones missing). */
@@ -154,9 +164,10 @@ const ARTIFACT: Record<string, Check> = {
   ),
   status: nullable(oneOf(STATUSES)),
   error: nullable(str),
-  findings: array(object({ code: str, severity: oneOf(SEVERITY_NAMES), member: str, message: str })),
+  findings: array(object({ code: str, severity: oneOf(SEVERITY_NAMES), member: str, message: str, cause: str }, ['cause'])),
   impact: object({ modules: count, sourceBytes: count }),
-  notes: array(str),
+  // Schema 2 wrote notes as plain text; schema 3 as {level, text}.
+  notes: array((v) => (typeof v === 'string' ? str(v) : object({ level: oneOf(['warning', 'info']), text: str })(v))),
   unreadable: array(str),
   channel: object({
     channel: str,

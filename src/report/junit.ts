@@ -7,7 +7,8 @@
 // so testcases are kept (as text) until the end.
 import { basename } from 'node:path';
 import type { ArtifactResult } from '../audit.js';
-import { severityRank, type Severity } from '../rules.js';
+import { failsAt, ruleFor, type Severity } from '../rules.js';
+import { packageId } from '../package-info.js';
 import type { Tally } from './json.js';
 import { printable } from './text.js';
 
@@ -51,13 +52,13 @@ export class JunitReportWriter {
       this.errors++;
       body += `      <error type="unreadable" message="${xmlEscape(r.error)}">${xmlText(`${r.path}: ${r.error}`)}</error>\n`;
     } else {
-      const failing = r.findings.filter((f) => this.failOn !== 'never' && severityRank(f.severity) <= severityRank(this.failOn));
+      const failing = r.findings.filter((f) => failsAt(f.severity, this.failOn));
       const other = r.findings.filter((f) => !failing.includes(f));
       if (failing.length) {
         this.failures++;
         const codes = [...new Set(failing.map((f) => f.code))].join(', ');
         const message = `${failing.length} finding${failing.length === 1 ? '' : 's'} at or above --fail-on ${this.failOn}: ${codes}`;
-        const lines = failing.map((f) => `${f.severity} ${f.code} ${xmlSafeLine(f.member)}: ${xmlSafeLine(f.message)}`);
+        const lines = failing.map((f) => `${f.severity} ${f.code} ${xmlSafeLine(f.member)}: ${xmlSafeLine(f.message)}\n  fix: ${ruleFor(f.code).fix}`);
         body += `      <failure type="${xmlEscape(failing[0]!.code)}" message="${xmlEscape(message)}">${xmlText(lines.join('\n'))}</failure>\n`;
       }
       if (r.unreadable.length) {

@@ -5,20 +5,23 @@
 // escaped and in quotes, so no script acting on the list can take it for a package, and a
 // warning on stderr says why.
 import type { ArtifactResult } from '../audit.js';
-import { fails } from '../audit.js';
-import { severityRank, type Severity } from '../rules.js';
+import { needsRebuild } from '../audit.js';
+import { failsAt, ruleFor, type Severity } from '../rules.js';
 import { printable } from './escape.js';
 import type { ReportWriter } from './formats.js';
 import { condaId, ownerId, wheelId, type PackageId } from './package-id.js';
 
-/** What to rebuild for one result (none when it does not fail); `unowned`: failing files no package owns. */
+/**
+ * What to rebuild for one result (none when what conda installs does not fail: info/ bytecode alone
+ * lists nothing); `unowned`: failing files no package owns.
+ */
 export function rebuildIds(r: ArtifactResult, failOn: Severity | 'never'): { ids: PackageId[]; unowned: number } {
-  if (!fails(r, failOn)) return { ids: [], unowned: 0 };
+  if (!needsRebuild(r, failOn)) return { ids: [], unowned: 0 };
   if (r.pyc.some((p) => p.owner !== undefined)) {
     const owners = new Map(r.pyc.map((p) => [p.member, p.owner]));
     const ids = new Map<string, PackageId>();
     let unowned = 0;
-    const failing = new Set(r.findings.filter((f) => failOn !== 'never' && severityRank(f.severity) <= severityRank(failOn)).map((f) => f.member));
+    const failing = new Set(r.findings.filter((f) => ruleFor(f.code).installed && failsAt(f.severity, failOn)).map((f) => f.member));
     for (const member of failing) {
       const owner = owners.get(member);
       if (owner) ids.set(owner, ownerId(owner));

@@ -15,6 +15,8 @@ import { Fingerprints } from './fingerprint.js';
 import { projectPath } from './gitlab.js';
 import type { ArtifactResult } from '../audit.js';
 import { RULES, ruleFor, type Severity } from '../rules.js';
+import { helpUri, sarifHelp } from '../rule-docs.js';
+import { packageId } from '../package-info.js';
 import type { Tally } from './json.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -34,6 +36,9 @@ function ruleJson(code: string) {
     id: r.code,
     name: r.title.replace(/[^A-Za-z0-9]+(.)?/g, (_, c: string | undefined) => (c ? c.toUpperCase() : '')).replace(/^./, (c) => c.toUpperCase()),
     shortDescription: { text: r.title },
+    fullDescription: { text: r.meaning },
+    help: sarifHelp(r),
+    helpUri: helpUri(r),
     defaultConfiguration: { level: LEVEL[r.severity] },
     properties: { compiledAtFirstImport: r.invalidates },
   };
@@ -95,7 +100,7 @@ export class SarifReportWriter {
         ],
         relatedLocations: [{ id: 1, message: { text: 'the member, inside the artifact' }, physicalLocation: { artifactLocation: { uri: toUri(f.member), index } } }],
         partialFingerprints: { 'pycAuditFinding/v1': this.fingerprints.of(r, f.member, f.code) },
-        properties: { artifact: r.path, member: f.member, ...(packageId(r) ? { package: packageId(r) } : {}) },
+        properties: { artifact: r.path, member: f.member, ...(packageId(r.package) ? { package: packageId(r.package) } : {}) },
       };
       out += `${this.first ? '' : ','}\n        ${JSON.stringify(result)}`;
       this.first = false;
@@ -108,9 +113,4 @@ export class SarifReportWriter {
     const tail = (key: string, value: unknown) => `"${key}": ${JSON.stringify(value, null, 2).replace(/\n/g, '\n      ')}`;
     return `${this.first ? '' : '\n      '}],\n      ${tail('artifacts', this.artifacts)},\n      ${tail('invocations', [invocation])}\n    }\n  ]\n}\n`;
   }
-}
-
-function packageId(r: ArtifactResult): string | null {
-  const { name, version, build } = r.package;
-  return name && version && build ? `${name}-${version}-${build}` : null;
 }

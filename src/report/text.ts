@@ -1,4 +1,5 @@
-// The default report: one line per artifact, its findings indented under it.
+// The default report: one line per artifact (its status in the first column), its findings
+// indented under it, one line per cause.
 import type { ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../audit.js';
 import type { Tally } from './json.js';
@@ -6,8 +7,9 @@ import type { MagicTable } from '../magic/table.js';
 import { describeClue } from '../package-info.js';
 import { magicLabel, type PycStatus } from '../verdict.js';
 import { describeImpact } from '../checks.js';
-import type { Severity } from '../rules.js';
+import { ruleFor, type Severity } from '../rules.js';
 import { printable } from './escape.js';
+import { describeGroup, groupFindings } from './groups.js';
 
 export interface TextOptions {
   color: ChalkInstance;
@@ -18,6 +20,8 @@ export interface TextOptions {
 
 const LABEL: Record<PycStatus, string> = {
   ok: 'OK',
+  unconfirmed: 'UNCONFIRMED',
+  superseded: 'SUPERSEDED',
   stale: 'STALE',
   'wrong-version': 'WRONG VERSION',
   'tag-mismatch': 'TAG MISMATCH',
@@ -28,10 +32,13 @@ const LABEL: Record<PycStatus, string> = {
 // Control and bidi characters in names (a hostile archive's member names) are shown escaped, never raw.
 export { printable };
 
+/** The status column: as wide as the widest label, so the rest of each artifact line starts at one column. */
+const STATUS_WIDTH = Math.max(...Object.values(LABEL).map((l) => l.length), 'MAGIC OK'.length, 'NO PYC'.length);
+
 function paint(c: ChalkInstance, status: PycStatus | null, text: string): string {
   if (status === null) return c.dim(text);
   if (status === 'ok') return c.green(text);
-  if (status === 'stale') return c.yellow(text);
+  if (status === 'stale' || status === 'superseded' || status === 'unconfirmed') return c.yellow(text);
   return c.red(text);
 }
 
@@ -50,24 +57,28 @@ export function formatArtifact(r: ArtifactResult, o: TextOptions): string {
     : 'expected Python unknown';
   // "OK" would read as a clean bill when other checks found errors: the magics alone are fine then.
   const verdict = r.status === null ? 'NO PYC' : r.status === 'ok' && r.findings.some((f) => f.severity === 'error') ? 'MAGIC OK' : LABEL[r.status];
-  const parts = [c.bold(name), `${r.pyc.length} pyc`];
+  // The status first, in a column of its own: a long report is scanned down it.
+  const parts = [paint(c, r.status, verdict.padEnd(STATUS_WIDTH)), c.bold(name), `${r.pyc.length} pyc`];
   if (magics) parts.push(magics);
-  parts.push(expected, paint(c, r.status, verdict));
+  parts.push(expected);
   if (r.findings.length) parts.push(findingCounts(r.findings, c));
   let out = `${parts.join('  ')}\n`;
   if (r.expected?.conflict) out += `  ${c.yellow('note')}  ${printable(r.expected.conflict)}\n`;
-  for (const note of r.notes) out += `  ${/DISAGREES|owned by no package/.test(note) ? c.yellow('note') : c.dim('note')}  ${printable(note)}\n`;
+  for (const note of r.notes) out += `  ${note.level === 'warning' ? c.yellow('note') : c.dim('note')}  ${printable(note.text)}\n`;
   if (r.impact.modules) out += `  ${c.dim('impact')}  ${describeImpact(r.impact)}\n`;
   const owners = new Map(r.pyc.map((p) => [p.member, p.owner]));
-  const findings = r.findings;
-  const shown = o.maxFindings > 0 ? findings.slice(0, o.maxFindings) : findings;
-  for (const f of shown) {
-    const owner = owners.get(f.member);
+  // One line per cause (a group of one is the finding itself), worst first; each code's fix after its last line.
+  const groups = groupFindings(r.findings, (f) => String(owners.get(f.member)));
+  const shown = o.maxFindings > 0 ? groups.slice(0, o.maxFindings) : groups;
+  shown.forEach((g, i) => {
+    const { subject, text } = describeGroup(g);
+    const owner = owners.get(g.findings[0]!.member);
     const ownerText = owner === undefined ? '' : `  [${owner === null ? 'no package' : printable(owner)}]`;
-    out += `  ${paintSeverity(c, f.severity, f.severity.padEnd(7))} ${f.code}  ${printable(f.member)}${ownerText}  ${printable(f.message)}\n`;
-  }
-  if (shown.length < findings.length) {
-    const rest = findings.slice(shown.length);
+    out += `  ${paintSeverity(c, g.severity, g.severity.padEnd(7))} ${g.code}  ${printable(subject)}${ownerText}  ${printable(text)}\n`;
+    if (shown[i + 1]?.code !== g.code) out += `          ${c.dim(`fix: ${ruleFor(g.code).fix}`)}\n`;
+  });
+  if (shown.length < groups.length) {
+    const rest = groups.slice(shown.length).flatMap((g) => g.findings);
     const counts = (['error', 'warning', 'info'] as const).map((sev) => [sev, rest.filter((f) => f.severity === sev).length] as const).filter(([, n]) => n);
     out += `  … and ${rest.length} more: ${counts.map(([sev, n]) => `${n} ${sev}${n === 1 || sev === 'info' ? '' : 's'}`).join(', ')} (--max-findings 0 lists all)\n`;
   }

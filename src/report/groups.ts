@@ -1,0 +1,41 @@
+// One cause, one line: findings of one artifact with the same code, severity and cause, as the text
+// and GitHub reports show them. JSON keeps every finding (each carries its cause).
+import type { Finding } from '../checks.js';
+import { severityRank } from '../rules.js';
+
+export interface FindingGroup {
+  code: string;
+  severity: Finding['severity'];
+  cause: string;
+  /** In the order the artifact lists them; at least one. */
+  findings: Finding[];
+}
+
+/**
+ * Worst first, then by code, then by the first member; a group of one is one finding. `apart` keeps
+ * findings apart that share a cause (in an environment: the package that installed each file).
+ */
+export function groupFindings(findings: readonly Finding[], apart: (f: Finding) => string = () => ''): FindingGroup[] {
+  const groups = new Map<string, FindingGroup>();
+  for (const f of findings) {
+    const cause = f.cause ?? f.message;
+    const key = `${f.code}\0${f.severity}\0${cause}\0${apart(f)}`;
+    const g = groups.get(key);
+    if (g) g.findings.push(f);
+    else groups.set(key, { code: f.code, severity: f.severity, cause, findings: [f] });
+  }
+  const first = (g: FindingGroup) => g.findings[0]!.member;
+  return [...groups.values()].sort((a, b) => severityRank(a.severity) - severityRank(b.severity) || (a.code < b.code ? -1 : a.code > b.code ? 1 : 0) || (first(a) < first(b) ? -1 : first(a) > first(b) ? 1 : 0));
+}
+
+/** What a group's members are, by extension: ".pyc", ".py", ".pyo" (a mix says "files"). */
+export function memberNoun(g: FindingGroup): string {
+  const exts = new Set(g.findings.map((f) => /\.py[co]?$/.exec(f.member)?.[0] ?? 'files'));
+  return exts.size === 1 ? [...exts][0]! : 'files';
+}
+
+/** A group in one line: its one finding's member and message, or "242 .py: <cause> (e.g. first member)". */
+export function describeGroup(g: FindingGroup): { subject: string; text: string } {
+  if (g.findings.length === 1) return { subject: g.findings[0]!.member, text: g.findings[0]!.message };
+  return { subject: `${g.findings.length} ${memberNoun(g)}`, text: `${g.cause} (e.g. ${g.findings[0]!.member})` };
+}
