@@ -37,32 +37,52 @@ export function crc32(data: Buffer): number {
   return (c ^ 0xffffffff) >>> 0;
 }
 
-/** A zip of one stored (uncompressed) member. */
-export function storedZip(memberName: string, data: Buffer): Buffer {
-  const name = Buffer.from(memberName);
-  const crc = crc32(data);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(20, 4);
-  local.writeUInt32LE(crc, 14);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(data.length, 22);
-  local.writeUInt16LE(name.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(20, 4);
-  central.writeUInt16LE(20, 6);
-  central.writeUInt32LE(crc, 16);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(data.length, 24);
-  central.writeUInt16LE(name.length, 28);
+/** A zip of stored (uncompressed) members, each with the given DOS time and date (0: none). */
+export function zipOf(members: Record<string, Buffer> | { name: string; data: Buffer }[], dos: { time?: number; date?: number } = {}): Buffer {
+  const list = Array.isArray(members) ? members : Object.entries(members).map(([name, data]) => ({ name, data }));
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const m of list) {
+    const name = Buffer.from(m.name);
+    const crc = crc32(m.data);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(20, 4);
+    local.writeUInt16LE(dos.time ?? 0, 10);
+    local.writeUInt16LE(dos.date ?? 0, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(m.data.length, 18);
+    local.writeUInt32LE(m.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(20, 4);
+    central.writeUInt16LE(20, 6);
+    central.writeUInt16LE(dos.time ?? 0, 12);
+    central.writeUInt16LE(dos.date ?? 0, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(m.data.length, 20);
+    central.writeUInt32LE(m.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt32LE(offset, 42);
+    locals.push(local, name, m.data);
+    centrals.push(central, name);
+    offset += 30 + name.length + m.data.length;
+  }
+  const directory = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(46 + name.length, 12);
-  end.writeUInt32LE(30 + name.length + data.length, 16);
-  return Buffer.concat([local, name, data, central, name, end]);
+  end.writeUInt16LE(list.length, 8);
+  end.writeUInt16LE(list.length, 10);
+  end.writeUInt32LE(directory.length, 12);
+  end.writeUInt32LE(offset, 16);
+  return Buffer.concat([...locals, directory, end]);
+}
+
+/** A zip of one stored (uncompressed) member. */
+export function storedZip(memberName: string, data: Buffer): Buffer {
+  return zipOf([{ name: memberName, data }]);
 }
 
 /**

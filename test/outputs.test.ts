@@ -10,7 +10,7 @@ import { closeSync, copyFileSync, existsSync, linkSync, mkdtempSync, openSync, r
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { crc32, tarHeader } from './archives.js';
+import { tarHeader, zipOf } from './archives.js';
 import { BIN, fixture, run, runAsync } from './helpers.js';
 import { startServer } from './http-server.js';
 import { isPrintable, printable } from '../src/report/escape.js';
@@ -33,44 +33,8 @@ function tar(members: Record<string, Buffer>): Buffer {
   return Buffer.concat([...parts, Buffer.alloc(1024)]);
 }
 
-/** A zip of stored (uncompressed) members. */
-function zip(members: Record<string, Buffer>): Buffer {
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [memberName, data] of Object.entries(members)) {
-    const name = Buffer.from(memberName);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(0x21, 12); // 1980-01-01
-    local.writeUInt32LE(crc32(data), 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(name.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(0x21, 14);
-    central.writeUInt32LE(crc32(data), 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(name.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, name, data);
-    centrals.push(central, name);
-    offset += 30 + name.length + data.length;
-  }
-  const directory = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(centrals.length / 2, 8);
-  end.writeUInt16LE(centrals.length / 2, 10);
-  end.writeUInt32LE(directory.length, 12);
-  end.writeUInt32LE(offset, 16);
-  return Buffer.concat([...locals, directory, end]);
-}
+/** A zip of stored (uncompressed) members, dated 1980-01-01. */
+const zip = (members: Record<string, Buffer>): Buffer => zipOf(members, { date: 0x21 });
 
 /** A .pyc written by 3.14rc2 (3626): stale for 3.14.0, PYC001, an error. */
 function pyc314rc2(sourceSize: number): Buffer {

@@ -12,7 +12,7 @@ import { supersededBy } from '../src/magic/describe.js';
 import { judgePyc } from '../src/verdict.js';
 import { GithubReportWriter, SUMMARY_ROWS } from '../src/report/github.js';
 import { addToTally, emptyTally } from '../src/report/json.js';
-import { crc32 } from './archives.js';
+import { zipOf } from './archives.js';
 import { FIXTURES, ROOT, fixture, run } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-rules-'));
@@ -245,44 +245,8 @@ function wheel(name: string, files: Record<string, Buffer>, mtime: number): stri
   const time = (d.getHours() << 11) | (d.getMinutes() << 5) | (d.getSeconds() >> 1);
   const date = ((d.getFullYear() - 1980) << 9) | ((d.getMonth() + 1) << 5) | d.getDate();
   const members = { ...files, [`${name.split('-').slice(0, 2).join('-')}.dist-info/WHEEL`]: Buffer.from('Wheel-Version: 1.0\n') };
-  const locals: Buffer[] = [];
-  const centrals: Buffer[] = [];
-  let offset = 0;
-  for (const [path, data] of Object.entries(members)) {
-    const n = Buffer.from(path);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(20, 4);
-    local.writeUInt16LE(time, 10);
-    local.writeUInt16LE(date, 12);
-    local.writeUInt32LE(crc32(data), 14);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(data.length, 22);
-    local.writeUInt16LE(n.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(20, 4);
-    central.writeUInt16LE(20, 6);
-    central.writeUInt16LE(time, 12);
-    central.writeUInt16LE(date, 14);
-    central.writeUInt32LE(crc32(data), 16);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(data.length, 24);
-    central.writeUInt16LE(n.length, 28);
-    central.writeUInt32LE(offset, 42);
-    locals.push(local, n, data);
-    centrals.push(central, n);
-    offset += 30 + n.length + data.length;
-  }
-  const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(Object.keys(members).length, 8);
-  end.writeUInt16LE(Object.keys(members).length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(offset, 16);
   const path = join(tmp(), name);
-  writeFileSync(path, Buffer.concat([...locals, cd, end]));
+  writeFileSync(path, zipOf(members, { time, date }));
   return path;
 }
 
