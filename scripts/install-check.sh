@@ -21,7 +21,7 @@ check_run() {
   local bin="$1" label="$2" out code=0
   out="$("$bin" "$EXAMPLE" 2>"$TMP/stderr")" || code=$?
   [[ $code == 1 ]] || fail "$label: exit $code, expected 1: $(cat "$TMP/stderr")"
-  [[ "$out" == *"example-1.0-py314rc2_0.conda"*"STALE"* ]] || fail "$label: no STALE line in: $out"
+  [[ "$out" == "STALE "*"example-1.0-py314rc2_0.conda"* ]] || fail "$label: no STALE line in: $out"
   [[ ! -s "$TMP/stderr" ]] || fail "$label: stderr: $(cat "$TMP/stderr")"
   "$bin" --version >/dev/null || fail "$label: --version"
   echo "install-check: $label: ok (exit 1, STALE)"
