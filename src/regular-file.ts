@@ -138,3 +138,26 @@ export function readHeadSync(path: string | Buffer, count: number, options: Open
     closeSync(fd);
   }
 }
+
+/**
+ * Reads a regular file front to back in 64 KiB chunks, handing each to `onChunk`; a file larger than
+ * `limit` bytes (checked on its size, then as it is read) throws `tooLarge()` instead. Returns its size.
+ */
+export function readChunksSync(path: string | Buffer, options: OpenOptions, limit: number, tooLarge: () => Error, onChunk: (chunk: Buffer) => void): number {
+  const { fd, stats } = openRegularSync(path, options);
+  try {
+    if (stats.size > limit) throw tooLarge();
+    const chunk = Buffer.allocUnsafe(1 << 16);
+    let size = 0;
+    for (;;) {
+      const n = readSync(fd, chunk, 0, chunk.length, size);
+      if (n === 0) break;
+      size += n;
+      if (size > limit) throw tooLarge();
+      onChunk(chunk.subarray(0, n));
+    }
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}

@@ -4,9 +4,8 @@
 // own metadata, and the sizes of the .py and .pyc the walk saw. Hashing every extracted file
 // against the archive's paths.json is the opt-in deep check (--hash-extracted).
 import { createHash } from 'node:crypto';
-import { closeSync, readSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { openRegularSync } from '../regular-file.js';
+import { readChunksSync } from '../regular-file.js';
 import { readArtifact } from './index.js';
 import { parsePathsJson } from './metadata.js';
 import type { ArtifactEntries } from './types.js';
@@ -32,23 +31,10 @@ function pathRecords(bytes: Buffer | undefined): Map<string, PathRecord> | null 
 
 /** SHA-256 of a file in the folder (no link followed), within the byte budget. */
 function sha256File(path: string, budget: { left: number } | null): { sha256: string; size: number } {
-  const { fd } = openRegularSync(path, { follow: false });
-  try {
-    const hash = createHash('sha256');
-    const chunk = Buffer.allocUnsafe(1 << 16);
-    let size = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, size);
-      if (n === 0) break;
-      size += n;
-      if (budget && size > budget.left) throw new Error('--max-bytes reached');
-      hash.update(chunk.subarray(0, n));
-    }
-    if (budget) budget.left -= size;
-    return { sha256: hash.digest('hex'), size };
-  } finally {
-    closeSync(fd);
-  }
+  const hash = createHash('sha256');
+  const size = readChunksSync(path, { follow: false }, budget ? budget.left : Infinity, () => new Error('--max-bytes reached'), (chunk) => hash.update(chunk));
+  if (budget) budget.left -= size;
+  return { sha256: hash.digest('hex'), size };
 }
 
 const count = (n: number, one: string, many: string) => `${n} ${n === 1 ? one : many}`;

@@ -9,11 +9,11 @@
 // checks on the opened descriptor that it is a regular file (a FIFO or a device where a .pyc or
 // metadata is expected is reported, not waited on), and reads metadata up to a stated size.
 // Names are read as bytes, so a file name that is not UTF-8 is read too (shown with \xNN escapes).
-import { closeSync, lstatSync, readdirSync, readSync, type Dirent } from 'node:fs';
+import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { HEADER_BYTES } from '../header.js';
 import { pycLocation } from '../pyc-paths.js';
-import { FileError, openRegularSync, readHeadSync, readRegularFileSync } from '../regular-file.js';
+import { FileError, readChunksSync, readHeadSync, readRegularFileSync } from '../regular-file.js';
 import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from './tar-members.js';
 import { METADATA_FILES } from './metadata.js';
 import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from './types.js';
@@ -178,24 +178,11 @@ function sourceRecord(path: string, full: Buffer | string): SourceMember {
 
 /** Hashes a source for checked-hash .pyc, reading it 64 KiB at a time, within the byte budget. */
 function hashSource(full: Buffer | string, magics: Iterable<number>, budget: { left: number } | null): Map<string, string> {
-  const { fd, stats } = openRegularSync(full, { follow: false });
-  try {
-    if (budget && stats.size > budget.left) throw new InputError(`--max-bytes reached: hashing it would pass the limit`);
-    const hashes = new SourceHashes(magics);
-    const chunk = Buffer.allocUnsafe(1 << 16);
-    let read = 0;
-    for (;;) {
-      const n = readSync(fd, chunk, 0, chunk.length, read);
-      if (n === 0) break;
-      read += n;
-      if (budget && read > budget.left) throw new InputError(`--max-bytes reached: hashing it would pass the limit`);
-      hashes.update(chunk.subarray(0, n));
-    }
-    if (budget) budget.left -= read;
-    return hashes.digests();
-  } finally {
-    closeSync(fd);
-  }
+  const hashes = new SourceHashes(magics);
+  const tooLarge = () => new InputError(`--max-bytes reached: hashing it would pass the limit`);
+  const read = readChunksSync(full, { follow: false }, budget ? budget.left : Infinity, tooLarge, (chunk) => hashes.update(chunk));
+  if (budget) budget.left -= read;
+  return hashes.digests();
 }
 
 /**
