@@ -183,6 +183,10 @@ function measured(args: string[], env: Record<string, string>) {
   return { code: r.status, stdout: r.stdout, stderr: lines.join('\n'), rssMB: rss };
 }
 
+// The unbounded decoder reached ~1 GB on these inputs; Node 24's own footprint varies by tens of MB
+// between runs (204 MB seen once against a 200 MB bound), so the bound leaves room for that.
+const FZSTD_RSS_BOUND_MB = 400;
+
 test('fzstd: 12,736 tiny frames decode (no stack overflow) with memory bounded', () => {
   const dir = tmp();
   const tar = tarOf([
@@ -193,7 +197,7 @@ test('fzstd: 12,736 tiny frames decode (no stack overflow) with memory bounded',
   const js = measured(['--format', 'json', path], { PYC_AUDIT_ZSTD: 'js' });
   assert.equal(js.stderr, '');
   assert.equal(js.code, 1); // read: the package's findings (no info/) set the exit code
-  assert.ok(js.rssMB < 200, `peak RSS ${js.rssMB} MB`);
+  assert.ok(js.rssMB < FZSTD_RSS_BOUND_MB, `peak RSS ${js.rssMB} MB`);
   const a = JSON.parse(js.stdout).artifacts[0];
   assert.equal(a.pyc.length, 1);
   assert.equal(a.pyc[0].magic, 3627);
@@ -208,13 +212,13 @@ test('fzstd: 438 tiny frames with 8 MiB windows are refused or shrunk, never 1 G
   const r = measured([costly], { PYC_AUDIT_ZSTD: 'js' });
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^pyc-audit: error: .*windows-1\.0-py314_0\.conda: pkg-windows-1\.0-py314_0\.tar\.zst: zstd data too costly for the pure-JavaScript decoder/);
-  assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
+  assert.ok(r.rssMB < FZSTD_RSS_BOUND_MB, `peak RSS ${r.rssMB} MB`);
   // With a content size, each frame's window shrinks to it: decoded, the same as the native decoder.
   const sized = framedConda(dir, 'sized-1.0-py314_0', tar, 438, 0x68, true);
   const ok = measured(['--format', 'json', sized], { PYC_AUDIT_ZSTD: 'js' });
   assert.equal(ok.stderr, '');
   assert.equal(ok.code, 0);
-  assert.ok(ok.rssMB < 200, `peak RSS ${ok.rssMB} MB`);
+  assert.ok(ok.rssMB < FZSTD_RSS_BOUND_MB, `peak RSS ${ok.rssMB} MB`);
   assert.equal(JSON.parse(ok.stdout).artifacts[0].pyc[0].magic, 3627);
   // A window over 32 MiB: refused with the reason.
   const huge = framedConda(dir, 'huge-1.0-py314_0', tar, 1, 0x88);
