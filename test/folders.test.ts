@@ -225,3 +225,47 @@ test('an unreadable folder entry is reported (exit 2) after the rest is audited'
     chmodSync(join(dir, 'locked'), 0o755);
   }
 });
+
+test('a base installation (miniforge3/): its package cache is not read as installed files; environments under envs/ are audited as environments', () => {
+  const base = tmp();
+  cpSync(fixture('env'), base, { recursive: true });
+  // The cache holds a stale extracted package and a 2.7 one: none of it is installed here.
+  cpSync(fixture('pkgs-cache'), join(base, 'pkgs'), { recursive: true });
+  cpSync(fixture('env'), join(base, 'envs', 'py314'), { recursive: true });
+  mkdirSync(join(base, 'envs', 'not-an-env'), { recursive: true });
+  const { code, doc } = json([base]);
+  assert.equal(code, 1);
+  const site = 'lib/python3.14/site-packages';
+  const parts = (prefix: string) => [prefix, ...['example', 'other', 'stray'].map((d) => join(prefix, site, d))];
+  assert.deepEqual(
+    doc.artifacts.map((a: { path: string }) => a.path),
+    [...parts(base), ...parts(join(base, 'envs', 'py314'))],
+  );
+  const members = doc.artifacts.flatMap((a: { pyc: { member: string }[] }) => a.pyc.map((p) => p.member));
+  assert.ok(!members.some((m: string) => m.startsWith('pkgs/') || m.startsWith('envs/')), members.join('\n'));
+  // The base environment's python is read from its own conda-meta, not guessed from the cache's lib/python2.7.
+  assert.deepEqual([...new Set(doc.artifacts.map((a: { expected: { version: string; from: string } }) => `${a.expected.version} ${a.expected.from}`))], ['3.14 env-python']);
+  assert.equal(doc.artifacts[0].status, null, 'the base environment itself holds no .pyc');
+  assert.equal(doc.artifacts[5].status, 'stale', 'the nested environment\'s stale package is found');
+});
+
+test('a local channel or build output (linux-64/, noarch/ holding archives) audits every archive in it', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'linux-64'));
+  mkdirSync(join(dir, 'noarch'));
+  mkdirSync(join(dir, 'src_cache'));
+  cpSync(fixture('example-1.0-py314rc2_0.conda'), join(dir, 'linux-64', 'example-1.0-py314rc2_0.conda'));
+  cpSync(fixture('example-1.0-py314_0.tar.bz2'), join(dir, 'linux-64', 'example-1.0-py314_0.tar.bz2'));
+  cpSync(fixture('noarchpyc-1.0-pyh_0.conda'), join(dir, 'noarch', 'noarchpyc-1.0-pyh_0.conda'));
+  const { code, doc } = json([dir]);
+  assert.equal(code, 1, 'the stale rc2 build fails the run (it passed as a tree with no .pyc before)');
+  assert.deepEqual(
+    doc.artifacts.map((a: { path: string; status: string }) => [a.path.slice(dir.length + 1), a.status]),
+    [
+      ['linux-64/example-1.0-py314_0.tar.bz2', 'ok'],
+      ['linux-64/example-1.0-py314rc2_0.conda', 'stale'],
+      ['noarch/noarchpyc-1.0-pyh_0.conda', doc.artifacts[2].status],
+    ],
+  );
+  assert.equal(doc.artifacts[2].kind, 'conda');
+});

@@ -1,7 +1,9 @@
 // What a path on the command line stands for. A file is one artifact (a .pyc is judged with the
 // source beside it on disk). A folder is, in order: a conda environment (conda-meta/), an
 // extracted package (info/index.json), a package cache (archives and extracted folders side by
-// side), or any other tree, walked for .pyc files (a __pycache__ folder with its sources beside it).
+// side), a local channel or build output (platform subfolders such as linux-64/ and noarch/ that
+// hold archives), or any other tree, walked for .pyc files (a __pycache__ folder with its sources
+// beside it).
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../channel/repodata.js';
@@ -29,6 +31,14 @@ export interface TreePart {
 }
 
 const ARCHIVE = /\.(conda|tar\.bz2|whl)$/;
+/** conda's platform subfolders: noarch, linux-64, osx-arm64, win-64, emscripten-wasm32, … */
+const PLATFORM_SUBDIR = /^(noarch|[a-z]+-[a-z0-9_]+)$/;
+/**
+ * Folders of a base installation (miniforge3/, anaconda3/) that are not the environment's own
+ * files: the package cache, the other environments, conda-build's work area. An environment's walk
+ * leaves them out; the environments under envs/ are audited as environments of their own.
+ */
+const NOT_ENV_FILES = ['pkgs', 'envs', 'conda-bld'];
 const PYTHON_LIB = /^(python\d\.\d+t?|pypy\d\.\d+)$/;
 
 function subdirs(path: string): string[] {
@@ -51,11 +61,31 @@ function packageParts(path: string, kind: 'env' | 'dir'): Target[] {
   if (basename(resolve(path)) === 'site-packages') sites.push('');
   else for (const lib of subdirs(join(path, 'lib')).filter((d) => PYTHON_LIB.test(d))) if (isDir(join(path, 'lib', lib, 'site-packages'))) sites.push(`lib/${lib}/site-packages`);
   const only = sites.flatMap((site) => subdirs(join(path, ...site.split('/').filter(Boolean))).filter((d) => d !== '__pycache__').map((d) => (site ? `${site}/${d}` : d)));
-  if (!only.length) return [{ path, kind }];
+  const outside = kind === 'env' ? NOT_ENV_FILES.filter((d) => isDir(join(path, d))) : [];
+  if (!only.length && !outside.length) return [{ path, kind }];
   return [
-    { path, kind, part: { root: path, skip: only } },
+    { path, kind, part: { root: path, skip: [...only, ...outside] } },
     ...only.map((rel): Target => ({ path: join(path, ...rel.split('/')), kind, part: { root: path, only: rel } })),
+    ...(outside.includes('envs') ? nestedEnvironments(join(path, 'envs')) : []),
   ];
+}
+
+/** The environments in a base installation's envs/ folder, each read as an environment. */
+function nestedEnvironments(envs: string): Target[] {
+  return subdirs(envs)
+    .filter((name) => isDir(join(envs, name, 'conda-meta')))
+    .flatMap((name) => packageParts(join(envs, name), 'env'));
+}
+
+/**
+ * The folder as a local channel or a build's output (conda-bld/, build_artifacts/, output/): its
+ * platform subfolders that hold packages, each read as a package cache. Null when it has none.
+ */
+function channelTargets(dir: string): Target[] | null {
+  const targets = subdirs(dir)
+    .filter((name) => PLATFORM_SUBDIR.test(name))
+    .flatMap((name) => cacheTargets(join(dir, name)) ?? []);
+  return targets.length ? targets : null;
 }
 
 function isDir(path: string): boolean {
@@ -100,7 +130,7 @@ export async function expandPath(path: string): Promise<Target[]> {
   if (isDir(join(path, 'conda-meta'))) return packageParts(path, 'env');
   if (exists(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
   try {
-    return cacheTargets(path) ?? (basename(resolve(path)) === '__pycache__' ? [{ path, kind: 'dir' }] : packageParts(path, 'dir'));
+    return cacheTargets(path) ?? channelTargets(path) ?? (basename(resolve(path)) === '__pycache__' ? [{ path, kind: 'dir' }] : packageParts(path, 'dir'));
   } catch {
     return [{ path, kind: 'dir' }]; // unreadable: the folder reader says why
   }
