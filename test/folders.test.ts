@@ -269,3 +269,24 @@ test('a local channel or build output (linux-64/, noarch/ holding archives) audi
   );
   assert.equal(doc.artifacts[2].kind, 'conda');
 });
+
+test('a collection (CI artifacts one folder per job): subfolders that are caches or channels are audited as such, the rest walked as a tree', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, 'job-linux'));
+  mkdirSync(join(dir, 'job-noarch', 'noarch'), { recursive: true });
+  mkdirSync(join(dir, 'logs', '__pycache__'), { recursive: true });
+  cpSync(fixture('example-1.0-py314rc2_0.conda'), join(dir, 'job-linux', 'example-1.0-py314rc2_0.conda'));
+  cpSync(fixture('noarchpyc-1.0-pyh_0.conda'), join(dir, 'job-noarch', 'noarch', 'noarchpyc-1.0-pyh_0.conda'));
+  writeFileSync(join(dir, 'logs', '__pycache__', 'm.cpython-314.pyc'), readFileSync(fixture('pyc', 'greeting.3.14rc2.timestamp.pyc')));
+  const { code, doc } = json([dir]);
+  assert.equal(code, 1, 'the stale rc2 build fails the run (it passed as a tree with no .pyc before)');
+  assert.deepEqual(
+    doc.artifacts.map((a: { path: string; kind: string; pyc: { member: string }[] }) => [a.path.slice(dir.length), a.kind, a.pyc.map((p) => p.member)]),
+    [
+      ['', 'dir', ['logs/__pycache__/m.cpython-314.pyc']],
+      ['/job-linux/example-1.0-py314rc2_0.conda', 'conda', ['lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc']],
+      ['/job-noarch/noarch/noarchpyc-1.0-pyh_0.conda', 'conda', doc.artifacts[2].pyc.map((p: { member: string }) => p.member)],
+    ],
+  );
+  assert.equal(doc.artifacts[1].status, 'stale');
+});

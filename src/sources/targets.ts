@@ -2,8 +2,8 @@
 // source beside it on disk). A folder is, in order: a conda environment (conda-meta/), an
 // extracted package (info/index.json), a package cache (archives and extracted folders side by
 // side), a local channel or build output (platform subfolders such as linux-64/ and noarch/ that
-// hold archives), or any other tree, walked for .pyc files (a __pycache__ folder with its sources
-// beside it).
+// hold archives), a collection (subfolders that are caches or channels, the rest walked as a
+// tree), or any other tree, walked for .pyc files (a __pycache__ folder with its sources beside it).
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../channel/repodata.js';
@@ -32,7 +32,7 @@ export interface TreePart {
 
 const ARCHIVE = /\.(conda|tar\.bz2|whl)$/;
 /** conda's platform subfolders: noarch, linux-64, osx-arm64, win-64, emscripten-wasm32, … */
-const PLATFORM_SUBDIR = /^(noarch|[a-z]+-[a-z0-9_]+)$/;
+const PLATFORM_SUBDIR = /^(noarch|(linux|osx|win|freebsd|emscripten|wasi|zos)-[a-z0-9_]+)$/;
 /**
  * Folders of a base installation (miniforge3/, anaconda3/) that are not the environment's own
  * files: the package cache, the other environments, conda-build's work area. An environment's walk
@@ -88,6 +88,18 @@ function channelTargets(dir: string): Target[] | null {
   return targets.length ? targets : null;
 }
 
+/**
+ * The folder as a collection (CI artifacts downloaded one folder per job, a folder of channels):
+ * its subfolders that are package caches or local channels are read as such, and the rest of the
+ * folder walked as a tree. Null when no subfolder is either: the folder is a tree.
+ */
+function collectionTargets(dir: string): Target[] | null {
+  const held = subdirs(dir).map((name) => [name, cacheTargets(join(dir, name)) ?? channelTargets(join(dir, name))] as const);
+  const packages = held.filter((h): h is readonly [string, Target[]] => h[1] !== null);
+  if (!packages.length) return null;
+  return [{ path: dir, kind: 'dir', part: { root: dir, skip: packages.map(([name]) => name) } }, ...packages.flatMap(([, targets]) => targets)];
+}
+
 function isDir(path: string): boolean {
   return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
 }
@@ -130,7 +142,8 @@ export async function expandPath(path: string): Promise<Target[]> {
   if (isDir(join(path, 'conda-meta'))) return packageParts(path, 'env');
   if (exists(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
   try {
-    return cacheTargets(path) ?? channelTargets(path) ?? (basename(resolve(path)) === '__pycache__' ? [{ path, kind: 'dir' }] : packageParts(path, 'dir'));
+    if (basename(resolve(path)) === '__pycache__') return cacheTargets(path) ?? [{ path, kind: 'dir' }];
+    return cacheTargets(path) ?? channelTargets(path) ?? collectionTargets(path) ?? packageParts(path, 'dir');
   } catch {
     return [{ path, kind: 'dir' }]; // unreadable: the folder reader says why
   }
