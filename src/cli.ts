@@ -2,7 +2,7 @@
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { createRequire } from 'node:module';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
 import chalk, { Chalk, type ChalkInstance } from 'chalk';
 import pLimit from 'p-limit';
 import { auditArtifact, type ArtifactResult, type Reader } from './audit.js';
@@ -25,7 +25,8 @@ import type { ReportFlags } from './report/reporter.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
 // (docs/performance.md), and most runs are a plain audit.
 import { Progress } from './report/progress.js';
-import { findRule, parseCodeList, SEVERITIES, type Severity } from './rules.js';
+import { findRule, SEVERITIES, type Severity } from './rules.js';
+import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
 import type { FindingRules } from './config.js';
 
@@ -46,53 +47,6 @@ class UsageError extends Error {}
  * PYC_AUDIT_THREADS_MIN_BYTES sets it (tests run the threads on small inputs with it).
  */
 const THREADS_WORTH_IT = /^\d+$/.test(process.env.PYC_AUDIT_THREADS_MIN_BYTES ?? '') ? Number(process.env.PYC_AUDIT_THREADS_MIN_BYTES) : 128 << 20;
-
-function pythonVersion(value: string): string {
-  const m = /^(\d+)\.(\d+)$/.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('expected a minor version such as 3.14');
-  return `${Number(m[1])}.${Number(m[2])}`;
-}
-
-/** --select/--ignore: comma lists, and repeats that add up (--select PYC0 --select PYC1). */
-function codeList(value: string, previous: string[] | undefined): string[] {
-  try {
-    return [...(previous ?? []), ...parseCodeList(value)];
-  } catch (err) {
-    throw new InvalidArgumentError((err as Error).message);
-  }
-}
-
-/** A repeatable option whose values may also be comma-separated. */
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, ...value.split(',').map((v) => v.trim()).filter(Boolean)];
-}
-
-function positiveInt(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1) throw new InvalidArgumentError('expected a whole number of at least 1');
-  return Number(value);
-}
-
-/** Seconds for a timer: Node's timers hold at most 2^31-1 ms, and a longer one fires at once. */
-const MAX_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
-
-function seconds(value: string): number {
-  if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > MAX_SECONDS) throw new InvalidArgumentError(`expected a whole number of seconds from 1 to ${MAX_SECONDS}`);
-  return Number(value);
-}
-
-function byteSize(value: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*([KMGT]i?B?|B)?$/i.exec(value.trim());
-  if (!m) throw new InvalidArgumentError('expected a size such as 500M or 2G');
-  const unit = (m[2] ?? 'B').toUpperCase()[0]!;
-  const bytes = Math.floor(Number(m[1]) * 1024 ** 'BKMGT'.indexOf(unit));
-  if (bytes < 1) throw new InvalidArgumentError('expected a size of at least 1 byte');
-  return bytes;
-}
-
-function nonNegativeInt(value: string): number {
-  if (!/^\d+$/.test(value)) throw new InvalidArgumentError('expected a whole number');
-  return Number(value);
-}
 
 function colorFor(stream: Io['stdout'], choice: boolean | undefined): ChalkInstance {
   if (choice === false) return new Chalk({ level: 0 });
@@ -433,7 +387,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const reportOptions = (cmd: Command) =>
     cmd
       .addOption(formatOption(FORMATS))
-      .option('--output <file>', 'write the report to FILE (the text summary still goes to the terminal), or FORMAT=FILE, repeatable: several reports from one read', (v: string, all: string[] | undefined) => [...(all ?? []), v])
+      .option('--output <file>', 'write the report to FILE (the text summary still goes to the terminal), or FORMAT=FILE, repeatable: several reports from one read', repeated)
       .option('--list-stale', 'print name-version-build of each artifact that fails --fail-on (needs a rebuild), one per line')
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
       .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
