@@ -1,246 +1,34 @@
 // Command line: parse arguments, run audits with bounded concurrency, print, exit.
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
-import { createRequire } from 'node:module';
 import { Command, CommanderError, Option } from 'commander';
-import chalk, { Chalk, type ChalkInstance } from 'chalk';
-import pLimit from 'p-limit';
-import { auditArtifact, type ArtifactResult, type Reader } from './audit.js';
-import { DEFAULT_DEADLINE_SECONDS, readTarget } from './sources/index.js';
+import { runAudit } from './commands/audit.js';
+import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
+import { EXIT, UsageError } from './exit.js';
+import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
-import { expandPaths, findPackageCaches, type Target } from './sources/targets.js';
-import { MagicTable, type TargetMagic } from './magic/table.js';
-import { learnFromEnvironments, learnFromPythonPackages } from './learn-python.js';
-import { ReaderPool } from './pool.js';
-import { CORES } from './sources/codecs.js';
-import { loadUserTable, MagicTableError } from './magic/user-table.js';
+import type { Target } from './sources/targets.js';
+import { MagicTable } from './magic/table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
 import { JSON_SCHEMA_VERSION, magicEntryJson, magicTableJson } from './report/json.js';
-import { FORMATS, type Format } from './report/formats.js';
+import { FORMATS } from './report/formats.js';
+import { colorFor } from './report/color.js';
 import { printable } from './report/text.js';
-import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
-import { fileKey, planOutputs, type OutputPlan } from './report/output.js';
-import type { ResultCache } from './result-cache.js';
-import type { ReportFlags } from './report/reporter.js';
+import { OutputError, Reporter, type ReportFlags, type ReportIo } from './report/reporter.js';
+import type { RunFlags } from './run/flags.js';
+import { checkOutputs } from './run/check-outputs.js';
+import { loadTable } from './run/load-table.js';
+import { resolveInterpreter } from './run/resolve-interpreter.js';
+import { runTargets } from './run/run-targets.js';
+import { VERSION } from './version.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
 // (docs/performance.md), and most runs are a plain audit.
-import { Progress } from './report/progress.js';
-import { findRule, SEVERITIES, type Severity } from './rules.js';
-import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
+import { findRule, SEVERITIES } from './rules.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
-import type { FindingRules } from './config.js';
 
-const require = createRequire(import.meta.url);
-const VERSION = (require('../../package.json') as { version: string }).version;
+type Io = ReportIo;
 
-export const EXIT = { clean: 0, findings: 1, error: 2 } as const;
-
-interface Io {
-  stdout: NodeJS.WritableStream & { isTTY?: boolean };
-  stderr: NodeJS.WritableStream;
-}
-
-class UsageError extends Error {}
-
-/**
- * Compressed bytes in one run above which reader threads pay for their start-up (docs/performance.md);
- * PYC_AUDIT_THREADS_MIN_BYTES sets it (tests run the threads on small inputs with it).
- */
-const THREADS_WORTH_IT = /^\d+$/.test(process.env.PYC_AUDIT_THREADS_MIN_BYTES ?? '') ? Number(process.env.PYC_AUDIT_THREADS_MIN_BYTES) : 128 << 20;
-
-function colorFor(stream: Io['stdout'], choice: boolean | undefined): ChalkInstance {
-  if (choice === false) return new Chalk({ level: 0 });
-  if (choice === true) return new Chalk({ level: Math.max(chalk.level, 1) as 1 | 2 | 3 });
-  if (process.env.NO_COLOR) return new Chalk({ level: 0 });
-  const forced = process.env.FORCE_COLOR;
-  if (forced !== undefined && forced !== '0' && forced !== 'false') return new Chalk({ level: Math.max(chalk.level, 1) as 1 | 2 | 3 });
-  return new Chalk({ level: stream.isTTY ? chalk.level : 0 });
-}
-
-async function loadTable(path: string | undefined): Promise<MagicTable> {
-  if (!path) return MagicTable.builtIn();
-  try {
-    return MagicTable.builtIn(await loadUserTable(path));
-  } catch (err) {
-    if (err instanceof MagicTableError) throw new UsageError(err.message);
-    throw err;
-  }
-}
-
-interface AuditFlags {
-  python?: string;
-  format: Format;
-  magicTable?: string;
-  jobs: number;
-  maxFindings: number;
-  maxBytes?: number;
-  timeout: number;
-  deadline: number;
-  quiet?: boolean;
-  output?: string[];
-  listStale?: boolean;
-  pkgsCache?: boolean;
-  hashExtracted?: boolean;
-  color?: boolean;
-  select?: string[];
-  ignore?: string[];
-  failOn: Severity | 'never';
-  resume?: boolean;
-  /** From the configuration file (config.ts): per-package ignores and severity overrides. */
-  findingRules?: FindingRules;
-  baseline?: string;
-  updateBaseline?: boolean;
-  interpreter?: string;
-  /** What --interpreter said, once asked. */
-  target?: TargetMagic;
-}
-
-/** --interpreter PATH: run it once; its magic and version become the run's target. */
-async function resolveInterpreter(flags: AuditFlags): Promise<void> {
-  if (!flags.interpreter || flags.target) return;
-  const { interpreterTarget, InterpreterError, probeInterpreter } = await import('./magic/interpreter.js');
-  let info;
-  try {
-    info = await probeInterpreter(flags.interpreter, flags.timeout);
-  } catch (err) {
-    if (err instanceof InterpreterError) throw new UsageError(`--interpreter ${flags.interpreter}: ${err.message}`);
-    throw err;
-  }
-  if (flags.python && flags.python !== info.version) throw new UsageError(`--python ${flags.python} but --interpreter ${flags.interpreter} is ${info.release}`);
-  flags.python = info.version;
-  flags.target = interpreterTarget(info, flags.interpreter);
-}
-
-async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<number> {
-  if (flags.pkgsCache) {
-    const caches = await findPackageCaches();
-    if (!caches.length) throw new UsageError('--pkgs-cache: no package cache found (looked for $CONDA_PKGS_DIRS, $MAMBA_ROOT_PREFIX/pkgs, ~/miniforge3/pkgs, ~/.conda/pkgs, pixi/rattler caches and the like)');
-    io.stderr.write(`pyc-audit: scanning ${caches.map(printable).join(', ')}\n`);
-    inputs = [...inputs, ...caches];
-  }
-  if (!inputs.length) throw new UsageError('nothing to audit: give artifacts, folders, URLs or - (stdin), or --pkgs-cache');
-  if (inputs.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given once');
-  await resolveInterpreter(flags);
-  return runTargets(await expandPaths(inputs), flags, io, null, true);
-}
-
-/**
- * Audits targets with bounded concurrency and reports them in the order given. With a cache, a
- * target whose origin has a SHA-256 already audited (same options) is not read at all.
- */
-async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null, learnPython = false): Promise<number> {
-  let table = await loadTable(flags.magicTable);
-  if (flags.target) table = table.withTarget(flags.target);
-  const plan = await outputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
-  let done = new Map<string, ArtifactResult>();
-  if (flags.resume) {
-    const { resumeFrom } = await import('./report/resume.js');
-    let retried: number;
-    try {
-      ({ done, retried } = await resumeFrom(resumeTarget(plan).target));
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-    const again = targets.filter((t) => done.has(t.path)).length;
-    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
-  }
-  if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
-  const { adjustFindings } = await import('./config.js');
-  const baseline = flags.baseline ? await import('./baseline.js').then(({ Baseline, BaselineError }) => {
-    try {
-      return Baseline.open(flags.baseline!, !!flags.updateBaseline);
-    } catch (err) {
-      throw err instanceof BaselineError ? new UsageError(err.message) : err;
-    }
-  }) : null;
-  const color = colorFor(io.stdout, flags.color);
-  const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
-  const paths = targets.map((t) => t.path);
-  // Up to --jobs artifacts at once. Decoders that run as programs, and node:zlib's, are parallel
-  // by themselves; the tar walk and fzstd run on the thread that reads. A reader thread has a
-  // start-up cost, so threads are used only for enough work to repay it (docs/performance.md),
-  // and never more than the cores, whatever --jobs says.
-  const sizes = await Promise.all(targets.map((t) => t.size ?? (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
-  const total = sizes.reduce((a, b) => a + b, 0);
-  // Only .conda runs: bzip2 decoding runs as programs that use the cores by themselves.
-  const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
-  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
-  const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length, CORES), readOptions) : null;
-  let read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
-  // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
-  if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
-  const limit = pLimit(flags.jobs);
-  const stderr = io.stderr as Io['stdout'] & { columns?: number };
-  const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
-  const warn = (line: string) => {
-    progress?.clear();
-    io.stderr.write(line);
-    progress?.redraw();
-  };
-  let reporter: Reporter;
-  try {
-    const aroundStdout = progress ? { pause: () => progress.clear(), resume: () => progress.redraw() } : undefined;
-    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout });
-  } catch (err) {
-    await pool?.close();
-    throw err instanceof OutputError ? new UsageError(err.message) : err;
-  }
-  const environments = learnPython && !flags.target ? learnFromEnvironments(targets, table) : undefined;
-  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] }, target: flags.target ?? null, environments };
-  const auditOne = async (target: Target): Promise<ArtifactResult> => {
-    const resumed = done.get(target.path);
-    if (resumed) return resumed;
-    const result = cache
-      ? await cache.audit(target, (copy) => auditArtifact(copy, options, read), (t, reason) => auditArtifact(t, options, () => Promise.reject(new Error(reason))))
-      : await auditArtifact(target, options, read);
-    if (target.origin) result.origin = target.origin;
-    return result;
-  };
-  // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
-  // at the end; results still print in the order given.
-  const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
-  // The reporter prints results in the order given (ndjson as each finishes); then only their
-  // counts are kept, so memory does not grow with the number of .pyc in a run.
-  await Promise.all(
-    order.map((i) =>
-      limit(async () => {
-        const result = await auditOne(targets[i]!);
-        progress?.finished(sizes[i]!);
-        const adjusted = adjustFindings(result, flags.findingRules);
-        reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
-      }),
-    ),
-  )
-    .catch((err: unknown) => {
-      reporter.abort();
-      throw err;
-    })
-    .finally(() => {
-      progress?.clear();
-      return Promise.all([pool?.close(), cache?.close()]);
-    });
-  const code = await reporter.close();
-  if (baseline) {
-    try {
-      io.stderr.write(baseline.close());
-    } catch (err) {
-      throw new UsageError((err as Error).message);
-    }
-  }
-  return code;
-}
-
-/** Checks --output before anything is read or written; `files`: the inputs that are files (an output may not be one of them). */
-async function outputs(flags: { output?: string[]; format: Format }, files: string[]): Promise<OutputPlan> {
-  const keys = async () => new Set((await Promise.all(files.map((f) => stat(f).then(fileKey, () => null)))).filter((k): k is string => k !== null));
-  try {
-    return await planOutputs(flags.output ?? [], flags.format, keys);
-  } catch (err) {
-    throw err instanceof OutputError ? new UsageError(err.message) : err;
-  }
-}
-
-interface ChannelFlags extends AuditFlags {
+interface ChannelFlags extends RunFlags {
   subdir: string[];
   name: string[];
   shard?: string;
@@ -304,7 +92,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
 
 async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
   const { MergeInputError, mergeReports, readReport } = await import('./merge.js');
-  const plan = await outputs(flags, files);
+  const plan = await checkOutputs(flags, files);
   const inputs = [];
   for (const file of files) {
     try {
@@ -429,7 +217,7 @@ input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
 Examples:
   pyc-audit numpy-2.3.1-py314h1234_0.conda
   pyc-audit --format json --python 3.14 *.conda > report.json`)
-    .action(async (paths: string[], flags: AuditFlags) => setExit(await runAudit(paths, flags, io)));
+    .action(async (paths: string[], flags: RunFlags) => setExit(await runAudit(paths, flags, io)));
 
   auditOptions(
     program

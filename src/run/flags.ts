@@ -1,0 +1,34 @@
+// The options of a run that audits (`audit` and `channel`), as commander and the configuration
+// file give them.
+import type { FindingRules } from '../config.js';
+import type { TargetMagic } from '../magic/table.js';
+import type { Format } from '../report/formats.js';
+import type { Severity } from '../rules.js';
+
+export interface RunFlags {
+  python?: string;
+  format: Format;
+  magicTable?: string;
+  jobs: number;
+  maxFindings: number;
+  maxBytes?: number;
+  timeout: number;
+  deadline: number;
+  quiet?: boolean;
+  output?: string[];
+  listStale?: boolean;
+  pkgsCache?: boolean;
+  hashExtracted?: boolean;
+  color?: boolean;
+  select?: string[];
+  ignore?: string[];
+  failOn: Severity | 'never';
+  resume?: boolean;
+  /** From the configuration file (config.ts): per-package ignores and severity overrides. */
+  findingRules?: FindingRules;
+  baseline?: string;
+  updateBaseline?: boolean;
+  interpreter?: string;
+  /** What --interpreter said, once asked. */
+  target?: TargetMagic;
+}

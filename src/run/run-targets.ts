@@ -1,0 +1,120 @@
+// One run: audits targets with bounded concurrency and reports them in the order given — resume,
+// baseline, reader threads, scheduling, the result cache, the progress line and the reports.
+import { stat } from 'node:fs/promises';
+import pLimit from 'p-limit';
+import { auditArtifact, type ArtifactResult } from '../audit.js';
+import { UsageError } from '../exit.js';
+import { learnFromEnvironments, learnFromPythonPackages } from '../learn-python.js';
+import { colorFor } from '../report/color.js';
+import { Progress } from '../report/progress.js';
+import { OutputError, Reporter, resumeTarget, type ReportIo } from '../report/reporter.js';
+import { printable } from '../report/text.js';
+import type { ResultCache } from '../result-cache.js';
+import type { Target } from '../sources/targets.js';
+import { VERSION } from '../version.js';
+import { checkOutputs } from './check-outputs.js';
+import { chooseReader } from './choose-reader.js';
+import type { RunFlags } from './flags.js';
+import { loadTable } from './load-table.js';
+
+/**
+ * Audits targets and reports them in the order given. With a cache, a target whose origin has a
+ * SHA-256 already audited (same options) is not read at all.
+ */
+export async function runTargets(targets: Target[], flags: RunFlags, io: ReportIo, cache: ResultCache | null = null, learnPython = false): Promise<number> {
+  let table = await loadTable(flags.magicTable);
+  if (flags.target) table = table.withTarget(flags.target);
+  const plan = await checkOutputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
+  let done = new Map<string, ArtifactResult>();
+  if (flags.resume) {
+    const { resumeFrom } = await import('../report/resume.js');
+    let retried: number;
+    try {
+      ({ done, retried } = await resumeFrom(resumeTarget(plan).target));
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+    const again = targets.filter((t) => done.has(t.path)).length;
+    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
+  }
+  if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
+  const { adjustFindings } = await import('../config.js');
+  const baseline = flags.baseline ? await import('../baseline.js').then(({ Baseline, BaselineError }) => {
+    try {
+      return Baseline.open(flags.baseline!, !!flags.updateBaseline);
+    } catch (err) {
+      throw err instanceof BaselineError ? new UsageError(err.message) : err;
+    }
+  }) : null;
+  const color = colorFor(io.stdout, flags.color);
+  const errColor = colorFor(io.stderr as ReportIo['stdout'], flags.color);
+  const paths = targets.map((t) => t.path);
+  // Up to --jobs artifacts at once, read here or also on reader threads (choose-reader.ts).
+  const sizes = await Promise.all(targets.map((t) => t.size ?? (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
+  const total = sizes.reduce((a, b) => a + b, 0);
+  const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
+  const chosen = chooseReader(targets, total, flags.jobs, readOptions);
+  const pool = chosen.pool;
+  let read = chosen.read;
+  // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
+  if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
+  const limit = pLimit(flags.jobs);
+  const stderr = io.stderr as ReportIo['stdout'] & { columns?: number };
+  const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
+  const warn = (line: string) => {
+    progress?.clear();
+    io.stderr.write(line);
+    progress?.redraw();
+  };
+  let reporter: Reporter;
+  try {
+    const aroundStdout = progress ? { pause: () => progress.clear(), resume: () => progress.redraw() } : undefined;
+    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout });
+  } catch (err) {
+    await pool?.close();
+    throw err instanceof OutputError ? new UsageError(err.message) : err;
+  }
+  const environments = learnPython && !flags.target ? learnFromEnvironments(targets, table) : undefined;
+  const options = { table, python: flags.python ?? null, selection: { select: flags.select ?? ['ALL'], ignore: flags.ignore ?? [] }, target: flags.target ?? null, environments };
+  const auditOne = async (target: Target): Promise<ArtifactResult> => {
+    const resumed = done.get(target.path);
+    if (resumed) return resumed;
+    const result = cache
+      ? await cache.audit(target, (copy) => auditArtifact(copy, options, read), (t, reason) => auditArtifact(t, options, () => Promise.reject(new Error(reason))))
+      : await auditArtifact(target, options, read);
+    if (target.origin) result.origin = target.origin;
+    return result;
+  };
+  // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
+  // at the end; results still print in the order given.
+  const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
+  // The reporter prints results in the order given (ndjson as each finishes); then only their
+  // counts are kept, so memory does not grow with the number of .pyc in a run.
+  await Promise.all(
+    order.map((i) =>
+      limit(async () => {
+        const result = await auditOne(targets[i]!);
+        progress?.finished(sizes[i]!);
+        const adjusted = adjustFindings(result, flags.findingRules);
+        reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
+      }),
+    ),
+  )
+    .catch((err: unknown) => {
+      reporter.abort();
+      throw err;
+    })
+    .finally(() => {
+      progress?.clear();
+      return Promise.all([pool?.close(), cache?.close()]);
+    });
+  const code = await reporter.close();
+  if (baseline) {
+    try {
+      io.stderr.write(baseline.close());
+    } catch (err) {
+      throw new UsageError((err as Error).message);
+    }
+  }
+  return code;
+}
