@@ -3,14 +3,14 @@ import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
+import type { ChannelFlags } from './commands/channel.js';
 import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
 import { EXIT, UsageError } from './exit.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
-import type { Target } from './sources/targets.js';
 import { MagicTable } from './magic/table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { JSON_SCHEMA_VERSION, magicEntryJson, magicTableJson } from './report/json.js';
+import { magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS } from './report/formats.js';
 import { colorFor } from './report/color.js';
 import { printable } from './report/text.js';
@@ -18,8 +18,6 @@ import { OutputError, Reporter, type ReportFlags, type ReportIo } from './report
 import type { RunFlags } from './run/flags.js';
 import { checkOutputs } from './run/check-outputs.js';
 import { loadTable } from './run/load-table.js';
-import { resolveInterpreter } from './run/resolve-interpreter.js';
-import { runTargets } from './run/run-targets.js';
 import { VERSION } from './version.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
 // (docs/performance.md), and most runs are a plain audit.
@@ -27,68 +25,6 @@ import { findRule, SEVERITIES } from './rules.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
 
 type Io = ReportIo;
-
-interface ChannelFlags extends RunFlags {
-  subdir: string[];
-  name: string[];
-  shard?: string;
-  cache?: string;
-}
-
-async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<number> {
-  const [{ parseShard, shardOf }, { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel }, { ResultCache }, { readRegularFile }] = await Promise.all([
-    import('./channel/shard.js'),
-    import('./channel/source.js'),
-    import('./result-cache.js'),
-    import('./regular-file.js'),
-  ]);
-  for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
-  await resolveInterpreter(flags);
-  let shard;
-  try {
-    shard = flags.shard ? parseShard(flags.shard) : { index: 1, count: 1 };
-  } catch (err) {
-    throw new UsageError(`--shard ${(err as Error).message}`);
-  }
-  let channel;
-  try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null }, cacheDir: flags.cache ?? null });
-  } catch (err) {
-    if (err instanceof ChannelError) throw new UsageError(err.message);
-    throw err;
-  }
-  for (const w of channel.warnings) io.stderr.write(`pyc-audit: warning: ${printable(w)}\n`);
-  const selected = channel.records;
-  const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
-  io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
-  const targets: Target[] = mine.map((r) => ({
-    ...artifactLocation(channel, r),
-    size: r.size ?? undefined,
-    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
-  }));
-  const magicTable = flags.magicTable ? await readRegularFile(flags.magicTable, { maxBytes: 16 << 20 }).then((b) => b.toString('utf8'), () => flags.magicTable) : null;
-  const cache = flags.cache
-    ? new ResultCache(
-        flags.cache,
-        {
-          version: VERSION,
-          // What a cached result holds changes with the report's schema (codes, severities, causes).
-          schema: JSON_SCHEMA_VERSION,
-          python: flags.python ?? null,
-          magicTable,
-          select: flags.select ?? null,
-          ignore: flags.ignore ?? null,
-          maxBytes: flags.maxBytes ?? null,
-          ...(flags.target ? { target: { magic: flags.target.magic, implementation: flags.target.implementation, version: flags.target.version } } : {}),
-        },
-        flags.timeout,
-        (message) => io.stderr.write(`pyc-audit: warning: ${printable(message)}\n`),
-      )
-    : null;
-  const code = await runTargets(targets, flags, io, cache);
-  if (cache) io.stderr.write(`pyc-audit: --cache: ${cache.hits} of ${targets.length} artifacts were already audited\n`);
-  return code;
-}
 
 async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
   const { MergeInputError, mergeReports, readReport } = await import('./merge.js');
@@ -234,7 +170,7 @@ Examples:
 Examples:
   pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64 --python 3.14 --list-stale
   pyc-audit channel ./channel --shard 2/8 --format ndjson --output shard-2.ndjson`)
-    .action(async (source: string, flags: ChannelFlags) => setExit(await runChannel(source, flags, io)));
+    .action(async (source: string, flags: ChannelFlags) => setExit(await (await import('./commands/channel.js')).runChannel(source, flags, io)));
 
   reportOptions(
     program

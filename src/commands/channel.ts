@@ -1,0 +1,72 @@
+// `pyc-audit channel SOURCE`: the artifacts a conda channel lists (its subdirs, names and the
+// Python asked for), this machine's shard of them, and the result cache; then one run over them.
+// cli.ts loads this module only for `channel`.
+import { parseShard, shardOf } from '../channel/shard.js';
+import { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel } from '../channel/source.js';
+import { UsageError } from '../exit.js';
+import { readRegularFile } from '../regular-file.js';
+import { JSON_SCHEMA_VERSION } from '../report/json.js';
+import type { ReportIo } from '../report/reporter.js';
+import { printable } from '../report/text.js';
+import { ResultCache } from '../result-cache.js';
+import type { RunFlags } from '../run/flags.js';
+import { resolveInterpreter } from '../run/resolve-interpreter.js';
+import { runTargets } from '../run/run-targets.js';
+import type { Target } from '../sources/targets.js';
+import { VERSION } from '../version.js';
+
+export interface ChannelFlags extends RunFlags {
+  subdir: string[];
+  name: string[];
+  shard?: string;
+  cache?: string;
+}
+
+export async function runChannel(source: string, flags: ChannelFlags, io: ReportIo): Promise<number> {
+  for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
+  await resolveInterpreter(flags);
+  let shard;
+  try {
+    shard = flags.shard ? parseShard(flags.shard) : { index: 1, count: 1 };
+  } catch (err) {
+    throw new UsageError(`--shard ${(err as Error).message}`);
+  }
+  let channel;
+  try {
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null }, cacheDir: flags.cache ?? null });
+  } catch (err) {
+    if (err instanceof ChannelError) throw new UsageError(err.message);
+    throw err;
+  }
+  for (const w of channel.warnings) io.stderr.write(`pyc-audit: warning: ${printable(w)}\n`);
+  const selected = channel.records;
+  const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
+  io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
+  const targets: Target[] = mine.map((r) => ({
+    ...artifactLocation(channel, r),
+    size: r.size ?? undefined,
+    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
+  }));
+  const magicTable = flags.magicTable ? await readRegularFile(flags.magicTable, { maxBytes: 16 << 20 }).then((b) => b.toString('utf8'), () => flags.magicTable) : null;
+  const cache = flags.cache
+    ? new ResultCache(
+        flags.cache,
+        {
+          version: VERSION,
+          // What a cached result holds changes with the report's schema (codes, severities, causes).
+          schema: JSON_SCHEMA_VERSION,
+          python: flags.python ?? null,
+          magicTable,
+          select: flags.select ?? null,
+          ignore: flags.ignore ?? null,
+          maxBytes: flags.maxBytes ?? null,
+          ...(flags.target ? { target: { magic: flags.target.magic, implementation: flags.target.implementation, version: flags.target.version } } : {}),
+        },
+        flags.timeout,
+        (message) => io.stderr.write(`pyc-audit: warning: ${printable(message)}\n`),
+      )
+    : null;
+  const code = await runTargets(targets, flags, io, cache);
+  if (cache) io.stderr.write(`pyc-audit: --cache: ${cache.hits} of ${targets.length} artifacts were already audited\n`);
+  return code;
+}
