@@ -8,15 +8,11 @@ import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion
 import { EXIT, UsageError } from './exit.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
-import { MagicTable } from './magic/table.js';
 import { explainMagic, parseMagicArgument } from './magic/explain.js';
 import { magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS } from './report/formats.js';
-import { colorFor } from './report/color.js';
-import { printable } from './report/text.js';
-import { OutputError, Reporter, type ReportFlags, type ReportIo } from './report/reporter.js';
+import type { ReportFlags, ReportIo } from './report/reporter.js';
 import type { RunFlags } from './run/flags.js';
-import { checkOutputs } from './run/check-outputs.js';
 import { loadTable } from './run/load-table.js';
 import { VERSION } from './version.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
@@ -25,34 +21,6 @@ import { findRule, SEVERITIES } from './rules.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
 
 type Io = ReportIo;
-
-async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
-  const { MergeInputError, mergeReports, readReport } = await import('./merge.js');
-  const plan = await checkOutputs(flags, files);
-  const inputs = [];
-  for (const file of files) {
-    try {
-      inputs.push({ file, results: await readReport(file) });
-    } catch (err) {
-      if (err instanceof MergeInputError) throw new UsageError(err.message);
-      throw err;
-    }
-  }
-  const merged = mergeReports(inputs);
-  const errColor = colorFor(io.stderr as Io['stdout'], flags.color);
-  for (const o of merged.overlaps.slice(0, 10)) io.stderr.write(`pyc-audit: warning: overlap: ${printable(o)}\n`);
-  if (merged.overlaps.length > 10) io.stderr.write(`pyc-audit: warning: overlap: and ${merged.overlaps.length - 10} more\n`);
-  for (const g of merged.gaps) io.stderr.write(`${errColor.red('pyc-audit: error:')} gap: ${printable(g)}\n`);
-  let reporter: Reporter;
-  try {
-    reporter = await Reporter.open(flags, plan, io, { color: colorFor(io.stdout, flags.color), errColor, table: MagicTable.builtIn(), version: VERSION });
-  } catch (err) {
-    throw err instanceof OutputError ? new UsageError(err.message) : err;
-  }
-  merged.results.forEach((r, i) => reporter.add(r, i));
-  const code = await reporter.close();
-  return merged.gaps.length ? EXIT.error : code;
-}
 
 async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicTable?: string }, io: Io): Promise<number> {
   const table = await loadTable(flags.magicTable);
@@ -180,7 +148,7 @@ Examples:
   )
     .addHelpText('after', `
 Exit status as for audit; 2 also when shards are missing or cut short (each said on stderr).`)
-    .action(async (files: string[], flags: ReportFlags & { color?: boolean }) => setExit(await runMerge(files, flags, io)));
+    .action(async (files: string[], flags: ReportFlags & { color?: boolean }) => setExit(await (await import('./commands/merge.js')).runMerge(files, flags, io)));
 
   program
     .command('rules')
