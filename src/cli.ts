@@ -1,58 +1,25 @@
-// Command line: parse arguments, run audits with bounded concurrency, print, exit.
+// Command line: parse arguments and hand each command to its module (commands/); print a usage
+// error as one line; exit.
 import { stat } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
 import type { ChannelFlags } from './commands/channel.js';
+import { runMagic } from './commands/magic.js';
 import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
 import { EXIT, UsageError } from './exit.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
-import { explainMagic, parseMagicArgument } from './magic/explain.js';
-import { magicEntryJson, magicTableJson } from './report/json.js';
 import { FORMATS } from './report/formats.js';
 import type { ReportFlags, ReportIo } from './report/reporter.js';
 import type { RunFlags } from './run/flags.js';
-import { loadTable } from './run/load-table.js';
-import { VERSION } from './version.js';
-// channel, merge, the cache and --resume are loaded when used: every module costs start-up time
-// (docs/performance.md), and most runs are a plain audit.
 import { findRule, SEVERITIES } from './rules.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
+import { VERSION } from './version.js';
+// `channel` and `merge` (commands/channel.ts, commands/merge.ts), the cache and --resume are loaded
+// when used: every module costs start-up time (docs/performance.md), and most runs are a plain audit.
 
 type Io = ReportIo;
-
-async function runMagic(args: string[], flags: { format: 'text' | 'json'; magicTable?: string }, io: Io): Promise<number> {
-  const table = await loadTable(flags.magicTable);
-  const magics = args.map((a) => {
-    const n = parseMagicArgument(a);
-    if (n === null) throw new UsageError(`${a}: not a magic number (give 3627, 0x0e2b or the header bytes 2b0e0d0a)`);
-    return n;
-  });
-  if (flags.format === 'json') {
-    if (!magics.length) {
-      io.stdout.write(magicTableJson(table));
-      return EXIT.clean;
-    }
-    // Every number asked for, in order; one the table does not know is a row saying so.
-    const rows = magics.flatMap((m): object[] => {
-      const known = table.entries.filter((e) => e.magic === m);
-      return known.length ? known.map(magicEntryJson) : [{ magic: m, unknown: true }];
-    });
-    io.stdout.write(`${JSON.stringify(rows, null, 2)}\n`);
-    return magics.some((m) => !table.lookup(m)) ? EXIT.findings : EXIT.clean;
-  }
-  if (!magics.length) {
-    for (const e of table.entries) io.stdout.write(`${explainMagic(table, e.magic)}\n`);
-    return EXIT.clean;
-  }
-  let unknown = false;
-  for (const m of magics) {
-    if (!table.lookup(m)) unknown = true;
-    io.stdout.write(`${explainMagic(table, m)}\n`);
-  }
-  return unknown ? EXIT.findings : EXIT.clean;
-}
 
 export function buildProgram(io: Io, setExit: (code: number) => void): Command {
   const program = new Command('pyc-audit');
