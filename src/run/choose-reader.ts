@@ -16,9 +16,19 @@ import type { Target } from '../sources/targets.js';
 const THREADS_WORTH_IT = /^\d+$/.test(process.env.PYC_AUDIT_THREADS_MIN_BYTES ?? '') ? Number(process.env.PYC_AUDIT_THREADS_MIN_BYTES) : 128 << 20;
 
 /** The reader for a run of `targets` (`total` compressed bytes), and the pool to close after it, if any. */
-export function chooseReader(targets: readonly Target[], total: number, jobs: number, options: ReadOptions): { read: Reader; pool: ReaderPool | null } {
-  // Only .conda runs: bzip2 decoding runs as programs that use the cores by themselves.
-  const allConda = targets.every((t) => t.kind === 'file' && t.path.endsWith('.conda'));
-  const pool = allConda && targets.length > 1 && jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(jobs, targets.length, CORES), options) : null;
+export async function chooseReader(targets: readonly Target[], total: number, jobs: number, options: ReadOptions): Promise<{ read: Reader; pool: ReaderPool | null }> {
+  const threads = targets.length > 1 && jobs > 1 && total >= THREADS_WORTH_IT && (await allConda(targets));
+  const pool = threads ? new ReaderPool(Math.min(jobs, targets.length, CORES), options) : null;
   return { read: pool ? pool.read : (t, extra) => readTarget(t, { ...options, ...extra }), pool };
+}
+
+/**
+ * Only runs of .conda packages, as their bytes say (file-kind.ts): bzip2 decoding runs as programs
+ * that use the cores by themselves, and a folder, URL or stdin is read on the main thread anyway.
+ */
+async function allConda(targets: readonly Target[]): Promise<boolean> {
+  if (!targets.every((t) => t.kind === 'file')) return false;
+  const { isCondaPackage } = await import('../sources/file-kind.js');
+  for (const t of targets) if (!(await isCondaPackage(t.path))) return false;
+  return true;
 }

@@ -53,7 +53,7 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   const sizes = await Promise.all(targets.map((t) => t.size ?? (t.kind === 'file' ? stat(t.path).then((s) => s.size, () => 0) : 0)));
   const total = sizes.reduce((a, b) => a + b, 0);
   const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
-  const chosen = chooseReader(targets, total, flags.jobs, readOptions);
+  const chosen = await chooseReader(targets, total, flags.jobs, readOptions);
   const pool = chosen.pool;
   let read = chosen.read;
   // `audit` only: a channel's cached results are keyed on options, not on what other builds say.

@@ -22,6 +22,13 @@ export type ArtifactBytes =
 /** Bytes to sniff a format by. */
 export const SNIFF_BYTES = 512;
 
+/** The first bytes of an open file (at most SNIFF_BYTES), to sniff its format by. */
+export async function readFirst(handle: FileHandle, size: number): Promise<Buffer> {
+  const first = Buffer.alloc(Math.min(SNIFF_BYTES, size));
+  const { bytesRead } = await handle.read(first, 0, first.length, 0);
+  return first.subarray(0, bytesRead);
+}
+
 /** An open regular file as random access (the caller closes the handle); `path` when a program may open it again. */
 export function fileAccess(handle: FileHandle, size: number, path?: string): RandomAccess {
   return { size, path, range: (start, end, reuse) => readRange(handle, start, Math.min(end, size), reuse) };

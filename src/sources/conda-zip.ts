@@ -12,6 +12,19 @@ export function isComponent(name: string): boolean {
   return COMPONENT.test(name);
 }
 
+/** A .conda's members: metadata.json and its components; nothing else. */
+const MEMBER = /^(metadata\.json|(info|pkg)-.+\.tar\.zst)$/;
+
+/**
+ * Whether a zip's first bytes (its first local header) name a member only a .conda holds: its
+ * bytes say it is one, whatever the file is called.
+ */
+export function startsAsConda(first: Buffer): boolean {
+  if (first.length < 30 || first.readUInt32LE(0) !== 0x04034b50) return false;
+  const nameLength = first.readUInt16LE(26);
+  return first.length >= 30 + nameLength && MEMBER.test(first.toString('latin1', 30, 30 + nameLength));
+}
+
 /** info-*.tar.zst: small, says which Python the package targets, holds info/index.json and info/paths.json. */
 export function isInfoComponent(name: string): boolean {
   return isComponent(name) && name.startsWith('info-');

@@ -2,7 +2,7 @@
 // read-bytes.ts), or a folder. Readers other than files load when first needed: a reader thread
 // imports this module, and its start-up time is paid before it decodes anything.
 import { FileError, openRegular } from '../regular-file.js';
-import { fileAccess, SNIFF_BYTES, streamBytes } from './access.js';
+import { fileAccess, readFirst, streamBytes } from './access.js';
 import { readBytes } from './read-bytes.js';
 import type { Target } from './targets.js';
 import { byteBudget, type HashRequest, type ScanOptions } from './tar-members.js';
@@ -47,9 +47,7 @@ export async function readArtifact(path: string, options: ReadOptions = {}): Pro
   }
   const { handle, stats } = opened;
   try {
-    const first = Buffer.alloc(Math.min(SNIFF_BYTES, stats.size));
-    const { bytesRead } = await handle.read(first, 0, first.length, 0);
-    return await readBytes({ mode: 'random', name: path, first: first.subarray(0, bytesRead), access: fileAccess(handle, stats.size, path) }, scanOptions(options));
+    return await readBytes({ mode: 'random', name: path, first: await readFirst(handle, stats.size), access: fileAccess(handle, stats.size, path) }, scanOptions(options));
   } catch (err) {
     throw openError(err);
   } finally {
@@ -74,9 +72,7 @@ async function readStdin(options: ReadOptions): Promise<ArtifactEntries> {
   if (opened) {
     const { handle, stats } = opened;
     try {
-      const first = Buffer.alloc(Math.min(SNIFF_BYTES, stats.size));
-      const { bytesRead } = await handle.read(first, 0, first.length, 0);
-      return await readBytes({ mode: 'random', name: '-', first: first.subarray(0, bytesRead), access: fileAccess(handle, stats.size) }, scanOptions(options));
+      return await readBytes({ mode: 'random', name: '-', first: await readFirst(handle, stats.size), access: fileAccess(handle, stats.size) }, scanOptions(options));
     } finally {
       await handle.close().catch(() => {});
     }
