@@ -52,11 +52,16 @@ export function packageId(pkg: Pick<PackageInfo, 'name' | 'version' | 'build'>):
   return pkg.name && pkg.version && pkg.build ? `${pkg.name}-${pkg.version}-${pkg.build}` : null;
 }
 
+/** A `name-version-build` split from the right (neither version nor build holds a `-`), or null. */
+export function splitPackageId(id: string): { name: string; version: string; build: string } | null {
+  const m = /^(.+)-([^-]+)-([^-]+)$/.exec(id);
+  return m ? { name: m[1]!, version: m[2]!, build: m[3]! } : null;
+}
+
 /** name-version-build from a file name such as numpy-2.3.1-py314h1234_0.conda. */
 export function parseArtifactName(fileName: string): Pick<PackageInfo, 'name' | 'version' | 'build'> {
   const base = /\.(conda|tar\.bz2)$/.test(fileName) ? fileName.replace(/\.(conda|tar\.bz2)$/, '') : '';
-  const m = /^(.+)-([^-]+)-([^-]+)$/.exec(base);
-  return m ? { name: m[1]!, version: m[2]!, build: m[3]! } : { name: null, version: null, build: null };
+  return splitPackageId(base) ?? { name: null, version: null, build: null };
 }
 
 /** Clues from `depends`: python_abi 3.14.* *_cp314, python >=3.14,<3.15.0a0, python 3.14.* *_cpython. */

@@ -1,6 +1,6 @@
 // Reads artifacts on the main thread and on `size - 1` worker threads, one artifact per thread at
-// a time. The main thread takes a share because a worker's start-up costs about what decoding
-// tens of MB costs (docs/performance.md): with 2 cores, main + 1 worker beats 2 workers.
+// a time. The main thread takes a share because a worker costs time to start (docs/performance.md):
+// with 2 cores, main + 1 worker beats 2 workers.
 import { Worker } from 'node:worker_threads';
 import { readArtifact, readTarget, type ReadOptions } from './sources/index.js';
 import type { Target } from './sources/targets.js';

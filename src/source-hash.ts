@@ -6,8 +6,8 @@
 //   rounds = SipHash-2-4 up to 3.11a1, SipHash-1-3 from 3.11a2 on (pyhash.c at v3.11.0a2)
 //   digest = the 64-bit result as 8 little-endian bytes, as the .pyc header stores it
 //
-// 64-bit words are kept as two unsigned 32-bit halves: JavaScript numbers hold 53 bits exactly and
-// BigInt arithmetic is ~20x slower here.
+// 64-bit words are kept as two unsigned 32-bit halves: JavaScript numbers hold 53 bits exactly, and
+// BigInt arithmetic allocates a number per operation.
 
 export type SipRounds = '2-4' | '1-3';
 

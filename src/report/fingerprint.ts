@@ -7,10 +7,10 @@
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
 import type { ArtifactResult } from '../audit.js';
+import { packageId } from '../package-info.js';
 
 export function findingIdentity(r: ArtifactResult, member: string, code: string): string {
-  const { name, version, build } = r.package;
-  const artifact = name && version && build ? `${name}-${version}-${build}` : basename(r.path);
+  const artifact = packageId(r.package) ?? basename(r.path);
   return [artifact, r.kind ?? '', member, code].join('\0');
 }
 

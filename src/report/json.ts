@@ -240,7 +240,7 @@ export function addToTally(t: Tally, r: ArtifactResult): void {
 
 /**
  * An artifact as it sits in the document's "artifacts" array, four spaces in: stringified inside a
- * wrapper of that depth and cut out (re-indenting a stringified megabyte cost ~40 ms per run).
+ * wrapper of that depth and cut out, not re-indented afterwards (docs/performance.md).
  */
 function nested(value: unknown): string {
   const text = JSON.stringify({ artifacts: [value] }, null, 2);

@@ -11,6 +11,7 @@
 // lets `name-version-build` be split from the right. Wheels follow PEP 427's file name grammar:
 // `-` never occurs inside a field.
 import { basename } from 'node:path';
+import { splitPackageId } from '../package-info.js';
 
 const CONDA_NAME = /^(([a-z0-9])|([a-z0-9_](?!_)))[._-]?([a-z0-9]+(\.|-|_|$))*$/i;
 const CONDA_VERSION = /^[a-z0-9._+!]+$/i;
@@ -27,12 +28,6 @@ export function condaIdProblem(name: string, version: string, build: string): st
   if (!CONDA_VERSION.test(version)) return 'not a valid conda version';
   if (!CONDA_BUILD.test(build)) return 'not a valid conda build string';
   return null;
-}
-
-/** A canonical `name-version-build` (conda-meta's owner of a file) split from the right, checked. */
-export function splitCondaId(id: string): { name: string; version: string; build: string } | null {
-  const m = /^(.+)-([^-]+)-([^-]+)$/.exec(id);
-  return m ? { name: m[1]!, version: m[2]!, build: m[3]! } : null;
 }
 
 export interface PackageId {
@@ -60,6 +55,6 @@ export function condaId(name: string, version: string, build: string): PackageId
 
 /** An owner recorded in conda-meta (`name-version-build`), checked. */
 export function ownerId(owner: string): PackageId {
-  const parts = splitCondaId(owner);
+  const parts = splitPackageId(owner);
   return parts ? condaId(parts.name, parts.version, parts.build) : { id: owner, problem: 'not a name-version-build' };
 }
