@@ -21,6 +21,7 @@ import { printable } from './report/text.js';
 import { OutputError, Reporter, resumeTarget } from './report/reporter.js';
 import { fileKey, planOutputs, type OutputPlan } from './report/output.js';
 import type { ResultCache } from './result-cache.js';
+import type { ChannelLearning } from './channel/learn.js';
 import type { ReportFlags } from './report/reporter.js';
 // channel, merge, the cache and --resume are loaded when used: every module costs start-up time
 // (docs/performance.md), and most runs are a plain audit.
@@ -139,6 +140,8 @@ interface AuditFlags {
   interpreter?: string;
   /** What --interpreter said, once asked. */
   target?: TargetMagic;
+  /** channel: each minor's final magic, from the channel's python builds. */
+  learned?: ChannelLearning;
 }
 
 /** --interpreter PATH: run it once; its magic and version become the run's target. */
@@ -177,6 +180,7 @@ async function runAudit(inputs: string[], flags: AuditFlags, io: Io): Promise<nu
 async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: ResultCache | null = null, learnPython = false): Promise<number> {
   let table = await loadTable(flags.magicTable);
   if (flags.target) table = table.withTarget(flags.target);
+  for (const t of flags.learned?.targets ?? []) table = table.withTarget(t);
   const plan = await outputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
   if (flags.resume) {
@@ -213,6 +217,7 @@ async function runTargets(targets: Target[], flags: AuditFlags, io: Io, cache: R
   const readOptions = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, hashExtracted: !!flags.hashExtracted };
   const pool = allConda && paths.length > 1 && flags.jobs > 1 && total >= THREADS_WORTH_IT ? new ReaderPool(Math.min(flags.jobs, paths.length, CORES), readOptions) : null;
   let read: Reader = pool ? pool.read : (t, extra) => readTarget(t, { ...readOptions, ...extra });
+  if (flags.learned) read = flags.learned.reader(read);
   // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
   if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
   const limit = pLimit(flags.jobs);
@@ -291,6 +296,7 @@ interface ChannelFlags extends AuditFlags {
   name: string[];
   shard?: string;
   cache?: string;
+  learnPython: boolean;
 }
 
 async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<number> {
@@ -310,7 +316,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
   }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null }, cacheDir: flags.cache ?? null });
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target }, cacheDir: flags.cache ?? null });
   } catch (err) {
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;
@@ -324,6 +330,12 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
     size: r.size ?? undefined,
     origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
   }));
+  if (channel.python) {
+    const { learnFromChannel } = await import('./channel/learn.js');
+    const read = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline };
+    const say = (line: string) => io.stderr.write(`${printable(line)}\n`);
+    flags.learned = await learnFromChannel(channel, { table: await loadTable(flags.magicTable), read, cacheDir: flags.cache ?? null, version: VERSION, audited: new Set(targets.map((t) => t.path)), jobs: flags.jobs, say });
+  }
   const magicTable = flags.magicTable ? await readRegularFile(flags.magicTable, { maxBytes: 16 << 20 }).then((b) => b.toString('utf8'), () => flags.magicTable) : null;
   const cache = flags.cache
     ? new ResultCache(
@@ -338,6 +350,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
           ignore: flags.ignore ?? null,
           maxBytes: flags.maxBytes ?? null,
           ...(flags.target ? { target: { magic: flags.target.magic, implementation: flags.target.implementation, version: flags.target.version } } : {}),
+          ...(flags.learned?.key.length ? { learned: flags.learned.key } : {}),
         },
         flags.timeout,
         (message) => io.stderr.write(`pyc-audit: warning: ${printable(message)}\n`),
@@ -345,7 +358,7 @@ async function runChannel(source: string, flags: ChannelFlags, io: Io): Promise<
     : null;
   const code = await runTargets(targets, flags, io, cache);
   if (cache) io.stderr.write(`pyc-audit: --cache: ${cache.hits} of ${targets.length} artifacts were already audited\n`);
-  return code;
+  return flags.learned?.failed ? EXIT.error : code;
 }
 
 async function runMerge(files: string[], flags: ReportFlags & { color?: boolean }, io: Io): Promise<number> {
@@ -485,7 +498,8 @@ Examples:
       .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
       .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
       .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
-      .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options'),
+      .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options')
+      .option('--no-learn-python', "judge with the magic table alone: do not read the channel's own python builds for each minor's final magic"),
     'audit only builds that depend on this Python, and expect it',
   )
     .addHelpText('after', `${exitHelp}
