@@ -41,8 +41,12 @@ function higher(a: (number | string)[], b: (number | string)[]): boolean {
 
 const text = (v: unknown) => (typeof v === 'string' ? v : null);
 
+/** A quick look first: every record of a channel passes here, and few are python's. */
+export const mayBePython = (file: string, r: Record<string, unknown>) => (typeof r.name === 'string' ? r.name === 'python' : file.startsWith('python-'));
+
 /** The python minor of a python build record ("3.15" for python 3.15.0), or null for another package. */
 export function pythonBuildMinor(file: string, r: Record<string, unknown>): string | null {
+  if (!mayBePython(file, r)) return null;
   const parsed = parseArtifactName(file);
   if ((text(r.name) ?? parsed.name) !== 'python') return null;
   const m = /^(\d+)\.(\d+)/.exec(text(r.version) ?? parsed.version ?? '');
@@ -55,6 +59,7 @@ export class PythonBuilds {
 
   /** A record of the channel (any name; only CPython `python` builds are kept), with its checksum and size as read. */
   offer(subdir: string, file: string, r: Record<string, unknown>, sha256: string | null, size: number | null): void {
+    if (!mayBePython(file, r)) return;
     const parsed = parseArtifactName(file);
     if ((text(r.name) ?? parsed.name) !== 'python') return;
     const version = text(r.version) ?? parsed.version ?? '';

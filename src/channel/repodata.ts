@@ -4,7 +4,7 @@
 // kept — memory follows what is audited, not the size of the channel. Pure.
 import picomatch from 'picomatch';
 import { dependsPython, parseArtifactName } from '../package-info.js';
-import { pythonBuildMinor, PythonBuilds } from './python-builds.js';
+import { mayBePython, pythonBuildMinor, PythonBuilds } from './python-builds.js';
 
 /** A selected artifact: only what its audit needs, so a million of them stay small. */
 export interface ChannelRecord {
@@ -134,7 +134,7 @@ export class RecordSelector {
   notePython(subdir: string, file: string, value: unknown): void {
     if (!this.pythons || !isArtifactFile(file)) return;
     const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-    this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
+    if (mayBePython(file, r)) this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
   }
 
   offer(subdir: string, file: string, value: unknown): void {
@@ -142,14 +142,12 @@ export class RecordSelector {
     // A file name is a path segment: nothing that could climb out of the subdir.
     if (!isArtifactFile(file)) return void this.counts.badName++;
     const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
-    const sha256 = sha256Of(r.sha256);
-    const size = sizeOf(r);
-    this.pythons?.offer(subdir, file, r, sha256, size);
+    if (this.pythons && mayBePython(file, r)) this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
     if (!this.matches(nameOf(file, r))) return void this.counts.otherName++;
     // Only when needed: a depends list parsed per record is time on a channel of 10^6 records.
     const python = this.selection.python || this.pythons ? recordPython(r) : null;
     if (this.selection.python && python !== this.selection.python) return void (python === null ? this.counts.noPython++ : this.counts.otherPython++);
-    const record: ChannelRecord = { subdir, file, sha256, size };
+    const record: ChannelRecord = { subdir, file, sha256: sha256Of(r.sha256), size: sizeOf(r) };
     if (this.pythons) {
       const minor = python ?? pythonBuildMinor(file, r);
       if (minor) this.minors.add(minor);
