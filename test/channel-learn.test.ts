@@ -186,6 +186,22 @@ test('a python build that cannot be read: one error line naming it, the audit go
   assert.match(c.stderr, /^pyc-audit: error: .*python-3\.15\.0-h1_0_cpython\.conda: cannot learn 3\.15's final magic from it: (its SHA-256 is [0-9a-f]{64}, not the [0-9a-f]{64} repodata gives|larger than the \d+ bytes repodata gives): not read; 3\.15 judged with the magic table$/m);
 });
 
+test('a python build without standard-library bytecode is a warning; one missing from the server an error naming its URL', async () => {
+  const bare: Package = { ...python('3.15.0', 'h2_0_cpython', 3667), files: [{ path: 'bin/python3.15', data: Buffer.from('ELF'), mtime: MTIME }] };
+  writeFileSync(join(artifacts, file(bare)), condaOf(bare));
+  channel('bare', [bare, OLD, NEW]);
+  const r = await channelRun([`${base}/bare`, '--name', 'old,new']);
+  assert.ok(r.code === 0 || r.code === 1, r.stderr);
+  assert.match(r.stderr, /^pyc-audit: warning: python-3\.15\.0-h2_0_cpython\.conda \(linux-64\) has no standard-library bytecode \(lib\/python3\.15\/__pycache__\/\*\.pyc\): 3\.15 judged with the magic table$/m);
+  assert.notEqual(r.status[file(OLD)], 'stale');
+  const dir = channel('gone', [PY315, OLD, NEW]);
+  rmSync(join(dir, 'linux-64', file(PY315)));
+  const gone = await channelRun([`${base}/gone`, '--name', 'old,new']);
+  assert.equal(gone.code, 2, gone.stderr);
+  assert.match(gone.stderr, new RegExp(`^pyc-audit: error: ${base}/gone/linux-64/python-3\\.15\\.0-h1_0_cpython\\.conda: cannot learn 3\\.15's final magic from it: HTTP 404.*; 3\\.15 judged with the magic table$`, 'm'));
+  assert.equal(Object.keys(gone.status).length, 2);
+});
+
 test('precedence: learned over --magic-table; --interpreter over learned (the channel\'s python is then not read)', { skip: process.platform === 'win32' }, async () => {
   channel('precedence', [PY315, OLD, NEW]);
   const table = join(root, 'table.json');
