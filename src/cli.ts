@@ -98,7 +98,8 @@ Examples:
       .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
       .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
       .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
-      .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options'),
+      .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options')
+      .option('--no-learn-python', "judge with the magic table alone: do not read the channel's own python builds for each minor's final magic"),
     'audit only builds that depend on this Python, and expect it',
   )
     .addHelpText('after', `${exitHelp}

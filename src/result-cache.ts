@@ -86,27 +86,137 @@ export class ResultCache {
     const claimed = target.origin?.sha256 ?? null;
     const hit = claimed ? await this.get(claimed, target.path) : null;
     if (hit) return { ...hit, path: target.path };
-    const name = target.origin?.file ?? 'artifact';
-    const folder = join(await this.workDir(), randomBytes(8).toString('hex'));
-    await mkdir(folder);
+    return withVerifiedCopy(
+      await this.workDir(),
+      target.path,
+      target.origin?.file ?? 'artifact',
+      claimed,
+      target.size,
+      this.timeoutSeconds,
+      async (copy, actual) => {
+        if (target.origin && !claimed) target.origin.sha256 = actual;
+        const cached = claimed ? null : await this.get(actual, target.path);
+        if (cached) return { ...cached, path: target.path };
+        const result = { ...(await run({ path: copy, kind: 'file' })), path: target.path };
+        await this.put(actual, target.path, result).catch((err: Error) => this.warn(`--cache: ${err.message}`));
+        return result;
+      },
+    ).catch((err: unknown) => {
+      if (err instanceof CopyError) return fail(target, err.refused ? `${err.message}: not audited` : err.message);
+      throw err;
+    });
+  }
+
+  /** Removes this run's copies folder. */
+  async close(): Promise<void> {
+    if (this.work) await rm(await this.work, { recursive: true, force: true }).catch(() => {});
+  }
+}
+
+/** The artifact could not be copied, or its copy is not what repodata says: the reason. */
+export class CopyError extends Error {
+  /** The bytes are not what repodata says (too large, another SHA-256), rather than unreachable. */
+  constructor(message: string, readonly refused = false) {
+    super(message);
+  }
+}
+
+/**
+ * Copies the artifact at `location` into a fresh folder under `workDir` (as `name`: the audit
+ * reads name-version-build from it) while hashing it, checks the SHA-256 against `claimed` (when
+ * repodata gives one), and hands the copy and its SHA-256 to `use`; the copy is removed after.
+ */
+async function withVerifiedCopy<T>(
+  workDir: string,
+  location: string,
+  name: string,
+  claimed: string | null,
+  size: number | undefined,
+  timeoutSeconds: number,
+  use: (copy: string, sha256: string) => Promise<T>,
+): Promise<T> {
+  const folder = join(workDir, randomBytes(8).toString('hex'));
+  await mkdir(folder);
+  try {
+    const copy = join(folder, name);
+    let actual: string;
     try {
-      const copy = join(folder, name); // its own name: the audit reads name-version-build from it
-      let actual: string;
-      try {
-        actual = await copyHashing(target.path, copy, target.size ?? COPY_LIMIT, this.timeoutSeconds);
-      } catch (err) {
-        return fail(target, err instanceof TooLarge && target.size !== undefined ? `larger than the ${target.size} bytes repodata gives: not audited` : (err as Error).message);
-      }
-      if (claimed && actual !== claimed) return fail(target, `its SHA-256 is ${actual}, not the ${claimed} repodata gives: not audited`);
-      if (target.origin && !claimed) target.origin.sha256 = actual;
-      const cached = claimed ? null : await this.get(actual, target.path);
-      if (cached) return { ...cached, path: target.path };
-      const result = { ...(await run({ path: copy, kind: 'file' })), path: target.path };
-      await this.put(actual, target.path, result).catch((err: Error) => this.warn(`--cache: ${err.message}`));
-      return result;
-    } finally {
-      await rm(folder, { recursive: true, force: true });
+      actual = await copyHashing(location, copy, size ?? COPY_LIMIT, timeoutSeconds);
+    } catch (err) {
+      if (err instanceof TooLarge && size !== undefined) throw new CopyError(`larger than the ${size} bytes repodata gives`, true);
+      throw new CopyError((err as Error).message);
     }
+    if (claimed && actual !== claimed) throw new CopyError(`its SHA-256 is ${actual}, not the ${claimed} repodata gives`, true);
+    return await use(copy, actual);
+  } finally {
+    await rm(folder, { recursive: true, force: true });
+  }
+}
+
+/**
+ * --cache DIR for what is learned from a channel artifact rather than audited in it (a python
+ * build's standard-library magic): kept like results, under the SHA-256 of the bytes it was
+ * learned from (a copy, checked against repodata's) and where they are, and `kind` (what was
+ * learned, by which pyc-audit), so a re-run of an unchanged channel reads the artifact no more.
+ */
+export class FactCache {
+  private work: Promise<string> | null = null;
+  private readonly kind: string;
+
+  constructor(
+    private readonly dir: string,
+    kind: string,
+    private readonly timeoutSeconds = 30,
+  ) {
+    this.kind = createHash('sha256').update(kind).digest('hex').slice(0, 16);
+  }
+
+  private file(sha256: string, where: string): string {
+    const place = createHash('sha256').update(where).digest('hex').slice(0, 16);
+    return join(this.dir, 'learned', sha256.slice(0, 2), `${sha256}-${place}-${this.kind}.json`);
+  }
+
+  private async get(sha256: string, where: string): Promise<{ value: unknown } | null> {
+    try {
+      const doc = JSON.parse((await readRegularFile(this.file(sha256, where), { maxBytes: 1 << 20, follow: false })).toString('utf8')) as unknown;
+      return doc && typeof doc === 'object' && 'value' in doc ? (doc as { value: unknown }) : null;
+    } catch {
+      return null; // none, or damaged: learned again, and rewritten
+    }
+  }
+
+  private async put(sha256: string, where: string, value: unknown): Promise<void> {
+    const path = this.file(sha256, where);
+    await mkdir(join(this.dir, 'learned', sha256.slice(0, 2)), { recursive: true });
+    const temp = `${path}.${randomBytes(6).toString('hex')}.tmp`;
+    await writeFile(temp, JSON.stringify({ value }));
+    await rename(temp, path);
+  }
+
+  /**
+   * What `learn` says of the artifact at `location` (read from a verified copy), or what it said
+   * before of the same bytes there; `revive` checks a kept value (null: learned again). Throws
+   * CopyError when the artifact cannot be copied or is not what repodata says.
+   */
+  async learn<T>(
+    location: string,
+    name: string,
+    claimed: string | null,
+    size: number | undefined,
+    learn: (copy: string) => Promise<T>,
+    revive: (kept: unknown) => T | undefined,
+  ): Promise<{ value: T; kept: boolean }> {
+    if (claimed) {
+      const hit = await this.get(claimed, location);
+      const value = hit ? revive(hit.value) : undefined;
+      if (value !== undefined) return { value, kept: true };
+    }
+    this.work ??= mkdir(this.dir, { recursive: true }).then(() => mkdtemp(join(this.dir, '.copies-')));
+    return withVerifiedCopy(await this.work, location, name, claimed, size, this.timeoutSeconds, async (copy, actual) => {
+      const value = await learn(copy);
+      await this.put(actual, location, value).catch(() => {}); // not kept: learned again next time
+      return { value, kept: false };
+    });
   }
 
   /** Removes this run's copies folder. */

@@ -18,6 +18,10 @@ export interface BuildOptions {
   shardsBaseUrl?: string;
   /** Fields of the shard index's info to set as given (base_url, shards_base_url), after the shards are written. */
   indexInfo?: Record<string, string>;
+  /** The folder the artifacts are copied from (default: the fixtures). */
+  from?: string;
+  /** depends of a record, by its build (default: depends()). */
+  depends?: (name: string, build: string) => string[];
 }
 
 /** depends as conda-build writes them: python_abi and python for pyXY builds, python alone for noarch. */
@@ -42,10 +46,11 @@ export function buildChannel(dir: string, layout: Layout, options: BuildOptions)
     const packages: Record<string, Record<string, unknown>> = {};
     const condaPackages: Record<string, Record<string, unknown>> = {};
     for (const file of files) {
-      const bytes = readFileSync(fixture(file));
-      copyFileSync(fixture(file), join(dir, subdir, file));
+      const from = options.from ? join(options.from, file) : fixture(file);
+      const bytes = readFileSync(from);
+      copyFileSync(from, join(dir, subdir, file));
       const [, name, version, build] = /^(.+)-([^-]+)-([^-]+)\.(?:conda|tar\.bz2)$/.exec(file)!;
-      const record = { name, version, build, build_number: 0, depends: depends(build!), md5: createHash('md5').update(bytes).digest('hex'), sha256: sha256(bytes), size: bytes.length, subdir };
+      const record = { name, version, build, build_number: 0, depends: (options.depends ?? ((_, b) => depends(b)))(name!, build!), md5: createHash('md5').update(bytes).digest('hex'), sha256: sha256(bytes), size: bytes.length, subdir };
       (file.endsWith('.conda') ? condaPackages : packages)[file] = record;
     }
     const repodata = JSON.stringify({ info: { subdir }, packages, 'packages.conda': condaPackages, removed: [], repodata_version: 1 });

@@ -4,6 +4,7 @@
 // kept — memory follows what is audited, not the size of the channel. Pure.
 import picomatch from 'picomatch';
 import { dependsPython, parseArtifactName } from '../package-info.js';
+import { mayBePython, pythonBuildMinor, PythonBuilds } from './python-builds.js';
 
 /** A selected artifact: only what its audit needs, so a million of them stay small. */
 export interface ChannelRecord {
@@ -32,6 +33,8 @@ export interface RecordSelection {
   names: readonly string[];
   /** Only builds whose depends pin this Python minor. */
   python: string | null;
+  /** Also note the channel's `python` builds, whatever the selection (to learn each minor's final magic from). */
+  learnPython?: boolean;
 }
 
 /** How many records were looked at, chosen, and why the others were not. */
@@ -83,6 +86,8 @@ function sha256Of(value: unknown): string | null {
   return null;
 }
 
+const sizeOf = (r: Record<string, unknown>) => (typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null);
+
 const isArtifactFile = (file: string) => ARTIFACT_FILE.test(file) && !file.startsWith('.');
 
 /** The record's package name: its own, else the one its file name gives. */
@@ -105,9 +110,14 @@ export class RecordSelector {
   readonly counts = emptyCounts();
   private readonly matches: (name: string) => boolean;
   private readonly chosen = new Map<string, ChannelRecord>();
+  /** The Python minors of the chosen records (their depends' pin; a python build's own). */
+  readonly minors = new Set<string>();
+  /** With learnPython: the channel's python builds, selected or not. */
+  readonly pythons: PythonBuilds | null;
 
   constructor(private readonly selection: RecordSelection) {
     this.matches = selection.names.length ? picomatch([...selection.names]) : () => true;
+    this.pythons = selection.learnPython ? new PythonBuilds() : null;
   }
 
   /** Whether a package name is wanted: shards of other names need not be fetched. */
@@ -115,22 +125,33 @@ export class RecordSelector {
     return this.matches(name);
   }
 
+  /** Whether a shard must be read: a wanted name's, or python's when its builds are looked for. */
+  wantsShard(name: string): boolean {
+    return this.matches(name) || (this.pythons !== null && name === 'python');
+  }
+
+  /** A record read only to look for python builds (the python shard, --name not matching it): not counted. */
+  notePython(subdir: string, file: string, value: unknown): void {
+    if (!this.pythons || !isArtifactFile(file)) return;
+    const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+    if (mayBePython(file, r)) this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
+  }
+
   offer(subdir: string, file: string, value: unknown): void {
     this.counts.considered++;
     // A file name is a path segment: nothing that could climb out of the subdir.
     if (!isArtifactFile(file)) return void this.counts.badName++;
     const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+    if (this.pythons && mayBePython(file, r)) this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
     if (!this.matches(nameOf(file, r))) return void this.counts.otherName++;
-    if (this.selection.python) {
-      const python = recordPython(r);
-      if (python !== this.selection.python) return void (python === null ? this.counts.noPython++ : this.counts.otherPython++);
+    // Only when needed: a depends list parsed per record is time on a channel of 10^6 records.
+    const python = this.selection.python || this.pythons ? recordPython(r) : null;
+    if (this.selection.python && python !== this.selection.python) return void (python === null ? this.counts.noPython++ : this.counts.otherPython++);
+    const record: ChannelRecord = { subdir, file, sha256: sha256Of(r.sha256), size: sizeOf(r) };
+    if (this.pythons) {
+      const minor = python ?? pythonBuildMinor(file, r);
+      if (minor) this.minors.add(minor);
     }
-    const record: ChannelRecord = {
-      subdir,
-      file,
-      sha256: sha256Of(r.sha256),
-      size: typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null,
-    };
     // One artifact per build, name-version-build being the file name without its extension.
     const key = `${subdir}/${file.endsWith('.conda') ? file.slice(0, -6) : file.slice(0, -8)}`;
     const have = this.chosen.get(key);

@@ -14,6 +14,7 @@ import { readRegularFile } from '../regular-file.js';
 import { isUrl, openBytes, readBytes, sha256Hex } from './bytes.js';
 import { RepodataScanner } from './repodata-scan.js';
 import { addCounts, describeSkipped, emptyCounts, RecordSelector, type ChannelRecord, type RecordSelection, type SelectionCounts } from './repodata.js';
+import { PythonBuilds } from './python-builds.js';
 import { parseShardIndex, resolveBase, shardRecords, SHARD_INDEX_FILE } from './shards.js';
 
 /**
@@ -60,6 +61,8 @@ export interface Channel {
   counts: SelectionCounts;
   /** Forms found damaged and passed over for the next. */
   warnings: string[];
+  /** With selection.learnPython: the Python minors of the selected records, and the channel's python builds. */
+  python: { minors: Set<string>; builds: PythonBuilds } | null;
 }
 
 export interface LoadOptions {
@@ -191,7 +194,7 @@ async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: 
   const indexUrl = isUrl(indexWhere) ? indexWhere : pathToFileURL(indexWhere).href;
   const shardsBase = placeOf(resolveBase(indexUrl, index.shardsBaseUrl), channelIsUrl, 'shards_base_url');
   const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url');
-  const names = [...index.shards.keys()].filter((n) => selector.wantsName(n)).sort();
+  const names = [...index.shards.keys()].filter((n) => selector.wantsShard(n)).sort();
   const limit = pLimit(SHARD_CONCURRENCY);
   const stats = { cached: 0 };
   await Promise.all(
@@ -206,7 +209,9 @@ async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: 
           if (err instanceof LocatedError) throw err;
           throw new LocatedError(`${where} (the shard of ${name}): ${(err as Error).message}`);
         }
-        for (const [, file, record] of records) selector.offer(subdir, file, record);
+        // The python shard read only for its builds (--name does not match it): records not counted.
+        const offer = selector.wantsName(name) ? selector.offer.bind(selector) : selector.notePython.bind(selector);
+        for (const [, file, record] of records) offer(subdir, file, record);
       }),
     ),
   );
@@ -259,6 +264,7 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
   const records: ChannelRecord[] = [];
   const counts = emptyCounts();
   const warnings: string[] = [];
+  const python = options.selection.learnPython ? { minors: new Set<string>(), builds: new PythonBuilds() } : null;
   for (const subdir of wanted.names) {
     const got = await readSubdir(source, subdir, options, warnings);
     if (!got) {
@@ -267,9 +273,11 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
     }
     for (const r of got.selector.records()) records.push(r); // not push(...): 10^5 arguments overflow the stack
     addCounts(counts, got.selector.counts);
+    for (const minor of got.selector.minors) python?.minors.add(minor);
+    if (got.selector.pythons) python?.builds.merge(got.selector.pythons);
     read.push(got.read);
   }
   if (!read.length) throw new ChannelError(`${source}: no repodata.json in ${wanted.names.join(', ')}; give --subdir`);
   records.sort((a, b) => (a.subdir < b.subdir ? -1 : a.subdir > b.subdir ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { source, isUrl: remote, subdirs: read, records, counts, warnings };
+  return { source, isUrl: remote, subdirs: read, records, counts, warnings, python };
 }

@@ -3,13 +3,14 @@
 // cli.ts loads this module only for `channel`.
 import { parseShard, shardOf } from '../channel/shard.js';
 import { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel } from '../channel/source.js';
-import { UsageError } from '../exit.js';
+import { EXIT, UsageError } from '../exit.js';
 import { readRegularFile } from '../regular-file.js';
 import { JSON_SCHEMA_VERSION } from '../report/json.js';
 import type { ReportIo } from '../report/reporter.js';
 import { printable } from '../report/text.js';
 import { ResultCache } from '../result-cache.js';
 import type { RunFlags } from '../run/flags.js';
+import { loadTable } from '../run/load-table.js';
 import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
 import type { Target } from '../sources/targets.js';
@@ -20,6 +21,7 @@ export interface ChannelFlags extends RunFlags {
   name: string[];
   shard?: string;
   cache?: string;
+  learnPython: boolean;
 }
 
 export async function runChannel(source: string, flags: ChannelFlags, io: ReportIo): Promise<number> {
@@ -33,7 +35,7 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null }, cacheDir: flags.cache ?? null });
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target }, cacheDir: flags.cache ?? null });
   } catch (err) {
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;
@@ -47,6 +49,12 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
     size: r.size ?? undefined,
     origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
   }));
+  if (channel.python) {
+    const { learnFromChannel } = await import('../channel/learn.js');
+    const read = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline };
+    const say = (line: string) => io.stderr.write(`${printable(line)}\n`);
+    flags.learned = await learnFromChannel(channel, { table: await loadTable(flags.magicTable), read, cacheDir: flags.cache ?? null, version: VERSION, audited: new Set(targets.map((t) => t.path)), jobs: flags.jobs, say });
+  }
   const magicTable = flags.magicTable ? await readRegularFile(flags.magicTable, { maxBytes: 16 << 20 }).then((b) => b.toString('utf8'), () => flags.magicTable) : null;
   const cache = flags.cache
     ? new ResultCache(
@@ -61,6 +69,7 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
           ignore: flags.ignore ?? null,
           maxBytes: flags.maxBytes ?? null,
           ...(flags.target ? { target: { magic: flags.target.magic, implementation: flags.target.implementation, version: flags.target.version } } : {}),
+          ...(flags.learned?.key.length ? { learned: flags.learned.key } : {}),
         },
         flags.timeout,
         (message) => io.stderr.write(`pyc-audit: warning: ${printable(message)}\n`),
@@ -68,5 +77,5 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
     : null;
   const code = await runTargets(targets, flags, io, cache);
   if (cache) io.stderr.write(`pyc-audit: --cache: ${cache.hits} of ${targets.length} artifacts were already audited\n`);
-  return code;
+  return flags.learned?.failed ? EXIT.error : code;
 }

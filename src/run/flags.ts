@@ -1,5 +1,6 @@
 // The options of a run that audits (`audit` and `channel`), as commander and the configuration
 // file give them.
+import type { ChannelLearning } from '../channel/learn.js';
 import type { FindingRules } from '../config.js';
 import type { TargetMagic } from '../magic/table.js';
 import type { Format } from '../report/formats.js';
@@ -31,4 +32,6 @@ export interface RunFlags {
   interpreter?: string;
   /** What --interpreter said, once asked. */
   target?: TargetMagic;
+  /** `channel`: what the channel's own python builds said of each minor's final magic. */
+  learned?: ChannelLearning;
 }

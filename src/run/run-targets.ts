@@ -24,6 +24,7 @@ import { loadTable } from './load-table.js';
 export async function runTargets(targets: Target[], flags: RunFlags, io: ReportIo, cache: ResultCache | null = null, learnPython = false): Promise<number> {
   let table = await loadTable(flags.magicTable);
   if (flags.target) table = table.withTarget(flags.target);
+  for (const t of flags.learned?.targets ?? []) table = table.withTarget(t);
   const plan = await checkOutputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
   if (flags.resume) {
@@ -56,6 +57,7 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   const chosen = await chooseReader(targets, total, flags.jobs, readOptions);
   const pool = chosen.pool;
   let read = chosen.read;
+  if (flags.learned) read = flags.learned.reader(read);
   // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
   if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
   const limit = pLimit(flags.jobs);
