@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { buildChannel, depends, type BuildOptions, type Layout } from './channel-builder.js';
 import { condaOf, fullName, pycBytes, type Package, type PackageFile } from './package-builder.js';
 import { runAsync } from './helpers.js';
-import { sendBytes, startServer } from './http-server.js';
+import { serveFolder } from './http-server.js';
 import { PythonBuilds } from '../src/channel/python-builds.js';
 import { RecordSelector } from '../src/channel/repodata.js';
 
@@ -63,15 +63,7 @@ before(async () => {
   artifacts = mkdtempSync(join(tmpdir(), 'pyc-audit-learn-artifacts-'));
   for (const p of [PY315, PY315RC1, OLD, NEW, PLAIN]) writeFileSync(join(artifacts, file(p)), condaOf(p));
   root = mkdtempSync(join(tmpdir(), 'pyc-audit-learn-'));
-  const server = await startServer((req, res) => {
-    requests.push(req.url ?? '/');
-    try {
-      sendBytes(req, res, readFileSync(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))));
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
+  const server = await serveFolder(() => root, requests);
   base = server.base;
   close = server.close;
 });

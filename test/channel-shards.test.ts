@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { runAsync } from './helpers.js';
-import { sendBytes, startServer } from './http-server.js';
+import { serveFolder } from './http-server.js';
 import { zstdFrame } from './archives.js';
 import { buildChannel, type Built, type Layout } from './channel-builder.js';
 
@@ -42,15 +42,7 @@ before(async () => {
   buildChannel(folders.json, LAYOUT, { json: true });
   built = buildChannel(folders.shards, LAYOUT, { shards: true });
   buildChannel(folders.all, LAYOUT, { json: true, zst: true, shards: true, channeldata: true, shardsBaseUrl: '' });
-  const server = await startServer((req, res) => {
-    requests.push(req.url ?? '/');
-    try {
-      sendBytes(req, res, readFileSync(join(root, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))));
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
+  const server = await serveFolder(() => root, requests);
   base = server.base;
   close = server.close;
 });

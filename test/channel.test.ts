@@ -12,7 +12,7 @@ import { RecordSelector } from '../src/channel/repodata.js';
 import { RepodataScanner } from '../src/channel/repodata-scan.js';
 import { loadChannel } from '../src/channel/source.js';
 import { fixture, runAsync } from './helpers.js';
-import { sendBytes, startServer } from './http-server.js';
+import { serveFolder } from './http-server.js';
 import { zstdFrame } from './archives.js';
 import { sarifValidator } from './sarif-schema.js';
 
@@ -67,15 +67,7 @@ before(async () => {
     if (subdir !== 'noarch') writeFileSync(join(dir, subdir, 'repodata.json.zst'), zstdFrame(Buffer.from(repodata)));
   }
   writeFileSync(join(dir, 'channeldata.json'), JSON.stringify({ channeldata_version: 1, subdirs: Object.keys(CHANNEL) }));
-  const server = await startServer((req, res) => {
-    requests.push(req.url ?? '/');
-    try {
-      sendBytes(req, res, readFileSync(join(dir, decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))));
-    } catch {
-      res.writeHead(404);
-      res.end();
-    }
-  });
+  const server = await serveFolder(() => dir, requests);
   base = server.base;
   close = server.close;
 });

@@ -1,6 +1,8 @@
 // A file server on 127.0.0.1 for tests, honouring Range (suffix ranges included) like a CDN.
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 
 /** Answers with `data`, or the part a Range header asks for (206 with Content-Range); returns the body's length. */
 export function sendBytes(req: http.IncomingMessage, res: http.ServerResponse, data: Buffer, ranges = true): number {
@@ -26,4 +28,20 @@ export async function startServer(handler: http.RequestListener): Promise<{ base
     base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/**
+ * Serves the files under `root()` (looked up at each request, so a test may rebuild the folder),
+ * 404 for anything else, and logs each request's URL in `requests`.
+ */
+export function serveFolder(root: () => string, requests: string[]): Promise<{ base: string; close: () => Promise<void> }> {
+  return startServer((req, res) => {
+    requests.push(req.url ?? '/');
+    try {
+      sendBytes(req, res, readFileSync(join(root(), decodeURIComponent(new URL(req.url ?? '/', 'http://x').pathname))));
+    } catch {
+      res.writeHead(404);
+      res.end();
+    }
+  });
 }
