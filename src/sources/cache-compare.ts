@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
 import { readChunksSync } from '../regular-file.js';
+import { readCondaInfo } from './conda-info.js';
 import { readArtifact } from './index.js';
 import { parsePathsJson } from './metadata.js';
 import type { ArtifactEntries } from './types.js';
@@ -53,8 +54,9 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
   const name = basename(archive);
   let theirs: Map<string, Buffer>;
   try {
-    // Read by its content (a .conda's info component only), as far as its metadata files.
-    theirs = (await readArtifact(archive, { maxBytes: options.maxBytes, metadataOnly: true })).metadata;
+    // Read by its content (a .conda's info component only), as far as its metadata files: the
+    // short way when it is a .conda of the usual layout, else the general way.
+    theirs = (await readCondaInfo(archive, options.maxBytes)) ?? (await readArtifact(archive, { maxBytes: options.maxBytes, metadataOnly: true })).metadata;
   } catch (err) {
     return `read the extracted folder; ${name} beside it could not be read to compare: ${(err as Error).message}`;
   }

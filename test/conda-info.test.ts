@@ -1,0 +1,132 @@
+// The short way to a .conda's info/ (conda-info.ts), which the package-cache comparison takes:
+// on built and real packages it gives what the general way gives; every other layout, and any
+// error, is left to the general way, so the comparison says the same whichever way was taken.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
+import { readCondaInfo, SHORT_WAY_BYTES } from '../src/sources/conda-info.js';
+import { readArtifact } from '../src/sources/index.js';
+import { zstdFrame, zstdRuns } from './archives.js';
+import { CORPUS, haveCorpus, run } from './helpers.js';
+import { extract, fullName, infoFiles, pycBytes, tarBz2Of, tarOf, zipOf, type Package, type PackageFile } from './package-builder.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-conda-info-'));
+const zlibSync = typeof (await import('node:zlib') as { zstdDecompressSync?: unknown }).zstdDecompressSync === 'function';
+const general = async (path: string) => (await readArtifact(path, { metadataOnly: true })).metadata;
+
+function pkg(name: string, modules: number): Package {
+  const files: PackageFile[] = [];
+  for (let i = 0; i < modules; i++) {
+    const source = Buffer.from(`x = ${i}\n`);
+    const mtime = 1_700_000_000 + i;
+    files.push({ path: `lib/python3.14/site-packages/${name}/m${i}.py`, data: source, mtime });
+    files.push({ path: `lib/python3.14/site-packages/${name}/__pycache__/m${i}.cpython-314.pyc`, data: pycBytes(3627, { mtime, size: source.length }), mtime });
+  }
+  return { name, version: '1.0', build: 'py314_0', files, depends: ['python >=3.14,<3.15.0a0'] };
+}
+
+/** The members of a .conda, to be laid out as each test needs. */
+function members(p: Package, info = zstdFrame(tarOf(infoFiles(p)))) {
+  return {
+    metadata: { name: 'metadata.json', data: Buffer.from('{"conda_pkg_format_version": 2}') },
+    pkg: { name: `pkg-${fullName(p)}.tar.zst`, data: zstdFrame(tarOf(p.files)) },
+    info: { name: `info-${fullName(p)}.tar.zst`, data: info },
+  };
+}
+
+/** A zip whose member `name` is marked deflated (method 8) in both its headers. */
+function markDeflated(zip: Buffer, name: string): Buffer {
+  const out = Buffer.from(zip);
+  const at = (sig: number, from: number) => {
+    for (let i = from; i + 4 <= out.length; i++) if (out.readUInt32LE(i) === sig) return i;
+    return -1;
+  };
+  for (let i = at(0x04034b50, 0); i >= 0; i = at(0x04034b50, i + 4)) {
+    if (out.toString('latin1', i + 30, i + 30 + out.readUInt16LE(i + 26)) === name) out.writeUInt16LE(8, i + 8);
+  }
+  for (let i = at(0x02014b50, 0); i >= 0; i = at(0x02014b50, i + 4)) {
+    if (out.toString('latin1', i + 46, i + 46 + out.readUInt16LE(i + 28)) === name) out.writeUInt16LE(8, i + 10);
+  }
+  return out;
+}
+
+test('built .conda: the short way reads info/ as the general way does, from the tail read or beyond it, with either in-process decoder', async () => {
+  const dir = tmp();
+  for (const p of [pkg('small', 2), pkg('large', 1500)]) {
+    const { metadata, pkg: body, info } = members(p);
+    const path = join(dir, `${fullName(p)}.conda`);
+    writeFileSync(path, zipOf([metadata, body, info]));
+    // The large one's component does not fit in the 64 KiB read from the end of the file.
+    assert.equal(info.data.length > 64 << 10, p.name === 'large');
+    const short = await readCondaInfo(path);
+    assert.ok(short, `${p.name}: read the short way`);
+    assert.deepEqual([...short.keys()].sort(), ['info/index.json', 'info/paths.json']);
+    assert.deepEqual(short, await general(path));
+    for (const [forced, expected] of [['js', 'read'], ['tool', null]] as const) {
+      process.env.PYC_AUDIT_ZSTD = forced;
+      try {
+        const got = await readCondaInfo(path);
+        // Forced to the JavaScript decoder it still reads in process; forced to the program, the general way runs it.
+        if (expected) assert.deepEqual(got, short, `PYC_AUDIT_ZSTD=${forced}`);
+        else assert.equal(got, null, `PYC_AUDIT_ZSTD=${forced}`);
+      } finally {
+        delete process.env.PYC_AUDIT_ZSTD;
+      }
+    }
+  }
+});
+
+test('real .conda files: the short way and the general way read the same info/', { skip: haveCorpus ? false : 'no corpus' }, async () => {
+  let read = 0;
+  for (const sub of readdirSync(join(CORPUS, 'conda'), { withFileTypes: true }).filter((e) => e.isDirectory())) {
+    for (const name of readdirSync(join(CORPUS, 'conda', sub.name)).filter((n) => n.endsWith('.conda'))) {
+      const path = join(CORPUS, 'conda', sub.name, name);
+      const short = await readCondaInfo(path);
+      assert.ok(short, `${name}: read the short way`);
+      assert.deepEqual(short, await general(path), name);
+      read++;
+    }
+  }
+  assert.ok(read >= 5, `${read} .conda in the corpus`);
+});
+
+test('every other layout goes the general way, and the cache comparison says what the general way says', async () => {
+  const p = pkg('odd', 3);
+  const { metadata, pkg: body, info } = members(p);
+  const plain = zipOf([metadata, body, info]);
+  const withComment = Buffer.concat([plain, Buffer.from('a comment')]);
+  withComment.writeUInt16LE('a comment'.length, plain.length - 22 + 20);
+  const deflated = markDeflated(zipOf([metadata, body, { ...info, data: deflateRawSync(info.data) }]), info.name);
+  // The info tar, then zeros past the tar's end: more decoded bytes than the short way takes.
+  const padded = zipOf([metadata, body, { ...info, data: zstdRuns([tarOf(infoFiles(p)), { byte: 0, count: SHORT_WAY_BYTES + (1 << 20) }]) }]);
+  const truncated = zipOf([metadata, body, { ...info, data: info.data.subarray(0, info.data.length - 100) }]);
+  const cases: [string, Buffer | null, RegExp][] = [
+    ['a zip comment', withComment, /beside it agrees \(info\/paths\.json\)$/],
+    ['a deflated info component', deflated, /beside it agrees \(info\/paths\.json\)$/],
+    // node:zlib decodes the component whole; the JavaScript decoder streams it, and stops at the tar's end as the general way does.
+    [zlibSync ? 'decoded past the short way' : 'zeros past the tar', padded, /beside it agrees \(info\/paths\.json\)$/],
+    ['a folder member (info/index.json in the zip itself)', zipOf([metadata, body, info, { name: 'info/index.json', data: Buffer.from('{}') }]), /DISAGREES .*: info\/index\.json differs$/],
+    ['two info components', zipOf([metadata, body, info, { ...info, name: `info-${fullName(p)}-2.tar.zst` }]), /beside it agrees \(info\/paths\.json\)$/],
+    ['no pkg component', zipOf([metadata, info]), /could not be read to compare: not a conda package: the zip has no pkg-\*\.tar\.zst/],
+    ['a truncated info component', truncated, /could not be read to compare: info-odd-1\.0-py314_0\.tar\.zst: truncated/],
+    ['a cut central directory', plain.subarray(0, plain.length - 30), /could not be read to compare: not a readable zip/],
+    ['a .tar.bz2 named .conda', tarBz2Of(p), /beside it agrees \(info\/paths\.json\)$/],
+  ];
+  for (const [why, bytes, note] of cases) {
+    if (!bytes) continue; // no bzip2 program here
+    const cache = tmp();
+    extract(p, cache);
+    const archive = join(cache, `${fullName(p)}.conda`);
+    writeFileSync(archive, bytes);
+    const short = await readCondaInfo(archive);
+    if (why === 'zeros past the tar') assert.deepEqual(short, await general(archive), why);
+    else assert.equal(short, null, `${why}: the general way`);
+    const r = run(['--format', 'json', cache]);
+    const [folder] = JSON.parse(r.stdout).artifacts;
+    assert.equal(folder.notes.length, 1, why);
+    assert.match(folder.notes[0].text, note, why);
+  }
+});
