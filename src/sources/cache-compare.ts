@@ -8,7 +8,7 @@ import { basename, join } from 'node:path';
 import { readChunksSync } from '../regular-file.js';
 import { readCondaInfo } from './conda-info.js';
 import { readArtifact } from './index.js';
-import { parsePathsJson } from './metadata.js';
+import { parsePathsJson, type PathsEntry } from './metadata.js';
 import type { ArtifactEntries } from './types.js';
 
 export interface CompareOptions {
@@ -25,8 +25,8 @@ interface PathRecord {
   type: string;
 }
 
-function pathRecords(bytes: Buffer | undefined): Map<string, PathRecord> | null {
-  const paths = parsePathsJson(bytes);
+/** The listing by path (a path listed twice: its last record, in the place of its first). */
+function byPath(paths: PathsEntry[] | null): Map<string, PathRecord> | null {
   return paths && new Map(paths.map((p) => [p.path, { sha256: p.sha256, size: p.size, type: p.type }]));
 }
 
@@ -64,34 +64,39 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
   if (folder.metadata.get('info/index.json')?.toString() !== theirs.get('info/index.json')?.toString()) differences.push('info/index.json differs');
   const ourBytes = folder.metadata.get('info/paths.json');
   const theirBytes = theirs.get('info/paths.json');
-  const listed = pathRecords(theirBytes);
-  // Byte for byte the same listing (the usual case) needs no second parse.
+  const theirPaths = parsePathsJson(theirBytes);
+  // Byte for byte the same listing (the usual case) needs no second parse, and no lookup by path.
   const same = !!ourBytes && !!theirBytes && ourBytes.equals(theirBytes);
-  const ours = same ? listed : pathRecords(ourBytes);
   let compared = 'info/paths.json';
-  if (ours && listed && !same) {
-    const changed = [...new Set([...ours.keys(), ...listed.keys()])].filter((p) => {
-      const a = ours.get(p);
-      const b = listed.get(p);
-      return !a || !b || a.sha256 !== b.sha256 || a.size !== b.size;
-    });
-    if (changed.length) differences.push(describeChanged(changed, 'differ'));
-  } else if (!ours !== !listed) {
-    differences.push('only one of them has info/paths.json');
+  if (!same) {
+    const ours = byPath(parsePathsJson(ourBytes));
+    const listed = byPath(theirPaths);
+    if (ours && listed) {
+      const changed = [...new Set([...ours.keys(), ...listed.keys()])].filter((p) => {
+        const a = ours.get(p);
+        const b = listed.get(p);
+        return !a || !b || a.sha256 !== b.sha256 || a.size !== b.size;
+      });
+      if (changed.length) differences.push(describeChanged(changed, 'differ'));
+    } else if (!ours !== !listed) {
+      differences.push('only one of them has info/paths.json');
+    }
   }
-  if (listed) {
+  if (theirPaths) {
     // What the walk saw of the folder itself: the size of every .py and .pyc.
     const seen = new Map<string, number>();
     for (const p of folder.pyc) seen.set(p.path, p.size);
     for (const s of folder.sources) seen.set(s.path, s.size);
-    const resized = [...listed].filter(([p, r]) => r.size !== null && seen.has(p) && seen.get(p) !== r.size).map(([p]) => p);
+    const listedSize = new Map<string, number | null>();
+    for (const r of theirPaths) if (seen.has(r.path)) listedSize.set(r.path, r.size);
+    const resized = [...listedSize].filter(([p, size]) => size !== null && seen.get(p) !== size).map(([p]) => p);
     if (resized.length) differences.push(`${describeChanged(resized, 'differ')} in size on disk`);
     if (options.hashExtracted) {
       compared = 'info/paths.json and the SHA-256 of every file';
       const hashBudget = options.maxBytes ? { left: options.maxBytes } : null;
       const changed: string[] = [];
       const unread: string[] = [];
-      for (const [p, r] of listed) {
+      for (const [p, r] of byPath(theirPaths)!) {
         if (r.type !== 'hardlink' || r.sha256 === null) continue;
         try {
           const got = sha256File(join(folderPath, ...p.split('/')), hashBudget);
