@@ -4,9 +4,9 @@
 // A .conda is a zip of stored members that ends with its central directory, and its
 // info-*.tar.zst is small and usually last. So one read of the end of the file finds the
 // directory and, most often, the component's bytes too; the component is decoded in one call on
-// this thread (node:zlib's zstdDecompressSync, or the bounded pure-JavaScript decoder where Node
-// has no zstd) and walked for the metadata files like any tar. No stream, no round trip through
-// libuv's thread pool, no decoder program per archive: a package cache holds hundreds of them.
+// this thread (node:zlib's zstdDecompressSync, or the bounded pure-JavaScript decoder where that
+// is this process's zstd decoder anyway) and walked for the metadata files like any tar. No
+// stream, no round trip through libuv's thread pool: a package cache holds hundreds of archives.
 //
 // Only the layout .conda writers make is read this way: no zip64, no comment, plain member names
 // (metadata.json and the components), one stored info component, data that does not overlap, a
@@ -16,6 +16,7 @@
 import { closeSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { openRegularSync } from '../regular-file.js';
+import { zstd } from './codecs.js';
 import { isComponent, isInfoComponent } from './conda-zip.js';
 import { boundedFzstd } from './fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
@@ -117,21 +118,35 @@ function infoComponent(fd: number, size: number): Buffer {
   return slice(dataStart, compressedSize);
 }
 
-/** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES or with no in-process decoder wanted. */
-async function decode(compressed: Buffer, sink: (chunk: Buffer) => void): Promise<void> {
-  const forced = process.env.PYC_AUDIT_ZSTD || undefined;
-  if (zstdDecompressSync && (!forced || forced === 'zlib')) {
+/**
+ * How this process decodes zstd in its own thread, if it does (codecs.ts chooses, once): node:zlib
+ * (here in one synchronous call), or the pure-JavaScript decoder. Where zstd is a program, the
+ * general way runs it: a program per archive is slow to start, but it runs on another core while
+ * this thread walks folders, which decoding here in JavaScript would hold up.
+ */
+function inProcessDecoder(): 'zlib' | 'js' | null {
+  let codec;
+  try {
+    codec = zstd();
+  } catch {
+    return null; // a decoder forced that this machine lacks: the general way says so
+  }
+  if (codec.decode === boundedFzstd) return 'js';
+  return codec.name === 'node:zlib' && zstdDecompressSync ? 'zlib' : null;
+}
+
+/** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */
+async function decode(how: 'zlib' | 'js', compressed: Buffer, sink: (chunk: Buffer) => void): Promise<void> {
+  if (how === 'zlib') {
     let decoded: Buffer;
     try {
-      decoded = zstdDecompressSync(compressed, { maxOutputLength: SHORT_WAY_BYTES, chunkSize: 256 << 10 });
+      decoded = zstdDecompressSync!(compressed, { maxOutputLength: SHORT_WAY_BYTES, chunkSize: 256 << 10 });
     } catch {
       throw new NotShortWay(); // too large, or corrupt: the general way says which
     }
     sink(decoded);
     return;
   }
-  // A Node without zstd in node:zlib: the bounded pure-JavaScript decoder, unless another is forced.
-  need(!forced || forced === 'js');
   let produced = 0;
   await boundedFzstd(
     (async function* () {
@@ -150,6 +165,8 @@ async function decode(compressed: Buffer, sink: (chunk: Buffer) => void): Promis
  * null when it is not a .conda of the plain layout, or anything fails: read it the general way.
  */
 export async function readCondaInfo(path: string, maxBytes?: number | null): Promise<Map<string, Buffer> | null> {
+  const how = inProcessDecoder();
+  if (!how) return null;
   let compressed: Buffer;
   try {
     const { fd, stats } = openRegularSync(path, { follow: true });
@@ -164,7 +181,7 @@ export async function readCondaInfo(path: string, maxBytes?: number | null): Pro
   const entries = emptyEntries('conda');
   try {
     // As the general way walks it: the whole component, every member through the same keep policy.
-    await scanTarball((sink) => decode(compressed, sink), new MemberCollector(entries), { budget: byteBudget(maxBytes) });
+    await scanTarball((sink) => decode(how, compressed, sink), new MemberCollector(entries), { budget: byteBudget(maxBytes) });
   } catch {
     return null;
   }
