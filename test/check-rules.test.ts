@@ -353,3 +353,34 @@ test('findings are sorted by member, then code', () => {
   // two sources, one mtime: the cause is shared
   assert.match(r.findings[0]!.cause, /^every \.py has mtime 1970-01-01T00:00:02Z/);
 });
+
+test('a wheel .pyc with several findings lists them by code; a pre-1980 header is also compared with the source', () => {
+  const pyc = [verdict('pkg/__pycache__/m.cpython-313.pyc', pycBytes(M313, { mtime: 0, size: 1 }))];
+  const r = check({ kind: 'whl', pyc, sources: [{ path: 'pkg/m.py', size: 2, mtime: 5 }] });
+  assert.deepEqual(r.findings.map((f) => f.code), ['PYC101', 'PYC102', 'PYC107']);
+  assert.equal(r.findings[0]!.message, 'header says the source was modified at 0 (1970-01-01T00:00:00Z), pkg/m.py at 5 (1970-01-01T00:00:05Z)');
+  // a conda package's mtimes are not zip times: no PYC107
+  assert.deepEqual(check({ kind: 'conda', pyc: [verdict(`${SP}/__pycache__/m.cpython-313.pyc`, pycBytes(M313, { mtime: 0, size: 2 }))], sources: [{ path: `${SP}/m.py`, size: 2, mtime: 0 }] }).findings, []);
+});
+
+test('mtimes compare modulo 2**32, as the header stores them; a time past what a Date holds is said so', () => {
+  const pyc = [verdict(`${SP}/__pycache__/m.cpython-313.pyc`, pycBytes(M313, { mtime: MTIME, size: 2 }))];
+  assert.deepEqual(check({ pyc, sources: [{ path: `${SP}/m.py`, size: 2, mtime: MTIME + 2 ** 32 }] }).findings, []);
+  const far = check({ pyc, sources: [{ path: `${SP}/m.py`, size: 2, mtime: 1e13 }] });
+  assert.equal(far.findings[0]!.message, `header says the source was modified at ${MTIME} (2023-11-14T22:13:20Z), ${SP}/m.py at ${1e13 >>> 0} (invalid time)`);
+});
+
+test('a source without an mtime means the sources share none', () => {
+  const head = pycBytes(M313, { mtime: 1, size: 2 });
+  const pyc = [verdict(`${SP}/__pycache__/b.cpython-313.pyc`, head)];
+  const sources = [{ path: `${SP}/a.py`, size: 2, mtime: null }, { path: `${SP}/b.py`, size: 2, mtime: 7 }, { path: `${SP}/c.py`, size: 2, mtime: 7 }];
+  const r = check({ pyc, sources, onlyPycSources: true });
+  assert.deepEqual(r.findings.map((f) => f.code), ['PYC101']);
+  assert.equal(r.findings[0]!.cause, r.findings[0]!.message);
+  const shared = check({ pyc, sources: sources.slice(1), onlyPycSources: true });
+  assert.equal(shared.findings[0]!.cause, 'every .py has mtime 1970-01-01T00:00:07Z, the headers their compile time');
+});
+
+test('the impact switches to MiB at exactly 1 MiB', () => {
+  assert.equal(describeImpact({ modules: 1, sourceBytes: 1024 * 1024 }), '1 module (1.0 MiB of source) compiled at first import');
+});

@@ -146,3 +146,17 @@ test('only 0x9902 and 0x9903 followed by 0x99 0x00 are word magics', () => {
   assert.deepEqual(decodeHeader(Buffer.from('2b0e0d0b', 'hex')), { ok: false, magic: 3627, reason: 'bytes 2-3 are 0d0b, not \\r\\n: not a .pyc header' });
   assert.deepEqual(decodeHeader(Buffer.from('2b0e0c0a', 'hex')), { ok: false, magic: 3627, reason: 'bytes 2-3 are 0c0a, not \\r\\n: not a .pyc header' });
 });
+
+test("CPython's own pre-releases go by the number: 3.7a3 (3391) wrote 12 bytes, 3.3 development builds (3200) 8", () => {
+  assert.equal(headerSizeFor(3391, '3.7'), 12);
+  assert.equal(headerSizeFor(3392, '3.7'), 16);
+  assert.equal(headerSizeFor(3200, '3.3'), 8);
+  assert.equal(headerSizeFor(3210, '3.3'), 12);
+  const a3 = decodeHeader(Buffer.from('3f0d0d0a0000655301000000', 'hex'));
+  assert.deepEqual(a3, { ok: true, header: { magic: 3391, headerSize: 12, kind: 'timestamp', flags: null, mtime: 0x53650000, sourceSize: 1, sourceHash: null } });
+});
+
+test('four bytes are a whole magic but no whole header; two are a magic', () => {
+  assert.deepEqual(decodeHeader(Buffer.from('2b0e0d0a', 'hex')), { ok: false, magic: 3627, reason: '4 bytes: shorter than the 16-byte header of its era' });
+  assert.deepEqual(decodeHeader(Buffer.from('2b0e', 'hex')), { ok: false, magic: 3627, reason: '2 bytes: shorter than any .pyc header' });
+});

@@ -152,7 +152,7 @@ for fmt, members in json.loads(sys.stdin.read()):
 function walkAll(archive: Uint8Array, step = archive.length) {
   const seen: string[] = [];
   const w = new TarWalker(
-    (_path, size) => size,
+    () => 1 << 20,
     (path, size, kept, mtime) => seen.push(`${path} ${size} ${kept.toString()} ${mtime}`),
     (path, target, mtime) => seen.push(`${path} -> ${target} ${mtime}`),
   );
@@ -387,4 +387,72 @@ test('the end: one zero block is not the end, two are; stopping between members 
   const full = Buffer.concat([member('a.py', Buffer.from('a')), END, member('ignored.py', Buffer.from('i'))]);
   const after = walkAll(full);
   assert.deepEqual([after.seen.length, after.finished], [1, true]);
+});
+
+/** Recomputes the (unsigned) checksum of a header edited by hand. */
+const resum = (h: Buffer) => {
+  h.fill(0x20, 148, 156);
+  let sum = 0;
+  for (const b of h) sum += b;
+  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return h;
+};
+
+test('a numeric field may fill all its bytes: no terminator, the next field not read', () => {
+  const h = header('full.py', 0);
+  h.write('000000000017', 124, 'latin1'); // 12 octal digits, no NUL: 15
+  h.write('00000000000\0', 136, 'latin1');
+  const { seen } = walkAll(Buffer.concat([resum(h), pad(Buffer.from('fifteen-bytes!!')), END]));
+  assert.deepEqual(seen, ['full.py 15 fifteen-bytes!! 0']);
+});
+
+test('a signed checksum counts bytes of 0x80 and up as negative, 0x7f as positive', () => {
+  const h = header('signed.py', 1);
+  h[90] = 0x7f;
+  h[91] = 0x80;
+  h[92] = 0xff;
+  h.fill(0x20, 148, 156);
+  let signed = 0;
+  for (const b of h) signed += b > 127 ? b - 256 : b;
+  h.write(signed.toString(8).padStart(6, '0') + '\0 ', 148);
+  assert.equal(walkAll(Buffer.concat([h, pad(Buffer.from('s')), END])).seen.length, 1);
+  // the unsigned sum of the same header is accepted too; a sum off by one is not
+  assert.equal(walkAll(Buffer.concat([resum(Buffer.from(h)), pad(Buffer.from('s')), END])).seen.length, 1);
+  const off = Buffer.from(h);
+  off.write((signed + 1).toString(8).padStart(6, '0') + '\0 ', 148);
+  assert.throws(() => walkAll(Buffer.concat([off, pad(Buffer.from('s')), END])), /checksum mismatch/);
+});
+
+test('pax records: a one-digit length, a record without "=", a size of 0', () => {
+  const archive = Buffer.concat([
+    member('PaxHeader/a', Buffer.from('8 pathq\n9 path=x\n'), 'x'),
+    member('ignored', Buffer.from('a')),
+    member('PaxHeader/b', Buffer.from(paxRecord('size', '0')), 'x'),
+    member('sized.py', Buffer.from('this body is not there')).subarray(0, 512),
+    member('next.py', Buffer.from('n')),
+    END,
+  ]);
+  assert.deepEqual(walkAll(archive).seen, [`x 1 a ${HM}`, `sized.py 0  ${HM}`, `next.py 1 n ${HM}`]);
+});
+
+test('names: every leading ./ goes, an inner ./ stays; trailing NULs of a GNU long name go', () => {
+  const long = `lib/${'l'.repeat(120)}.py`;
+  const archive = Buffer.concat([
+    member('./././lib/a.py', Buffer.from('a')),
+    member('lib/./b.py', Buffer.from('b')),
+    member('././@LongLink', Buffer.from(`${long}\0\0\0`), 'L'),
+    member('cut', Buffer.from('c')),
+    END,
+  ]);
+  assert.deepEqual(walkAll(archive).seen, [`lib/a.py 1 a ${HM}`, `lib/./b.py 1 b ${HM}`, `${long} 1 c ${HM}`]);
+});
+
+test('an archive whose last member is empty and that has no end blocks is complete', () => {
+  const { seen, finished } = walkAll(Buffer.concat([member('a.py', Buffer.from('a')), member('empty.py', Buffer.alloc(0))]));
+  assert.deepEqual(seen, [`a.py 1 a ${HM}`, `empty.py 0  ${HM}`]);
+  assert.equal(finished, false);
+  // a walker that wants nothing still walks the whole archive: the end blocks are found
+  const w = new TarWalker(() => 0, () => assert.fail('nothing is wanted'));
+  w.write(Buffer.concat([member('a.py', Buffer.from('a')), END]));
+  assert.equal(w.finished, true);
 });
