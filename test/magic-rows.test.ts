@@ -51,6 +51,15 @@ test('a CPython row as the program sees it: versions, finals and where it comes 
   assert.deepEqual([finalNoList.finalFor, finalNoList.alsoVersions, finalNoList.source], [['3.0'], [], 'c.h:1; d.c:2']);
 });
 
+test('rows of other implementations: a final release is final for its minor and the minors it also wrote; a development number for none', () => {
+  const pypy = row(336, 'PyPy');
+  assert.deepEqual([pypy.final, pypy.finalFor, pypy.alsoVersions, pypy.firstFinal, pypy.firstRelease, pypy.current], [true, ['3.9'], [], pypy.releases, pypy.releases, true]);
+  const graal = row(21290, 'GraalPy');
+  assert.deepEqual([graal.finalFor, graal.alsoVersions], [['3.11', '3.12'], ['3.12']]);
+  const dev = row(304, 'PyPy');
+  assert.deepEqual([dev.final, dev.finalFor, dev.alsoVersions, dev.firstFinal, dev.current], [false, [], [], null, false]);
+});
+
 test('lookup prefers the implementation asked for, else the first row of the number', () => {
   // 3413 is CPython 3.8's and GraalPython 20.3's
   const graal = table.entries.find((e) => e.magic === 3413 && e.implementation === 'GraalPy');
