@@ -17,16 +17,18 @@ const vm = require('node:vm');
 const { crc32 } = require('node:zlib');
 
 /**
- * The bundle beside this file's package, or null when there is none or it is older than what tsc
- * last built (dist/src/cli.js): a `tsc` run without `npm run build` leaves the bundle behind, and
- * the bin then runs dist/src, which is current. An installed package has both with one mtime.
+ * The bundle of the package at `root`, or null when there is none, or when in a checkout (src/ is
+ * there) it is older than what tsc last built (dist/src/cli.js): a `tsc` run without
+ * `npm run build` leaves the bundle behind, and the bin then runs dist/src, which is current. An
+ * installed package has no src/, and npm gives its files the times they were unpacked at.
  */
 function freshBundle(root) {
   const bundle = join(root, 'dist', 'bundle', 'cli.cjs');
   const built = statSync(bundle, { throwIfNoEntry: false });
   if (!built?.isFile()) return null;
   const compiled = statSync(join(root, 'dist', 'src', 'cli.js'), { throwIfNoEntry: false });
-  return compiled && compiled.mtimeMs > built.mtimeMs ? null : bundle;
+  if (!compiled || compiled.mtimeMs <= built.mtimeMs) return bundle;
+  return statSync(join(root, 'src'), { throwIfNoEntry: false })?.isDirectory() ? null : bundle;
 }
 
 /** The cached data in `file` if it is a regular file whose CRC-32 holds, else undefined. */

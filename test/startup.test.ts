@@ -103,11 +103,27 @@ test('no code cache with NODE_DISABLE_COMPILE_CACHE, and a cache folder that can
   });
 });
 
-test('without a current bundle (missing, or older than dist/src after a bare tsc) the bin runs dist/src', () => {
+test('an installed package runs its bundle whatever the files\' times (npm gives them the time of unpacking)', () => {
   withTemp((dir) => {
-    // A copy of the built package: bin/, dist/src, dist/bundle, package.json; node_modules linked.
+    // What the tarball holds: bin/, dist/src, dist/bundle, package.json (no src/); node_modules linked.
     const copy = join(dir, 'pkg');
     for (const part of ['bin', join('dist', 'src'), join('dist', 'bundle'), 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const now = Date.now() / 1000;
+    utimesSync(join(copy, 'dist', 'bundle', 'cli.cjs'), now - 60, now - 60);
+    utimesSync(join(copy, 'dist', 'src', 'cli.js'), now, now);
+    const cache = join(dir, 'cache');
+    const r = runAt(copy, cache, [EXAMPLE]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(codeCaches(cache).length, 1, 'run from the bundle');
+  });
+});
+
+test('in a checkout without a current bundle (missing, or older than dist/src after a bare tsc) the bin runs dist/src', () => {
+  withTemp((dir) => {
+    // A copy of the built checkout: bin/, src/, dist/src, dist/bundle, package.json; node_modules linked.
+    const copy = join(dir, 'pkg');
+    for (const part of ['bin', 'src', join('dist', 'src'), join('dist', 'bundle'), 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
     symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
     const cache = join(dir, 'cache');
     const now = Date.now() / 1000;
