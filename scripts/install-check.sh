@@ -16,22 +16,25 @@ export npm_config_audit=false npm_config_fund=false npm_config_update_notifier=f
 
 fail() { echo "install-check: FAILED: $*" >&2; exit 1; }
 
-# The installed command on the example: exit 1 and the STALE line, nothing on stderr.
+# The installed command on the example: exit 1 and the STALE line, nothing on stderr; run from
+# the bundle (dist/bundle/cli.cjs), which leaves a code cache in the user's cache folder.
 check_run() {
-  local bin="$1" label="$2" out code=0
-  out="$("$bin" "$EXAMPLE" 2>"$TMP/stderr")" || code=$?
+  local bin="$1" label="$2" out code=0 cache
+  cache="$(mktemp -d "$TMP/cache.XXXXXX")"
+  out="$(XDG_CACHE_HOME="$cache" "$bin" "$EXAMPLE" 2>"$TMP/stderr")" || code=$?
   [[ $code == 1 ]] || fail "$label: exit $code, expected 1: $(cat "$TMP/stderr")"
   [[ "$out" == "STALE "*"example-1.0-py314rc2_0.conda"* ]] || fail "$label: no STALE line in: $out"
   [[ ! -s "$TMP/stderr" ]] || fail "$label: stderr: $(cat "$TMP/stderr")"
+  compgen -G "$cache/pyc-audit/code-cache/audit-*.v8" >/dev/null || fail "$label: not run from the bundle (no code cache in $cache)"
   "$bin" --version >/dev/null || fail "$label: --version"
-  echo "install-check: $label: ok (exit 1, STALE)"
+  echo "install-check: $label: ok (exit 1, STALE, bundled)"
 }
 
 # What a tarball must hold: the compiled code, the licence, no sources, tests or dev tools.
 check_tarball() {
   local tgz="$1" list
   list="$(tar tzf "$tgz")"
-  for f in package/LICENSE package/README.md package/package.json package/bin/pyc-audit.js package/dist/src/cli.js; do
+  for f in package/LICENSE package/README.md package/package.json package/bin/pyc-audit.js package/bin/load-cli.cjs package/dist/src/cli.js package/dist/bundle/cli.cjs package/dist/bundle/worker.js; do
     grep -qx "$f" <<<"$list" || fail "$tgz lacks $f"
   done
   if grep -E '^package/(src|test|fixtures|node_modules|dist/test)/' <<<"$list"; then fail "$tgz holds files it should not (above)"; fi

@@ -11,7 +11,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
-import picomatch from 'picomatch';
+import { createRequire } from 'node:module';
+import type Picomatch from 'picomatch';
 import type { ArtifactResult } from './audit.js';
 import { didYouMean } from './did-you-mean.js';
 import { matchesAny, parseCodeList, RULES, severityRank, SEVERITIES, type Severity } from './rules.js';
@@ -98,6 +99,9 @@ function codes(where: string, value: unknown): string[] {
     throw new ConfigError(`${where}: ${(err as Error).message}`);
   }
 }
+
+// Needed only for [per-package-ignores]: loaded then, not at every start (docs/performance.md).
+const picomatch = (glob: string, options: Picomatch.PicomatchOptions) => (createRequire(import.meta.url)('picomatch') as typeof Picomatch)(glob, options);
 
 /** Checks the pure-data tables (per-package-ignores, severity). */
 export function findingRules(config: LoadedConfig | null): FindingRules {

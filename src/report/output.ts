@@ -7,10 +7,13 @@
 import { constants, createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
 import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import type { Stats } from 'node:fs';
 import { FORMATS, type Format } from './formats.js';
 import { printable } from './escape.js';
+
+/** node:crypto only when an --output file is written: it costs start-up time (docs/performance.md). */
+const randomHex = () => (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(4).toString('hex');
 
 /** A problem with --output (a bad path, a write that failed), as opposed to a problem with an input. */
 export class OutputError extends Error {}
@@ -151,7 +154,7 @@ export class OutputFile {
     const name = `--output ${printable(path)}`;
     try {
       if (mode === 'atomic') {
-        const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`);
+        const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomHex()}.tmp`);
         const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
         watchPending(temp);
         if (replacing) await handle.chmod(replacing.mode & 0o7777).catch(() => {});

@@ -4,7 +4,7 @@
 // only for enough work to repay it (docs/performance.md), and never more than the cores, whatever
 // --jobs says.
 import type { Reader } from '../audit.js';
-import { ReaderPool } from '../pool.js';
+import type { ReaderPool } from '../pool.js';
 import { CORES } from '../sources/codecs.js';
 import { readTarget, type ReadOptions } from '../sources/index.js';
 import type { Target } from '../sources/targets.js';
@@ -18,7 +18,8 @@ const THREADS_WORTH_IT = /^\d+$/.test(process.env.PYC_AUDIT_THREADS_MIN_BYTES ??
 /** The reader for a run of `targets` (`total` compressed bytes), and the pool to close after it, if any. */
 export async function chooseReader(targets: readonly Target[], total: number, jobs: number, options: ReadOptions): Promise<{ read: Reader; pool: ReaderPool | null }> {
   const threads = targets.length > 1 && jobs > 1 && total >= THREADS_WORTH_IT && (await allConda(targets));
-  const pool = threads ? new ReaderPool(Math.min(jobs, targets.length, CORES), options) : null;
+  // pool.ts (node:worker_threads) loads only when threads are used: it costs start-up time.
+  const pool = threads ? new (await import('../pool.js')).ReaderPool(Math.min(jobs, targets.length, CORES), options) : null;
   return { read: pool ? pool.read : (t, extra) => readTarget(t, { ...options, ...extra }), pool };
 }
 

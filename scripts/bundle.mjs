@@ -1,0 +1,101 @@
+// The bundled CLI: dist/src (what tsc built) → one file, dist/bundle/cli.cjs, which bin/pyc-audit.js
+// loads (with a code cache, bin/load-cli.cjs); and the reader thread's script, dist/bundle/worker.js.
+// One file starts faster than ~70 modules resolved and read one by one (docs/performance.md). It is
+// CommonJS so that each module's built-ins are required when that module first runs (an ES module
+// bundle hoists every import to the top: node:crypto, node:worker_threads … would load on every
+// run), and so that built-ins are not wrapped in an ES module facade (`import process from
+// 'node:process'` in chalk creates process.stdin, a stream, on every run).
+//
+// Run after tsc (npm run build, npm test, prepare). Without esbuild (a platform it has no binary
+// for), says so and exits 0: the bin then runs dist/src as it is.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const out = join(root, 'dist', 'bundle');
+
+let esbuild;
+try {
+  esbuild = await import('esbuild');
+} catch (err) {
+  console.error(`pyc-audit: not bundled (esbuild: ${err.message.split('\n')[0]}); bin/pyc-audit.js runs dist/src instead`);
+  rmSync(out, { recursive: true, force: true });
+  process.exit(0);
+}
+
+// Loaded only on paths few runs take (URLs, channels, fallback decoders): left in node_modules and
+// required when used, so the bundle every run reads stays small (undici alone is 1 MB).
+const external = ['undici', '@msgpack/msgpack', 'fzstd', 'unbzip2-stream'];
+
+// commander requires node:child_process at its top for executable subcommands, which pyc-audit has
+// none of; required on first use instead.
+const lazyChildProcess = {
+  name: 'lazy-child-process',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, async (args) => {
+      const { readFile } = await import('node:fs/promises');
+      const text = await readFile(args.path, 'utf8');
+      const eager = "const childProcess = require('node:child_process');";
+      if (!text.includes(eager)) {
+        return { contents: text, loader: 'js', warnings: [{ text: `commander no longer has "${eager}": node:child_process loads at start-up again (scripts/bundle.mjs)` }] };
+      }
+      const lazy = "const childProcess = new Proxy({}, { get: (_, name) => require('node:child_process')[name] });";
+      return { contents: text.replace(eager, lazy), loader: 'js' };
+    });
+  },
+};
+
+const common = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  external,
+  logLevel: 'silent',
+  legalComments: 'none',
+};
+
+rmSync(out, { recursive: true, force: true });
+mkdirSync(out, { recursive: true });
+const results = await Promise.all([
+  esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'dist', 'src', 'bin-entry.js')],
+    outfile: join(out, 'cli.cjs'),
+    format: 'cjs',
+    plugins: [lazyChildProcess],
+    // import.meta is empty in CommonJS: its url is the bundle's own (package.json, the worker and
+    // node_modules are found from dist/bundle/ as from dist/src/, one level below dist/).
+    define: { 'import.meta.url': '__bundleUrl' },
+    // import() of what is not bundled (node:zlib, undici) as require(): code run from a V8 code
+    // cache has no dynamic-import callback on Node 20 ("A dynamic import callback was not
+    // specified"), and require skips the ES module facade.
+    supported: { 'dynamic-import': false },
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  }),
+  esbuild.build({
+    ...common,
+    entryPoints: [join(root, 'dist', 'src', 'worker.js')],
+    outfile: join(out, 'worker.js'),
+    format: 'esm',
+    // CommonJS dependencies bundled into an ES module call require: give them one.
+    banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
+  }),
+]);
+// A warning here (import.meta.dirname in CommonJS, a patch that no longer applies) is a bundle
+// that behaves differently from dist/src: stop.
+const warnings = results.flatMap((r) => r.warnings);
+if (warnings.length) {
+  const text = await esbuild.formatMessages(warnings, { kind: 'warning' });
+  console.error(text.join('\n'));
+  rmSync(out, { recursive: true, force: true });
+  console.error('pyc-audit: bundling failed on the warnings above');
+  process.exit(1);
+}
+// bin/load-cli.cjs runs cli.cjs with no dynamic-import callback (see `supported` above).
+const cli = readFileSync(join(out, 'cli.cjs'), 'utf8');
+if (/\bimport\(/.test(cli)) {
+  rmSync(out, { recursive: true, force: true });
+  console.error('pyc-audit: dist/bundle/cli.cjs would hold an import(): bundling failed');
+  process.exit(1);
+}

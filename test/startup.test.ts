@@ -1,0 +1,144 @@
+// How the bin starts: the bundled CLI (dist/bundle/cli.cjs, scripts/bundle.mjs) with its code cache
+// (bin/load-cli.cjs), and dist/src when the bundle is missing or older than what tsc built.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { spawnSync } from 'node:child_process';
+import { fixture, ROOT } from './helpers.js';
+
+const EXAMPLE = fixture('example-py314rc2.conda');
+
+/** The bin of the checkout at `root`, with its own cache folder. */
+function runAt(root: string, cache: string, args: string[], env: Record<string, string | undefined> = {}) {
+  const r = spawnSync(process.execPath, [join(root, 'bin', 'pyc-audit.js'), ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: cache, ...env },
+  });
+  if (r.error) throw r.error;
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+const codeCaches = (cache: string) => {
+  const dir = join(cache, 'pyc-audit', 'code-cache');
+  return existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [];
+};
+
+function withTemp(body: (dir: string) => void) {
+  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-startup-'));
+  try {
+    body(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const bundle = join(ROOT, 'dist', 'bundle', 'cli.cjs');
+const bundleFresh = () => existsSync(bundle) && statSync(bundle).mtimeMs >= statSync(join(ROOT, 'dist', 'src', 'cli.js')).mtimeMs;
+
+test('the bin runs the bundle, keeps a code cache of the run, and the next run uses it with the same result', () => {
+  assert.ok(bundleFresh(), 'dist/bundle/cli.cjs is missing or older than dist/src: run `npm run build` (npm test does)');
+  withTemp((cache) => {
+    const first = runAt(ROOT, cache, [EXAMPLE]);
+    assert.equal(first.code, 1, first.stderr);
+    assert.equal(first.stderr, '');
+    assert.match(first.stdout, /^STALE /);
+    const files = codeCaches(cache);
+    assert.equal(files.length, 1, `one cache file: ${files.join(', ')}`);
+    assert.match(files[0]!, new RegExp(`audit-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+-[0-9a-f]+-\\d+\\.v8$`));
+    const bytes = readFileSync(files[0]!);
+    assert.equal(bytes.readUInt32LE(0), crc32(bytes.subarray(4)), 'the file starts with the CRC-32 of the cached data');
+    const before = statSync(files[0]!).mtimeMs;
+    const second = runAt(ROOT, cache, [EXAMPLE]);
+    assert.deepEqual(second, first);
+    // Accepted by V8, so not written again.
+    assert.equal(statSync(files[0]!).mtimeMs, before);
+    assert.deepEqual(codeCaches(cache), files);
+    // Another kind of run keeps its own cache; --version alone loads nothing.
+    assert.equal(runAt(ROOT, cache, ['rules', '--format', 'json']).code, 0);
+    assert.equal(runAt(ROOT, cache, ['--version']).code, 0);
+    assert.deepEqual(codeCaches(cache).map((f) => f.split('/').pop()!.split('-')[0]).sort(), ['audit', 'other']);
+  });
+});
+
+test('a damaged or foreign code cache is not used: the run is the same and the cache is written anew', () => {
+  assert.ok(bundleFresh(), 'run `npm run build`');
+  withTemp((cache) => {
+    const clean = runAt(ROOT, cache, [EXAMPLE, '--format', 'json']);
+    const [file] = codeCaches(cache);
+    assert.ok(file);
+    const good = readFileSync(file);
+    // Flipped bytes in the data (the CRC no longer holds), then V8 data of another script with a right CRC.
+    const flipped = Buffer.from(good);
+    for (let i = 100; i < flipped.length; i += 997) flipped[i] = flipped[i]! ^ 0xff;
+    const foreign = Buffer.from('not a V8 code cache at all, but its CRC is right');
+    const header = Buffer.alloc(4);
+    header.writeUInt32LE(crc32(foreign));
+    for (const damaged of [flipped, Buffer.concat([header, foreign]), Buffer.alloc(0)]) {
+      writeFileSync(file, damaged);
+      const r = runAt(ROOT, cache, [EXAMPLE, '--format', 'json']);
+      assert.deepEqual(r, clean);
+      const rewritten: Buffer = readFileSync(file);
+      assert.equal(rewritten.readUInt32LE(0), crc32(rewritten.subarray(4)));
+      assert.ok(rewritten.length > 1000, 'V8 data again');
+    }
+  });
+});
+
+test('no code cache with NODE_DISABLE_COMPILE_CACHE, and a cache folder that cannot be written is no error', () => {
+  withTemp((dir) => {
+    const cache = join(dir, 'cache');
+    const r = runAt(ROOT, cache, [EXAMPLE], { NODE_DISABLE_COMPILE_CACHE: '1' });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(existsSync(cache), false);
+    // XDG_CACHE_HOME is a file: nothing can be created below it.
+    writeFileSync(cache, 'a file');
+    const blocked = runAt(ROOT, cache, [EXAMPLE]);
+    assert.equal(blocked.code, 1);
+    assert.equal(blocked.stderr, '');
+    assert.match(blocked.stdout, /^STALE /);
+  });
+});
+
+test('an installed package runs its bundle whatever the files\' times (npm gives them the time of unpacking)', () => {
+  withTemp((dir) => {
+    // What the tarball holds: bin/, dist/src, dist/bundle, package.json (no src/); node_modules linked.
+    const copy = join(dir, 'pkg');
+    for (const part of ['bin', join('dist', 'src'), join('dist', 'bundle'), 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const now = Date.now() / 1000;
+    utimesSync(join(copy, 'dist', 'bundle', 'cli.cjs'), now - 60, now - 60);
+    utimesSync(join(copy, 'dist', 'src', 'cli.js'), now, now);
+    const cache = join(dir, 'cache');
+    const r = runAt(copy, cache, [EXAMPLE]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(codeCaches(cache).length, 1, 'run from the bundle');
+  });
+});
+
+test('in a checkout without a current bundle (missing, or older than dist/src after a bare tsc) the bin runs dist/src', () => {
+  withTemp((dir) => {
+    // A copy of the built checkout: bin/, src/, dist/src, dist/bundle, package.json; node_modules linked.
+    const copy = join(dir, 'pkg');
+    for (const part of ['bin', 'src', join('dist', 'src'), join('dist', 'bundle'), 'package.json']) cpSync(join(ROOT, part), join(copy, part), { recursive: true });
+    symlinkSync(join(ROOT, 'node_modules'), join(copy, 'node_modules'));
+    const cache = join(dir, 'cache');
+    const now = Date.now() / 1000;
+    utimesSync(join(copy, 'dist', 'bundle', 'cli.cjs'), now - 60, now - 60);
+    utimesSync(join(copy, 'dist', 'src', 'cli.js'), now, now);
+    const stale = runAt(copy, cache, [EXAMPLE, '--format', 'json']);
+    assert.equal(stale.code, 1, stale.stderr);
+    assert.deepEqual(codeCaches(cache), [], 'dist/src ran: no bundle cache');
+    assert.deepEqual(stale, runAt(ROOT, join(dir, 'other-cache'), [EXAMPLE, '--format', 'json']), 'the same report as the bundle');
+    rmSync(join(copy, 'dist', 'bundle'), { recursive: true });
+    assert.deepEqual(runAt(copy, cache, [EXAMPLE, '--format', 'json']), stale);
+    assert.deepEqual(codeCaches(cache), []);
+    // --version --verbose and a forced decoder go through the same module.
+    const verbose = runAt(copy, cache, ['--version', '--verbose']);
+    assert.equal(verbose.code, 0, verbose.stderr);
+    assert.match(verbose.stdout, /^pyc-audit \d+\.\d+\.\d+\nnode v/);
+  });
+});
