@@ -115,6 +115,14 @@ export function bzip2(): Codec {
   return bzip2Codec;
 }
 
+/** Every zstd decoder this machine has, by the name PYC_AUDIT_ZSTD gives it (for tests that compare them). */
+export function zstdDecoders(): Record<string, Decoder> {
+  const all: Record<string, Decoder> = { js: boundedFzstd };
+  if (zlibHasZstd()) Object.assign(all, { zlib: zlibZstd, 'zlib-stream': zlibZstdStream });
+  if (onPath('zstd')) all.tool = (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage));
+  return all;
+}
+
 /** What this machine decodes with, for `pyc-audit --version --verbose`. Throws DecoderUnavailable. */
 export function decoderReport(): string[] {
   return [`zstd: ${zstd().name}`, `bzip2: ${bzip2().name}`, `gzip: node:zlib`, `cores: ${CORES} (decoder programs and reader threads at once)`];
@@ -124,15 +132,92 @@ export function decoderReport(): string[] {
 
 const OUT_CHUNK = 256 << 10;
 
-/** zstd through Node's own zlib (libzstd), which runs on libuv's thread pool, off the main thread. */
+/**
+ * What a node:zlib stream is made of underneath (lib/zlib.js: the engine its own synchronous API
+ * drives). Not public API, so it is checked for before use, and the stream path stays beside it.
+ */
+interface ZlibEngine extends Duplex {
+  _handle?: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void } | null;
+  _writeState?: Uint32Array;
+}
+const ZSTD_E_CONTINUE = 0;
+const ZSTD_E_END = 2;
+
+function zstdMessage(err: Error): Error {
+  if (/unexpected end|truncated|premature|incomplete/i.test(err.message)) return new Error('truncated: the zstd stream ends before its frame does');
+  if (/unknown frame descriptor|prefix unknown|unknown header/i.test(err.message)) return new Error('corrupt zstd data: not a zstd frame');
+  return new Error(`corrupt zstd data: ${lowerFirst(err.message)}`);
+}
+
+/** A zstd decompressor of node:zlib driven synchronously, or null where its engine is not as expected. */
+function syncZstdEngine(): ZlibEngine | null {
+  const d = zlib().createZstdDecompress!() as ZlibEngine;
+  if (typeof d._handle?.writeSync !== 'function' || !(d._writeState instanceof Uint32Array) || d._writeState.length < 2) {
+    d.destroy();
+    return null;
+  }
+  // An engine error destroys the stream, which then emits 'error': it is read from `errored`.
+  d.on('error', () => {});
+  return d;
+}
+
+let syncZstdWorks: boolean | undefined;
+
+/**
+ * zstd through Node's own zlib (libzstd), decoded on the thread that reads, into one output buffer
+ * used over and over: no buffer per chunk for the garbage collector, no round trip to libuv's
+ * thread pool per chunk. Both cores are used by reading artifacts on two threads (pool.ts).
+ */
 const zlibZstd: Decoder = async (input, sink) => {
+  if (syncZstdWorks === undefined) {
+    const probe = syncZstdEngine();
+    syncZstdWorks = probe !== null;
+    probe?.destroy();
+  }
+  if (!syncZstdWorks) return zlibZstdStream(input, sink);
+  const d = syncZstdEngine()!;
+  const state = d._writeState!;
+  const out = Buffer.allocUnsafe(OUT_CHUNK);
+  // Never call the engine again once it has failed: libzstd's context is gone (Node aborts).
+  const step = (flush: number, chunk: Buffer, inOff: number, inLen: number): void => {
+    d._handle!.writeSync(flush, chunk, inOff, inLen, out, 0, OUT_CHUNK);
+    if (d.errored || !d._handle) throw zstdMessage(d.errored ?? new Error('decoder closed'));
+  };
+  // Decodes `chunk` whole, handing each full or final output buffer to the sink.
+  const feed = (flush: number, chunk: Buffer): void => {
+    let inOff = 0;
+    let inLen = chunk.length;
+    for (;;) {
+      step(flush, chunk, inOff, inLen);
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      if (availOut < OUT_CHUNK) sink(out.subarray(0, OUT_CHUNK - availOut));
+      if (availOut === OUT_CHUNK && availIn === inLen && inLen > 0) throw new Error('corrupt zstd data: the decoder makes no progress');
+      inOff += inLen - availIn;
+      inLen = availIn;
+      if (availOut !== 0 && availIn === 0) return;
+    }
+  };
+  try {
+    let any = false;
+    for await (const chunk of input) {
+      if (!chunk.length) continue;
+      any = true;
+      feed(ZSTD_E_CONTINUE, chunk);
+    }
+    if (!any) throw new Error('corrupt zstd data: empty stream');
+    feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+  } finally {
+    d.destroy();
+  }
+};
+const NOTHING = Buffer.alloc(0);
+
+/** zstd through Node's own zlib as a stream, which runs on libuv's thread pool, off the main thread. */
+const zlibZstdStream: Decoder = async (input, sink) => {
   const z = zlib();
   const d = z.createZstdDecompress!({ chunkSize: OUT_CHUNK });
-  const done = streamInto(d, sink, (err) => {
-    if (/unexpected end|truncated|premature|incomplete/i.test(err.message)) return new Error('truncated: the zstd stream ends before its frame does');
-    if (/unknown frame descriptor|prefix unknown|unknown header/i.test(err.message)) return new Error('corrupt zstd data: not a zstd frame');
-    return new Error(`corrupt zstd data: ${lowerFirst(err.message)}`);
-  });
+  const done = streamInto(d, sink, zstdMessage);
   let any = false;
   for await (const chunk of input) {
     if (done.settled || d.destroyed) break;
