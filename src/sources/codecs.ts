@@ -10,7 +10,7 @@
 // PYC_AUDIT_ZSTD=zlib|tool|js and PYC_AUDIT_BZIP2=tool|js|PROGRAM force a choice; a forced decoder
 // this machine does not have is an error (DecoderUnavailable), never a silent fallback.
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { CORES } from '../cores.js';
 import type { Readable, Duplex } from 'node:stream';
 import { cutRuns, mapBlocks, wrapRun } from './bzip2-blocks.js';
 import { boundedFzstd } from './fzstd-bounded.js';
@@ -59,8 +59,7 @@ export function zlibHasZstd(): boolean {
   return typeof zlib().createZstdDecompress === 'function';
 }
 
-/** Decoder programs and threads run at once, whatever --jobs says: one per core. */
-export const CORES = Math.max(1, availableParallelism());
+export { CORES };
 
 let zstdCodec: Codec | undefined;
 let bzip2Codec: Codec | undefined;
@@ -107,7 +106,7 @@ export function bzip2(): Codec {
   const blockParallel = !multithreaded && CORES > 1 && run > 0;
   const whole = (path: string, sink: Sink) => turns(() => slots.run(() => runProgram(tool, [...flags, '--', path], null, sink, bzip2ToolMessage)));
   bzip2Codec = {
-    name: `${tool} (program${blockParallel ? `, block-parallel ×${CORES}` : ''})`,
+    name: `${tool} (program${blockParallel ? `, block-parallel ×${LANES}` : ''})`,
     decode: (input, sink) => turns(() => slots.run(() => runProgram(tool, flags, input, sink, bzip2ToolMessage))),
     decodeFile: blockParallel ? (path, sink) => decodeRuns(tool, path, run, sink, whole) : whole,
     consumesSynchronously: false,
@@ -317,8 +316,14 @@ const jsBzip2: Decoder = async (input, sink) => {
 
 // ---- block-parallel bzip2 ------------------------------------------------------------------------
 
-/** Decoded bytes a run that is not yet the one being read may hold before its program is paused. */
-const AHEAD_BYTES = 8 << 20;
+/**
+ * Runs of one artifact decoded at once: one per core, at most 4. Each holds its re-wrapped input
+ * (~2 MiB) and its output ahead of the reader in this process: on a machine of many cores, a
+ * lane per core would hold hundreds of MB for one file.
+ */
+const LANES = Math.min(CORES, 4);
+/** Decoded bytes a run that is not yet the one being read may hold before its program is paused: 16 MiB over all lanes. */
+const AHEAD_BYTES = Math.min(8 << 20, Math.floor((16 << 20) / LANES));
 
 /**
  * A big .tar.bz2 decoded by several `bzip2 -dc` at once, each on a run of whole blocks re-wrapped
@@ -331,7 +336,7 @@ async function decodeRuns(program: string, path: string, runBytes: number, sink:
   const map = size >= 2 * runBytes ? await mapBlocks(path) : null;
   const runs = map ? cutRuns(map, runBytes) : [];
   if (!map || runs.length < 2) return whole(path, sink);
-  const lanes = CORES;
+  const lanes = LANES;
   const started: Promise<RunDecoder>[] = [];
   const all: RunDecoder[] = [];
   let next = 0;
@@ -436,7 +441,7 @@ class RunDecoder {
 
 // ---- a decoder program on PATH ------------------------------------------------------------------
 
-/** At most CORES decoder programs run at once; the rest wait their turn, first come first served. */
+/** At most LANES decoder programs run at once (one per core, at most 4: each holds buffers here); the rest wait their turn, first come first served. */
 class Slots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
@@ -470,7 +475,7 @@ class Slots {
     }
   }
 }
-const slots = new Slots(CORES);
+const slots = new Slots(LANES);
 
 /** A lock: calls run one after another. */
 function oneAtATime(): <T>(f: () => Promise<T>) => Promise<T> {
