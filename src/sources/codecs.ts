@@ -183,7 +183,10 @@ const zlibZstd: Decoder = async (input, sink) => {
     if (d.errored || !d._handle) throw zstdMessage(d.errored ?? new Error('decoder closed'));
   };
   // Decodes `chunk` whole, handing each full or final output buffer to the sink.
-  const feed = (flush: number, chunk: Buffer): void => {
+  // Highly compressed input (RLE blocks: 128 KiB from 4 bytes) can make gigabytes of one chunk:
+  // every YIELD_EVERY output buffers the thread's other work (timers, other artifacts) gets a turn.
+  let outputs = 0;
+  const feed = async (flush: number, chunk: Buffer): Promise<void> => {
     let inOff = 0;
     let inLen = chunk.length;
     for (;;) {
@@ -191,6 +194,7 @@ const zlibZstd: Decoder = async (input, sink) => {
       const availOut = state[0]!;
       const availIn = state[1]!;
       if (availOut < OUT_CHUNK) sink(out.subarray(0, OUT_CHUNK - availOut));
+      if (++outputs % YIELD_EVERY === 0) await new Promise(setImmediate);
       if (availOut === OUT_CHUNK && availIn === inLen && inLen > 0) throw new Error('corrupt zstd data: the decoder makes no progress');
       inOff += inLen - availIn;
       inLen = availIn;
@@ -202,15 +206,17 @@ const zlibZstd: Decoder = async (input, sink) => {
     for await (const chunk of input) {
       if (!chunk.length) continue;
       any = true;
-      feed(ZSTD_E_CONTINUE, chunk);
+      await feed(ZSTD_E_CONTINUE, chunk);
     }
     if (!any) throw new Error('corrupt zstd data: empty stream');
-    feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+    await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
   } finally {
     d.destroy();
   }
 };
 const NOTHING = Buffer.alloc(0);
+/** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
+const YIELD_EVERY = 64;
 
 /** zstd through Node's own zlib as a stream, which runs on libuv's thread pool, off the main thread. */
 const zlibZstdStream: Decoder = async (input, sink) => {
