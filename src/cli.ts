@@ -1,12 +1,12 @@
 // Command line: parse arguments and hand each command to its module (commands/); print a usage
 // error as one line; exit.
 import { stat } from 'node:fs/promises';
-import { availableParallelism } from 'node:os';
 import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
 import type { ChannelFlags } from './commands/channel.js';
 import { runMagic } from './commands/magic.js';
 import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
+import { CORES } from './cores.js';
 import { EXIT, UsageError } from './exit.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
@@ -61,7 +61,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--python <X.Y>', python, pythonVersion)
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('--interpreter <path>', 'run this Python once: its magic and version are the target (sets --python)')
-        .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, availableParallelism())
+        .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, CORES)
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)

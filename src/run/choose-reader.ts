@@ -1,26 +1,23 @@
 // How a run reads its artifacts: here, on the main thread, or also on reader threads (pool.ts).
-// Decoders that run as programs, and node:zlib's, are parallel by themselves; the tar walk and
-// fzstd run on the thread that reads. A reader thread has a start-up cost, so threads are used
-// only for enough work to repay it (docs/performance.md), and never more than the cores, whatever
-// --jobs says.
+// Decoders that run as programs are parallel by themselves; zstd, the tar walk and fzstd run on the
+// thread that reads. A reader thread has a start-up cost and a memory cost, so threads are used only
+// for enough work to repay it, never more than the cores whatever --jobs says, and within the
+// memory budget (read-plan.ts, docs/performance.md).
 import type { Reader } from '../audit.js';
 import type { ReaderPool } from '../pool.js';
-import { CORES } from '../sources/codecs.js';
-import { readTarget, type ReadOptions } from '../sources/index.js';
+import { planReads, readersFor, THREADS_WORTH_IT } from '../read-plan.js';
+import type { ReadOptions } from '../sources/index.js';
 import type { Target } from '../sources/targets.js';
 
 /**
- * Compressed bytes in one run above which reader threads pay for their start-up (docs/performance.md);
- * PYC_AUDIT_THREADS_MIN_BYTES sets it (tests run the threads on small inputs with it).
+ * The reader for a run of `targets` (`total` compressed bytes), and the pool to close after it, if
+ * any: threads and artifacts decoded at once as planned from the cores and the memory budget.
  */
-const THREADS_WORTH_IT = /^\d+$/.test(process.env.PYC_AUDIT_THREADS_MIN_BYTES ?? '') ? Number(process.env.PYC_AUDIT_THREADS_MIN_BYTES) : 128 << 20;
-
-/** The reader for a run of `targets` (`total` compressed bytes), and the pool to close after it, if any. */
 export async function chooseReader(targets: readonly Target[], total: number, jobs: number, options: ReadOptions): Promise<{ read: Reader; pool: ReaderPool | null }> {
-  const threads = targets.length > 1 && jobs > 1 && total >= THREADS_WORTH_IT && (await allConda(targets));
-  // pool.ts (node:worker_threads) loads only when threads are used: it costs start-up time.
-  const pool = threads ? new (await import('../pool.js')).ReaderPool(Math.min(jobs, targets.length, CORES), options) : null;
-  return { read: pool ? pool.read : (t, extra) => readTarget(t, { ...options, ...extra }), pool };
+  // Only a run that could use threads has its files' first bytes read to tell (file-kind.ts).
+  const candidates = targets.length > 1 && jobs > 1 && total >= THREADS_WORTH_IT;
+  const plan = planReads({ jobs, artifacts: targets.length, totalBytes: total, allConda: candidates && (await allConda(targets)) });
+  return readersFor(plan, options);
 }
 
 /**

@@ -10,7 +10,7 @@
 // PYC_AUDIT_ZSTD=zlib|tool|js and PYC_AUDIT_BZIP2=tool|js|PROGRAM force a choice; a forced decoder
 // this machine does not have is an error (DecoderUnavailable), never a silent fallback.
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
+import { CORES } from '../cores.js';
 import type { Readable, Duplex } from 'node:stream';
 import { cutRuns, mapBlocks, wrapRun } from './bzip2-blocks.js';
 import { boundedFzstd } from './fzstd-bounded.js';
@@ -59,8 +59,7 @@ export function zlibHasZstd(): boolean {
   return typeof zlib().createZstdDecompress === 'function';
 }
 
-/** Decoder programs and threads run at once, whatever --jobs says: one per core. */
-export const CORES = Math.max(1, availableParallelism());
+export { CORES };
 
 let zstdCodec: Codec | undefined;
 let bzip2Codec: Codec | undefined;
@@ -107,12 +106,20 @@ export function bzip2(): Codec {
   const blockParallel = !multithreaded && CORES > 1 && run > 0;
   const whole = (path: string, sink: Sink) => turns(() => slots.run(() => runProgram(tool, [...flags, '--', path], null, sink, bzip2ToolMessage)));
   bzip2Codec = {
-    name: `${tool} (program${blockParallel ? `, block-parallel ×${CORES}` : ''})`,
+    name: `${tool} (program${blockParallel ? `, block-parallel ×${LANES}` : ''})`,
     decode: (input, sink) => turns(() => slots.run(() => runProgram(tool, flags, input, sink, bzip2ToolMessage))),
     decodeFile: blockParallel ? (path, sink) => decodeRuns(tool, path, run, sink, whole) : whole,
     consumesSynchronously: false,
   };
   return bzip2Codec;
+}
+
+/** Every zstd decoder this machine has, by the name PYC_AUDIT_ZSTD gives it (for tests that compare them). */
+export function zstdDecoders(): Record<string, Decoder> {
+  const all: Record<string, Decoder> = { js: boundedFzstd };
+  if (zlibHasZstd()) Object.assign(all, { zlib: zlibZstd, 'zlib-stream': zlibZstdStream });
+  if (onPath('zstd')) all.tool = (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage));
+  return all;
 }
 
 /** What this machine decodes with, for `pyc-audit --version --verbose`. Throws DecoderUnavailable. */
@@ -124,15 +131,98 @@ export function decoderReport(): string[] {
 
 const OUT_CHUNK = 256 << 10;
 
-/** zstd through Node's own zlib (libzstd), which runs on libuv's thread pool, off the main thread. */
+/**
+ * What a node:zlib stream is made of underneath (lib/zlib.js: the engine its own synchronous API
+ * drives). Not public API, so it is checked for before use, and the stream path stays beside it.
+ */
+interface ZlibEngine extends Duplex {
+  _handle?: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void } | null;
+  _writeState?: Uint32Array;
+}
+const ZSTD_E_CONTINUE = 0;
+const ZSTD_E_END = 2;
+
+function zstdMessage(err: Error): Error {
+  if (/unexpected end|truncated|premature|incomplete/i.test(err.message)) return new Error('truncated: the zstd stream ends before its frame does');
+  if (/unknown frame descriptor|prefix unknown|unknown header/i.test(err.message)) return new Error('corrupt zstd data: not a zstd frame');
+  return new Error(`corrupt zstd data: ${lowerFirst(err.message)}`);
+}
+
+/** A zstd decompressor of node:zlib driven synchronously, or null where its engine is not as expected. */
+function syncZstdEngine(): ZlibEngine | null {
+  const d = zlib().createZstdDecompress!() as ZlibEngine;
+  if (typeof d._handle?.writeSync !== 'function' || !(d._writeState instanceof Uint32Array) || d._writeState.length < 2) {
+    d.destroy();
+    return null;
+  }
+  // An engine error destroys the stream, which then emits 'error': it is read from `errored`.
+  d.on('error', () => {});
+  return d;
+}
+
+let syncZstdWorks: boolean | undefined;
+
+/**
+ * zstd through Node's own zlib (libzstd), decoded on the thread that reads, into one output buffer
+ * used over and over: no buffer per chunk for the garbage collector, no round trip to libuv's
+ * thread pool per chunk. Both cores are used by reading artifacts on two threads (pool.ts).
+ */
 const zlibZstd: Decoder = async (input, sink) => {
+  if (syncZstdWorks === undefined) {
+    const probe = syncZstdEngine();
+    syncZstdWorks = probe !== null;
+    probe?.destroy();
+  }
+  if (!syncZstdWorks) return zlibZstdStream(input, sink);
+  const d = syncZstdEngine()!;
+  const state = d._writeState!;
+  const out = Buffer.allocUnsafe(OUT_CHUNK);
+  // Never call the engine again once it has failed: libzstd's context is gone (Node aborts).
+  const step = (flush: number, chunk: Buffer, inOff: number, inLen: number): void => {
+    d._handle!.writeSync(flush, chunk, inOff, inLen, out, 0, OUT_CHUNK);
+    if (d.errored || !d._handle) throw zstdMessage(d.errored ?? new Error('decoder closed'));
+  };
+  // Decodes `chunk` whole, handing each full or final output buffer to the sink.
+  // Highly compressed input (RLE blocks: 128 KiB from 4 bytes) can make gigabytes of one chunk:
+  // every YIELD_EVERY output buffers the thread's other work (timers, other artifacts) gets a turn.
+  let outputs = 0;
+  const feed = async (flush: number, chunk: Buffer): Promise<void> => {
+    let inOff = 0;
+    let inLen = chunk.length;
+    for (;;) {
+      step(flush, chunk, inOff, inLen);
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      if (availOut < OUT_CHUNK) sink(out.subarray(0, OUT_CHUNK - availOut));
+      if (++outputs % YIELD_EVERY === 0) await new Promise(setImmediate);
+      if (availOut === OUT_CHUNK && availIn === inLen && inLen > 0) throw new Error('corrupt zstd data: the decoder makes no progress');
+      inOff += inLen - availIn;
+      inLen = availIn;
+      if (availOut !== 0 && availIn === 0) return;
+    }
+  };
+  try {
+    let any = false;
+    for await (const chunk of input) {
+      if (!chunk.length) continue;
+      any = true;
+      await feed(ZSTD_E_CONTINUE, chunk);
+    }
+    if (!any) throw new Error('corrupt zstd data: empty stream');
+    await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+  } finally {
+    d.destroy();
+  }
+};
+const NOTHING = Buffer.alloc(0);
+/** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
+const YIELD_EVERY = 64;
+
+/** zstd through Node's own zlib as a stream, which runs on libuv's thread pool, off the main thread. */
+const zlibZstdStream: Decoder = async (input, sink) => {
   const z = zlib();
   const d = z.createZstdDecompress!({ chunkSize: OUT_CHUNK });
-  const done = streamInto(d, sink, (err) => {
-    if (/unexpected end|truncated|premature|incomplete/i.test(err.message)) return new Error('truncated: the zstd stream ends before its frame does');
-    if (/unknown frame descriptor|prefix unknown|unknown header/i.test(err.message)) return new Error('corrupt zstd data: not a zstd frame');
-    return new Error(`corrupt zstd data: ${lowerFirst(err.message)}`);
-  });
+  const done = streamInto(d, sink, zstdMessage);
   let any = false;
   for await (const chunk of input) {
     if (done.settled || d.destroyed) break;
@@ -232,8 +322,14 @@ const jsBzip2: Decoder = async (input, sink) => {
 
 // ---- block-parallel bzip2 ------------------------------------------------------------------------
 
-/** Decoded bytes a run that is not yet the one being read may hold before its program is paused. */
-const AHEAD_BYTES = 8 << 20;
+/**
+ * Runs of one artifact decoded at once: one per core, at most 4. Each holds its re-wrapped input
+ * (~2 MiB) and its output ahead of the reader in this process: on a machine of many cores, a
+ * lane per core would hold hundreds of MB for one file.
+ */
+const LANES = Math.min(CORES, 4);
+/** Decoded bytes a run that is not yet the one being read may hold before its program is paused: 16 MiB over all lanes. */
+const AHEAD_BYTES = Math.min(8 << 20, Math.floor((16 << 20) / LANES));
 
 /**
  * A big .tar.bz2 decoded by several `bzip2 -dc` at once, each on a run of whole blocks re-wrapped
@@ -246,7 +342,7 @@ async function decodeRuns(program: string, path: string, runBytes: number, sink:
   const map = size >= 2 * runBytes ? await mapBlocks(path) : null;
   const runs = map ? cutRuns(map, runBytes) : [];
   if (!map || runs.length < 2) return whole(path, sink);
-  const lanes = CORES;
+  const lanes = LANES;
   const started: Promise<RunDecoder>[] = [];
   const all: RunDecoder[] = [];
   let next = 0;
@@ -351,7 +447,7 @@ class RunDecoder {
 
 // ---- a decoder program on PATH ------------------------------------------------------------------
 
-/** At most CORES decoder programs run at once; the rest wait their turn, first come first served. */
+/** At most LANES decoder programs run at once (one per core, at most 4: each holds buffers here); the rest wait their turn, first come first served. */
 class Slots {
   private free: number;
   private readonly waiting: (() => void)[] = [];
@@ -385,7 +481,7 @@ class Slots {
     }
   }
 }
-const slots = new Slots(CORES);
+const slots = new Slots(LANES);
 
 /** A lock: calls run one after another. */
 function oneAtATime(): <T>(f: () => Promise<T>) => Promise<T> {
