@@ -4,7 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cutRuns, mapBlocks, wrapRun } from '../src/sources/bzip2-blocks.js';
@@ -81,12 +82,22 @@ test('a forced decoder this machine lacks is an error, not a silent fallback', (
 
 // ---- block-parallel bzip2 ----------------------------------------------------------------------------
 
+/** Runs f with the file open, as the reader hands it over (the decoders never open a path again). */
+async function opened<T>(path: string, f: (handle: FileHandle) => Promise<T>): Promise<T> {
+  const handle = await open(path, 'r');
+  try {
+    return await f(handle);
+  } finally {
+    await handle.close();
+  }
+}
+
 test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the same bytes', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
   const dir = tmp();
   const tar = bigTar(1536);
   const file = join(dir, 'big.tar.bz2');
   writeFileSync(file, bzip2(tar));
-  const map = await mapBlocks(file);
+  const map = await opened(file, mapBlocks);
   assert.ok(map, 'one well-formed stream');
   assert.equal(map.level, 1);
   assert.ok(map.blocks.length >= 10, `${map.blocks.length} blocks`);
@@ -96,7 +107,7 @@ test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the sam
   const decoded = Buffer.concat(
     await Promise.all(
       runs.map(async (r) => {
-        const out = spawnSync('bzip2', ['-dc'], { input: await wrapRun(file, map.level, r), maxBuffer: 1 << 30 });
+        const out = spawnSync('bzip2', ['-dc'], { input: await opened(file, (h) => wrapRun(h, map.level, r)), maxBuffer: 1 << 30 });
         assert.equal(out.status, 0, out.stderr.toString());
         return out.stdout;
       }),
@@ -108,7 +119,7 @@ test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the sam
   for (let i = 0; i < 64 && alignments.size < 8; i++) {
     const f = join(dir, `small${i}.tar.bz2`);
     writeFileSync(f, bzip2(randomBytes(2000 + i * 37)));
-    const m = await mapBlocks(f);
+    const m = await opened(f, mapBlocks);
     assert.ok(m, `stream ${i}`);
     alignments.add(m.endBit % 8);
   }
@@ -128,7 +139,7 @@ test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the sam
   for (const [name, data] of variants) {
     const f = join(dir, `${name}.tar.bz2`);
     writeFileSync(f, data);
-    assert.equal(await mapBlocks(f), null, name);
+    assert.equal(await opened(f, mapBlocks), null, name);
   }
 });
 
@@ -258,4 +269,23 @@ test('the bin runs under BusyBox env (a plain shebang, no env -S)', { skip: has(
   const sh = spawnSync('busybox', ['sh', '-c', `exec ${JSON.stringify(BIN)} --version`], { encoding: 'utf8', env, timeout: 60_000 });
   assert.equal(sh.status, 0, sh.stderr);
   assert.match(sh.stdout, /^\d+\.\d+\.\d+\n$/);
+});
+
+test('a decoder program reads the artifact through the descriptor the tool checked, never by its path (which could name something else by then)', { skip: has('bzip2') ? false : 'no bzip2 program' }, () => {
+  const dir = tmp();
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const log = join(dir, 'calls.log');
+  // A bzip2 that says how it was called and what its stdin is, then decodes as bzip2 does.
+  const real = spawnSync('sh', ['-c', 'command -v bzip2'], { encoding: 'utf8' }).stdout.trim();
+  writeFileSync(join(bin, 'bzip2'), `#!/bin/sh\necho "args: $*" >> '${log}'\n[ -f /dev/stdin ] && echo "stdin: a regular file" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  const file = join(dir, 'example-1.0-py314rc2_0.tar.bz2');
+  writeFileSync(file, readFileSync(fixture('example-1.0-py314rc2_0.tar.bz2')));
+  const r = run(['--format', 'json', file], { PATH: `${bin}:${process.env.PATH}`, PYC_AUDIT_BZIP2: 'bzip2' });
+  assert.equal(r.code, 1, r.stderr);
+  assert.equal(JSON.parse(r.stdout).artifacts[0].status, 'stale');
+  const calls = readFileSync(log, 'utf8');
+  assert.match(calls, /^args: -dc$/m, calls);
+  assert.match(calls, /^stdin: a regular file$/m, calls);
+  assert.ok(!calls.includes(file), calls);
 });

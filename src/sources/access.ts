@@ -10,8 +10,14 @@ export interface RandomAccess {
   readonly size: number;
   /** The bytes of [start, end) as chunks; with `reuse` a chunk is valid only until the next (see readRange). */
   range(start: number, end: number, reuse: boolean): AsyncIterable<Buffer>;
-  /** A file's path, for a decoder program that reads the file by itself. */
+  /** A file's path, for messages. */
   readonly path?: string;
+  /**
+   * A file this process opened by path and checked to be a regular file, read only at explicit
+   * positions (its offset stays 0): a decoder program may read the whole file through its
+   * descriptor, never by opening the path again (which could name something else by then).
+   */
+  readonly opened?: FileHandle;
 }
 
 /** An artifact's bytes, with its first bytes (for sniffing the format) and a name for messages. */
@@ -29,9 +35,9 @@ export async function readFirst(handle: FileHandle, size: number): Promise<Buffe
   return first.subarray(0, bytesRead);
 }
 
-/** An open regular file as random access (the caller closes the handle); `path` when a program may open it again. */
+/** An open regular file as random access (the caller closes the handle); `path` when this process opened it by path. */
 export function fileAccess(handle: FileHandle, size: number, path?: string): RandomAccess {
-  return { size, path, range: (start, end, reuse) => readRange(handle, start, Math.min(end, size), reuse) };
+  return { size, path, ...(path !== undefined ? { opened: handle } : {}), range: (start, end, reuse) => readRange(handle, start, Math.min(end, size), reuse) };
 }
 
 /** Exactly the bytes [start, end) of `access` as one buffer (a short read is an error). */

@@ -10,7 +10,7 @@
 // match inside compressed data is caught before anything is decoded: the fold of the CRCs found
 // must equal the stream CRC the file ends with; if it does not, or the file is anything but one
 // well-formed stream, the caller decodes it whole, as before.
-import { open } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 
 const BLOCK_MAGIC = 0x314159265359;
 const END_MAGIC = 0x177245385090;
@@ -84,48 +84,43 @@ function find(buf: Buffer, table: ReturnType<typeof needles>, from: number): num
  * Every block of a one-stream bzip2 file, or null when the file is not exactly one well-formed
  * stream (bad header, truncated, several streams, trailing bytes, a CRC fold that disagrees).
  */
-export async function mapBlocks(path: string): Promise<BlockMap | null> {
-  const handle = await open(path, 'r');
-  try {
-    const { size } = await handle.stat();
-    const overlap = 16;
-    const buf = Buffer.allocUnsafe(SCAN_CHUNK + overlap);
-    const blocks: Block[] = [];
-    const ends: Block[] = [];
-    let level = 0;
-    let base = 0; // file offset of buf[0]
-    let kept = 0; // bytes at the start of buf carried over from the previous read
-    for (;;) {
-      const { bytesRead } = await handle.read(buf, kept, SCAN_CHUNK, base + kept);
-      const len = kept + bytesRead;
-      const view = buf.subarray(0, len);
-      if (base === 0) {
-        if (len < 4 || view.toString('latin1', 0, 3) !== 'BZh' || view[3]! < 0x31 || view[3]! > 0x39) return null;
-        level = view[3]! - 0x30;
-      }
-      const at = (table: ReturnType<typeof needles>, into: Block[]) => {
-        for (const bit of find(view, table, 0)) into.push({ bit: base * 8 + bit, crc: read32(view, bit + 48) });
-      };
-      at(BLOCK_NEEDLES, blocks);
-      at(END_NEEDLES, ends);
-      if (base + len >= size || bytesRead === 0) break;
-      // Carry the tail over: a magic and its CRC may straddle the boundary (found twice, deduplicated).
-      buf.copyWithin(0, len - overlap, len);
-      base += len - overlap;
-      kept = overlap;
+export async function mapBlocks(handle: FileHandle): Promise<BlockMap | null> {
+  const { size } = await handle.stat();
+  const overlap = 16;
+  const buf = Buffer.allocUnsafe(SCAN_CHUNK + overlap);
+  const blocks: Block[] = [];
+  const ends: Block[] = [];
+  let level = 0;
+  let base = 0; // file offset of buf[0]
+  let kept = 0; // bytes at the start of buf carried over from the previous read
+  for (;;) {
+    const { bytesRead } = await handle.read(buf, kept, SCAN_CHUNK, base + kept);
+    const len = kept + bytesRead;
+    const view = buf.subarray(0, len);
+    if (base === 0) {
+      if (len < 4 || view.toString('latin1', 0, 3) !== 'BZh' || view[3]! < 0x31 || view[3]! > 0x39) return null;
+      level = view[3]! - 0x30;
     }
-    dedupe(blocks);
-    dedupe(ends);
-    if (ends.length !== 1 || !blocks.length) return null;
-    const end = ends[0]!;
-    if (blocks[0]!.bit !== 32 || blocks[blocks.length - 1]!.bit > end.bit) return null;
-    // One stream, nothing after it: the marker and CRC (80 bits), then padding to a whole byte.
-    if (Math.ceil((end.bit + 80) / 8) !== size) return null;
-    if (foldCrcs(blocks.map((b) => b.crc)) !== end.crc) return null;
-    return { level, blocks, endBit: end.bit };
-  } finally {
-    await handle.close();
+    const at = (table: ReturnType<typeof needles>, into: Block[]) => {
+      for (const bit of find(view, table, 0)) into.push({ bit: base * 8 + bit, crc: read32(view, bit + 48) });
+    };
+    at(BLOCK_NEEDLES, blocks);
+    at(END_NEEDLES, ends);
+    if (base + len >= size || bytesRead === 0) break;
+    // Carry the tail over: a magic and its CRC may straddle the boundary (found twice, deduplicated).
+    buf.copyWithin(0, len - overlap, len);
+    base += len - overlap;
+    kept = overlap;
   }
+  dedupe(blocks);
+  dedupe(ends);
+  if (ends.length !== 1 || !blocks.length) return null;
+  const end = ends[0]!;
+  if (blocks[0]!.bit !== 32 || blocks[blocks.length - 1]!.bit > end.bit) return null;
+  // One stream, nothing after it: the marker and CRC (80 bits), then padding to a whole byte.
+  if (Math.ceil((end.bit + 80) / 8) !== size) return null;
+  if (foldCrcs(blocks.map((b) => b.crc)) !== end.crc) return null;
+  return { level, blocks, endBit: end.bit };
 }
 
 function dedupe(list: Block[]): void {
@@ -149,20 +144,14 @@ export function cutRuns(map: BlockMap, targetBytes: number): Run[] {
   return runs;
 }
 
-/** Reads a run's bits from the file and returns it as a standalone bzip2 stream. */
-export async function wrapRun(path: string, level: number, run: Run): Promise<Buffer> {
+/** Reads a run's bits from the open file and returns it as a standalone bzip2 stream. */
+export async function wrapRun(handle: FileHandle, level: number, run: Run): Promise<Buffer> {
   const from = run.startBit >>> 3;
   const to = Math.ceil(run.endBit / 8);
-  const handle = await open(path, 'r');
-  let src: Buffer;
-  try {
-    src = Buffer.allocUnsafe(to - from + 1);
-    const { bytesRead } = await handle.read(src, 0, to - from, from);
-    if (bytesRead !== to - from) throw new Error(`file shrank while being read (short read at offset ${from})`);
-    src[to - from] = 0;
-  } finally {
-    await handle.close();
-  }
+  const src = Buffer.allocUnsafe(to - from + 1);
+  const { bytesRead } = await handle.read(src, 0, to - from, from);
+  if (bytesRead !== to - from) throw new Error(`file shrank while being read (short read at offset ${from})`);
+  src[to - from] = 0;
   const bits = run.endBit - run.startBit;
   const out = Buffer.alloc(4 + Math.ceil((bits + 80) / 8));
   out.write(`BZh${level}`, 0, 'latin1');

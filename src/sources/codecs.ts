@@ -11,6 +11,7 @@
 // this machine does not have is an error (DecoderUnavailable), never a silent fallback.
 import { createRequire } from 'node:module';
 import { CORES } from '../cores.js';
+import type { FileHandle } from 'node:fs/promises';
 import type { Readable, Duplex } from 'node:stream';
 import { cutRuns, mapBlocks, wrapRun } from './bzip2-blocks.js';
 import { boundedFzstd } from './fzstd-bounded.js';
@@ -28,8 +29,8 @@ export type Decoder = (input: AsyncIterable<Buffer>, sink: Sink) => Promise<void
 export interface Codec {
   name: string;
   decode: Decoder;
-  /** Decodes a whole file by itself (a program given the path: no input passes through Node). */
-  decodeFile?: (path: string, sink: Sink) => Promise<void>;
+  /** Decodes a whole open file by itself (a program given its descriptor: no input passes through Node). */
+  decodeFile?: (file: FileHandle, sink: Sink) => Promise<void>;
   /** It is done with each input chunk before asking for the next, so the reader may reuse one buffer. */
   consumesSynchronously: boolean;
 }
@@ -104,11 +105,11 @@ export function bzip2(): Codec {
   const turns = multithreaded ? oneAtATime() : <T>(f: () => Promise<T>) => f();
   const run = runBytes();
   const blockParallel = !multithreaded && CORES > 1 && run > 0;
-  const whole = (path: string, sink: Sink) => turns(() => slots.run(() => runProgram(tool, [...flags, '--', path], null, sink, bzip2ToolMessage)));
+  const whole = (file: FileHandle, sink: Sink) => turns(() => slots.run(() => runProgram(tool, flags, file.fd, sink, bzip2ToolMessage)));
   bzip2Codec = {
     name: `${tool} (program${blockParallel ? `, block-parallel ×${LANES}` : ''})`,
     decode: (input, sink) => turns(() => slots.run(() => runProgram(tool, flags, input, sink, bzip2ToolMessage))),
-    decodeFile: blockParallel ? (path, sink) => decodeRuns(tool, path, run, sink, whole) : whole,
+    decodeFile: blockParallel ? (file, sink) => decodeRuns(tool, file, run, sink, whole) : whole,
     consumesSynchronously: false,
   };
   return bzip2Codec;
@@ -337,11 +338,11 @@ const AHEAD_BYTES = Math.min(8 << 20, Math.floor((16 << 20) / LANES));
  * streams straight through, the runs after it hold up to AHEAD_BYTES each, then wait. A file that
  * is not one well-formed stream, or has a single run, is decoded whole.
  */
-async function decodeRuns(program: string, path: string, runBytes: number, sink: Sink, whole: (path: string, sink: Sink) => Promise<void>): Promise<void> {
-  const { size } = await (await import('node:fs/promises')).stat(path);
-  const map = size >= 2 * runBytes ? await mapBlocks(path) : null;
+async function decodeRuns(program: string, file: FileHandle, runBytes: number, sink: Sink, whole: (file: FileHandle, sink: Sink) => Promise<void>): Promise<void> {
+  const { size } = await file.stat();
+  const map = size >= 2 * runBytes ? await mapBlocks(file) : null;
   const runs = map ? cutRuns(map, runBytes) : [];
-  if (!map || runs.length < 2) return whole(path, sink);
+  if (!map || runs.length < 2) return whole(file, sink);
   const lanes = LANES;
   const started: Promise<RunDecoder>[] = [];
   const all: RunDecoder[] = [];
@@ -354,7 +355,7 @@ async function decodeRuns(program: string, path: string, runBytes: number, sink:
         const run = runs[next++]!;
         const p = slots.acquire().then(async (release) => {
           try {
-            const d = new RunDecoder(program, await wrapRun(path, map.level, run), release);
+            const d = new RunDecoder(program, await wrapRun(file, map.level, run), release);
             all.push(d);
             return d;
           } catch (err) {
@@ -496,9 +497,12 @@ function oneAtATime(): <T>(f: () => Promise<T>) => Promise<T> {
 /** What a decoder program says when the reader of its output went away. */
 const WRITE_FAILED = /write error|broken pipe|connection reset|EPIPE|cannot write/i;
 
-/** Runs a decoder program, feeding it `input` (or nothing: it reads a file named in `args`). */
-async function runProgram(program: string, args: string[], input: AsyncIterable<Buffer> | null, sink: Sink, describe: (stderr: string, code: number | null) => string): Promise<void> {
-    const child = childProcess().spawn(program, args, { stdio: [input ? 'pipe' : 'ignore', 'pipe', 'pipe'] });
+/**
+ * Runs a decoder program, feeding it `input`, or giving it an open file's descriptor (at offset 0)
+ * to read by itself.
+ */
+async function runProgram(program: string, args: string[], input: AsyncIterable<Buffer> | number, sink: Sink, describe: (stderr: string, code: number | null) => string): Promise<void> {
+    const child = childProcess().spawn(program, args, { stdio: [typeof input === 'number' ? input : 'pipe', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr!.setEncoding('utf8');
     child.stderr!.on('data', (s: string) => {
@@ -515,7 +519,7 @@ async function runProgram(program: string, args: string[], input: AsyncIterable<
     stdin?.on('error', () => {});
     const pipeClosed = stdin ? new Promise<void>((r) => stdin.once('close', r)) : Promise.resolve();
     const feed = (async () => {
-      if (!input || !stdin) return;
+      if (typeof input === 'number' || !stdin) return;
       try {
         for await (const chunk of input) {
           if (stdin.destroyed) break;

@@ -1,6 +1,6 @@
 // The tar family (.tar.bz2, .tar.gz, .tar): one tar stream, decompressed as it is read, through
-// the tar walker. A file may be handed to a decoder program by path; every other access path
-// feeds the decoder its bytes.
+// the tar walker. A file may be handed to a decoder program by its open descriptor; every other
+// access path feeds the decoder its bytes.
 import type { ArtifactBytes } from './access.js';
 import { bzip2, gzip, type Codec } from './codecs.js';
 import { MemberCollector, scanTarball, type ScanOptions } from './tar-members.js';
@@ -17,10 +17,10 @@ export async function readTarball(kind: TarKind, bytes: ArtifactBytes, scan: Sca
   const collector = new MemberCollector(entries, scan.hashOnly, scan.metadataOnly);
   const codec = codecFor(kind);
   let decode: (sink: (chunk: Buffer) => void) => Promise<void>;
-  if (bytes.mode === 'random' && codec?.decodeFile && bytes.access.path) {
+  if (bytes.mode === 'random' && codec?.decodeFile && bytes.access.opened) {
     const { decodeFile } = codec;
-    const path = bytes.access.path;
-    decode = (sink) => decodeFile(path, sink);
+    const file = bytes.access.opened;
+    decode = (sink) => decodeFile(file, sink);
   } else {
     // The tar walker copies what it keeps, so a plain tar's chunks may reuse one buffer too.
     const input = bytes.mode === 'random' ? bytes.access.range(0, bytes.access.size, codec ? codec.consumesSynchronously : true) : bytes.stream;
