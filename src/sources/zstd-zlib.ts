@@ -1,0 +1,150 @@
+// zstd through Node's own zlib (libzstd, Node >= 22.15): driven synchronously on the thread that
+// reads, or as a stream where its engine is not as expected.
+import { createRequire } from 'node:module';
+import type { Duplex } from 'node:stream';
+import type { Decoder, Sink } from './codecs.js';
+
+const require = createRequire(import.meta.url);
+// createZstdDecompress (Node >= 22.15) is not in @types/node 20, which types the oldest supported Node.
+type ZstdZlib = typeof import('node:zlib') & { createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex };
+export const zlib = () => require('node:zlib') as ZstdZlib;
+
+const OUT_CHUNK = 256 << 10;
+
+/**
+ * What a node:zlib stream is made of underneath (lib/zlib.js: the engine its own synchronous API
+ * drives). Not public API, so it is checked for before use, and the stream path stays beside it.
+ */
+interface ZlibEngine extends Duplex {
+  _handle?: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void } | null;
+  _writeState?: Uint32Array;
+}
+const ZSTD_E_CONTINUE = 0;
+const ZSTD_E_END = 2;
+
+function zstdMessage(err: Error): Error {
+  if (/unexpected end|truncated|premature|incomplete/i.test(err.message)) return new Error('truncated: the zstd stream ends before its frame does');
+  if (/unknown frame descriptor|prefix unknown|unknown header/i.test(err.message)) return new Error('corrupt zstd data: not a zstd frame');
+  return new Error(`corrupt zstd data: ${lowerFirst(err.message)}`);
+}
+
+/** A zstd decompressor of node:zlib driven synchronously, or null where its engine is not as expected. */
+function syncZstdEngine(): ZlibEngine | null {
+  const d = zlib().createZstdDecompress!() as ZlibEngine;
+  if (typeof d._handle?.writeSync !== 'function' || !(d._writeState instanceof Uint32Array) || d._writeState.length < 2) {
+    d.destroy();
+    return null;
+  }
+  // An engine error destroys the stream, which then emits 'error': it is read from `errored`.
+  d.on('error', () => {});
+  return d;
+}
+
+let syncZstdWorks: boolean | undefined;
+
+/**
+ * zstd through Node's own zlib (libzstd), decoded on the thread that reads, into one output buffer
+ * used over and over: no buffer per chunk for the garbage collector, no round trip to libuv's
+ * thread pool per chunk. Both cores are used by reading artifacts on two threads (pool.ts).
+ */
+export const zlibZstd: Decoder = async (input, sink) => {
+  if (syncZstdWorks === undefined) {
+    const probe = syncZstdEngine();
+    syncZstdWorks = probe !== null;
+    probe?.destroy();
+  }
+  if (!syncZstdWorks) return zlibZstdStream(input, sink);
+  const d = syncZstdEngine()!;
+  const state = d._writeState!;
+  const out = Buffer.allocUnsafe(OUT_CHUNK);
+  // Never call the engine again once it has failed: libzstd's context is gone (Node aborts).
+  const step = (flush: number, chunk: Buffer, inOff: number, inLen: number): void => {
+    d._handle!.writeSync(flush, chunk, inOff, inLen, out, 0, OUT_CHUNK);
+    if (d.errored || !d._handle) throw zstdMessage(d.errored ?? new Error('decoder closed'));
+  };
+  // Decodes `chunk` whole, handing each full or final output buffer to the sink.
+  // Highly compressed input (RLE blocks: 128 KiB from 4 bytes) can make gigabytes of one chunk:
+  // every YIELD_EVERY output buffers the thread's other work (timers, other artifacts) gets a turn.
+  let outputs = 0;
+  const feed = async (flush: number, chunk: Buffer): Promise<void> => {
+    let inOff = 0;
+    let inLen = chunk.length;
+    for (;;) {
+      step(flush, chunk, inOff, inLen);
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      if (availOut < OUT_CHUNK) sink(out.subarray(0, OUT_CHUNK - availOut));
+      if (++outputs % YIELD_EVERY === 0) await new Promise(setImmediate);
+      if (availOut === OUT_CHUNK && availIn === inLen && inLen > 0) throw new Error('corrupt zstd data: the decoder makes no progress');
+      inOff += inLen - availIn;
+      inLen = availIn;
+      if (availOut !== 0 && availIn === 0) return;
+    }
+  };
+  try {
+    let any = false;
+    for await (const chunk of input) {
+      if (!chunk.length) continue;
+      any = true;
+      await feed(ZSTD_E_CONTINUE, chunk);
+    }
+    if (!any) throw new Error('corrupt zstd data: empty stream');
+    await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+  } finally {
+    d.destroy();
+  }
+};
+const NOTHING = Buffer.alloc(0);
+/** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
+const YIELD_EVERY = 64;
+
+/** zstd through Node's own zlib as a stream, which runs on libuv's thread pool, off the main thread. */
+export const zlibZstdStream: Decoder = async (input, sink) => {
+  const z = zlib();
+  const d = z.createZstdDecompress!({ chunkSize: OUT_CHUNK });
+  const done = streamInto(d, sink, zstdMessage);
+  let any = false;
+  for await (const chunk of input) {
+    if (done.settled || d.destroyed) break;
+    if (!chunk.length) continue;
+    any = true;
+    // Wait until zlib is done with this chunk: the reader may then reuse its buffer (no garbage).
+    await Promise.race([new Promise((r) => d.write(chunk, r)), done.promise.catch(() => {})]);
+  }
+  if (!any && !done.settled) {
+    d.destroy();
+    throw new Error('corrupt zstd data: empty stream');
+  }
+  if (!d.destroyed) d.end();
+  await done.promise;
+};
+
+/** Sends a transform stream's output to `sink`; its errors become `describe(err)`, the sink's pass through. */
+export function streamInto(t: Duplex, sink: Sink, describe: (err: Error) => Error): { promise: Promise<void>; settled: boolean } {
+  const state = { settled: false, promise: Promise.resolve() };
+  let sinkError: { error: unknown } | null = null;
+  state.promise = new Promise<void>((resolve, reject) => {
+    t.on('data', (chunk: Buffer) => {
+      if (sinkError) return;
+      try {
+        sink(chunk);
+      } catch (error) {
+        sinkError = { error };
+        t.destroy();
+        reject(error);
+      }
+    });
+    t.on('end', resolve);
+    t.on('error', (err: Error) => reject(describe(err)));
+    t.on('close', () => reject(new Error('decoder closed early')));
+  });
+  state.promise.then(
+    () => (state.settled = true),
+    () => (state.settled = true),
+  );
+  return state;
+}
+
+function lowerFirst(s: string): string {
+  return s ? s[0]!.toLowerCase() + s.slice(1) : s;
+}
