@@ -3,7 +3,7 @@
 // rejects with an Error that says, in plain words, what is wrong with the data.
 //
 // Which decoder runs is decided once per process (measurements: docs/performance.md):
-//   zstd:  node:zlib (Node >= 22.15: libzstd in-process, on the thread that reads: zstd-zlib.ts)
+//   zstd:  node:zlib (Node >= 22.15: libzstd in-process, on the thread that reads: zlib-decoders.ts)
 //          > the `zstd` program on PATH > fzstd (pure JavaScript, bounded: fzstd-bounded.ts)
 //   bzip2: lbzip2 / pbzip2 on PATH (multi-threaded) > bzip2 on PATH, a big file cut into runs of
 //          blocks decoded by several `bzip2 -dc` at once (bzip2-runs.ts) > unbzip2-stream (pure JavaScript)
@@ -17,7 +17,8 @@ import type { Duplex } from 'node:stream';
 import { decodeRuns } from './bzip2-runs.js';
 import { bzip2ToolMessage, LANES, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
 import { boundedFzstd } from './fzstd-bounded.js';
-import { zlib, zlibZstd, zlibZstdStream } from './zstd-zlib.js';
+import { zlib, zlibZstd, zlibZstdStream } from './zlib-decoders.js';
+export { gzip } from './zlib-decoders.js';
 
 // Modules load when chosen: every module costs start-up time, in the main thread and again in
 // each reader thread.
@@ -153,42 +154,3 @@ const jsBzip2: Decoder = async (input, sink) => {
   await done;
 };
 
-function lowerFirst(s: string): string {
-  return s ? s[0]!.toLowerCase() + s.slice(1) : s;
-}
-
-// ---- gzip (.tar.gz sdists and tarballs) -----------------------------------------------------------
-
-/** gzip through Node's own zlib. */
-export const gzip: Codec = {
-  name: 'zlib',
-  consumesSynchronously: false,
-  decode: async (input, sink) => {
-    const { createGunzip } = await import('node:zlib');
-    const gunzip = createGunzip();
-    let sinkError: { error: unknown } | null = null;
-    const done = new Promise<void>((resolve, reject) => {
-      gunzip.on('data', (chunk: Buffer) => {
-        if (sinkError) return;
-        try {
-          sink(chunk);
-        } catch (error) {
-          sinkError = { error };
-          gunzip.destroy();
-          reject(error);
-        }
-      });
-      gunzip.on('end', resolve);
-      gunzip.on('error', (err: Error) =>
-        reject(/unexpected end/i.test(err.message) ? new Error('truncated: the gzip stream ends early') : new Error(`corrupt gzip data: ${lowerFirst(err.message)}`)),
-      );
-    });
-    done.catch(() => {});
-    for await (const chunk of input) {
-      if (sinkError || gunzip.destroyed) break;
-      if (!gunzip.write(chunk)) await Promise.race([new Promise((r) => gunzip.once('drain', r)), done.catch(() => {})]);
-    }
-    if (!gunzip.destroyed) gunzip.end();
-    await done;
-  },
-};

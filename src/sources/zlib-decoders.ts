@@ -1,8 +1,8 @@
-// zstd through Node's own zlib (libzstd, Node >= 22.15): driven synchronously on the thread that
-// reads, or as a stream where its engine is not as expected.
+// Decoders in Node's own zlib: zstd (libzstd, Node >= 22.15), driven synchronously on the thread
+// that reads, or as a stream where its engine is not as expected; gzip (.tar.gz), as a stream.
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import type { Decoder, Sink } from './codecs.js';
+import type { Codec, Decoder, Sink } from './codecs.js';
 
 const require = createRequire(import.meta.url);
 // createZstdDecompress (Node >= 22.15) is not in @types/node 20, which types the oldest supported Node.
@@ -148,3 +148,24 @@ export function streamInto(t: Duplex, sink: Sink, describe: (err: Error) => Erro
 function lowerFirst(s: string): string {
   return s ? s[0]!.toLowerCase() + s.slice(1) : s;
 }
+
+// ---- gzip (.tar.gz sdists and tarballs) -----------------------------------------------------------
+
+/** gzip through Node's own zlib. */
+export const gzip: Codec = {
+  name: 'zlib',
+  consumesSynchronously: false,
+  decode: async (input, sink) => {
+    const gunzip = zlib().createGunzip();
+    const done = streamInto(gunzip, sink, (err) =>
+      /unexpected end/i.test(err.message) ? new Error('truncated: the gzip stream ends early') : new Error(`corrupt gzip data: ${lowerFirst(err.message)}`),
+    );
+    done.promise.catch(() => {});
+    for await (const chunk of input) {
+      if (done.settled || gunzip.destroyed) break;
+      if (!gunzip.write(chunk)) await Promise.race([new Promise((r) => gunzip.once('drain', r)), done.promise.catch(() => {})]);
+    }
+    if (!gunzip.destroyed) gunzip.end();
+    await done.promise;
+  },
+};
