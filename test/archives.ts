@@ -18,6 +18,11 @@ export function tarHeader(name: string, size: number, type = '0', opts: { prefix
   h.write('ustar\0', 257);
   h.write('00', 263);
   if (opts.prefix) h.write(opts.prefix, 345, 155, 'utf8');
+  return resumTarHeader(h);
+}
+
+/** Recomputes the (unsigned) checksum of a tar header, after it was built or edited by hand. */
+export function resumTarHeader(h: Buffer): Buffer {
   h.fill(0x20, 148, 156);
   let sum = 0;
   for (const b of h) sum += b;

@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { MAX_NAME_BYTES, TarWalker, TarError } from '../src/sources/tar-walker.js';
 import { MemberCollector } from '../src/sources/tar-members.js';
-import { tarHeader as header } from './archives.js';
+import { resumTarHeader as resum, tarHeader as header } from './archives.js';
 import { emptyEntries } from '../src/sources/types.js';
 
 /** The keep policy of an audit's tar walk. */
@@ -258,11 +258,7 @@ test('hard links: the target named by the header, a pax linkpath or a GNU long l
   const linkHeader = (name: string, target: string) => {
     const h = header(name, 0, '1');
     h.write(target, 157, 100, 'utf8');
-    h.fill(0x20, 148, 156);
-    let sum = 0;
-    for (const b of h) sum += b;
-    h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-    return h;
+    return resum(h);
   };
   const longTarget = `a/${'x'.repeat(150)}.pyc`;
   const archive = Buffer.concat([
@@ -327,18 +323,12 @@ test('header fields: octal with spaces, a signed checksum, names without a termi
   // a mtime field that is not octal: no mtime
   const noTime = header('t.py', 1);
   noTime.write('9999\0', 136, 'latin1');
-  noTime.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of noTime) sum += b;
-  noTime.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  resum(noTime);
   assert.deepEqual(walkAll(Buffer.concat([noTime, pad(Buffer.from('t')), END])).seen, ['t.py 1 t null']);
   // a prefix is used only in a ustar header
   const v7 = header('m.py', 1, '0', { prefix: 'lib' });
   v7.write('\0\0\0\0\0\0', 257, 'latin1');
-  v7.fill(0x20, 148, 156);
-  sum = 0;
-  for (const b of v7) sum += b;
-  v7.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  resum(v7);
   assert.deepEqual(walkAll(Buffer.concat([v7, pad(Buffer.from('m')), END])).seen, [`m.py 1 m ${HM}`]);
   assert.deepEqual(walkAll(Buffer.concat([member('m.py', Buffer.from('m'), '0', { prefix: 'lib' }), END])).seen, [`lib/m.py 1 m ${HM}`]);
 });
@@ -346,10 +336,7 @@ test('header fields: octal with spaces, a signed checksum, names without a termi
 test('corrupt archives: every error names where it is', () => {
   const badSize = header('s.py', 0);
   badSize.write('0000000009\0', 124, 'latin1');
-  badSize.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of badSize) sum += b;
-  badSize.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  resum(badSize);
   assert.throws(() => walkAll(Buffer.concat([badSize, END])), (e: Error) => e instanceof TarError && e.message === 'corrupt tar header after the start: bad size field');
   assert.throws(() => walkAll(Buffer.concat([member('a.py', Buffer.from('a')), badSize, END])), (e: Error) => e.message === 'corrupt tar header after a.py: bad size field');
   const bad = member('b.py', Buffer.from('b'));
@@ -389,14 +376,6 @@ test('the end: one zero block is not the end, two are; stopping between members 
   assert.deepEqual([after.seen.length, after.finished], [1, true]);
 });
 
-/** Recomputes the (unsigned) checksum of a header edited by hand. */
-const resum = (h: Buffer) => {
-  h.fill(0x20, 148, 156);
-  let sum = 0;
-  for (const b of h) sum += b;
-  h.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-  return h;
-};
 
 test('a numeric field may fill all its bytes: no terminator, the next field not read', () => {
   const h = header('full.py', 0);
