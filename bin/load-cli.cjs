@@ -31,12 +31,16 @@ function freshBundle(root) {
   return statSync(join(root, 'src'), { throwIfNoEntry: false })?.isDirectory() ? null : bundle;
 }
 
-/** The cached data in `file` if it is a regular file whose CRC-32 holds, else undefined. */
+const MAX_CACHE_BYTES = 64 << 20;
+
+/** The cached data in `file` if it is a regular file of at most MAX_CACHE_BYTES whose CRC-32 holds, else undefined. */
 function readCache(file) {
   let fd;
   try {
     fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
-    if (!fstatSync(fd).isFile()) return undefined;
+    const info = fstatSync(fd);
+    // A code cache of the bundle is a few MB; anything far larger is not one, and is not read.
+    if (!info.isFile() || info.size > MAX_CACHE_BYTES) return undefined;
     const bytes = readFileSync(fd);
     if (bytes.length <= 4 || bytes.readUInt32LE(0) !== crc32(bytes.subarray(4))) return undefined;
     return bytes.subarray(4);

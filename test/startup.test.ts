@@ -2,11 +2,12 @@
 // (bin/load-cli.cjs), and dist/src when the bundle is missing or older than what tsc built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
+import { pathToFileURL } from 'node:url';
 import { fixture, ROOT } from './helpers.js';
 
 const EXAMPLE = fixture('example-py314rc2.conda');
@@ -85,6 +86,16 @@ test('a damaged or foreign code cache is not used: the run is the same and the c
       assert.equal(rewritten.readUInt32LE(0), crc32(rewritten.subarray(4)));
       assert.ok(rewritten.length > 1000, 'V8 data again');
     }
+    // A cache file far larger than any code cache (sparse: 1 GiB of nothing) is not read at all.
+    truncateSync(file, 1 << 30);
+    const bin = join(ROOT, 'bin', 'pyc-audit.js');
+    const script = join(cache, 'measured.mjs');
+    writeFileSync(script, `process.argv = ${JSON.stringify([process.execPath, bin, EXAMPLE, '--format', 'json'])}; process.on('exit', () => process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n')); await import(${JSON.stringify(pathToFileURL(bin).href)});`);
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: cache } });
+    assert.equal(r.stdout, clean.stdout);
+    const rssMB = Number(/^maxrss (\d+)$/m.exec(r.stderr)?.[1]);
+    assert.ok(rssMB < 300, `peak RSS ${rssMB} MB: the oversized cache file was read`);
+    assert.ok(readFileSync(file).length < 16 << 20, 'written anew');
   });
 });
 
