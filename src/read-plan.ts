@@ -45,12 +45,17 @@ export interface ReadPlan {
  * Threads only for runs of `.conda` (`allConda`) big enough to repay their start; bzip2 decodes in
  * programs that use the cores by themselves.
  */
+/** Whether a run has the artifacts, the jobs and the bytes for reader threads to be worth considering. */
+export function mightUseThreads(p: { jobs: number; artifacts: number; totalBytes: number; threadsMinBytes?: number }): boolean {
+  return p.artifacts > 1 && p.jobs > 1 && p.totalBytes >= (p.threadsMinBytes ?? THREADS_WORTH_IT);
+}
+
 export function planReads(p: { jobs: number; artifacts: number; totalBytes: number; allConda: boolean; cores?: number; memoryMb?: number; threadsMinBytes?: number }): ReadPlan {
   const cores = p.cores ?? CORES;
   const memory = p.memoryMb ?? MEMORY_MB;
   const spare = Math.max(0, memory - ONE_READ_MB);
   const readsOnMain = Math.max(1, Math.min(p.jobs, cores, 1 + Math.floor(spare / MORE_READ_MB)));
-  const wanted = p.allConda && p.artifacts > 1 && p.jobs > 1 && p.totalBytes >= (p.threadsMinBytes ?? THREADS_WORTH_IT);
+  const wanted = p.allConda && mightUseThreads(p);
   const threads = wanted ? Math.max(0, Math.min(p.jobs - 1, p.artifacts - 1, cores - 1, Math.floor(spare / THREAD_MB))) : 0;
   return { readsOnMain, threads };
 }

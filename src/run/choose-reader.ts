@@ -5,7 +5,7 @@
 // memory budget (read-plan.ts, docs/performance.md).
 import type { Reader } from '../audit.js';
 import type { ReaderPool } from '../pool.js';
-import { planReads, readersFor, THREADS_WORTH_IT } from '../read-plan.js';
+import { mightUseThreads, planReads, readersFor } from '../read-plan.js';
 import type { ReadOptions } from '../sources/index.js';
 import type { Target } from '../sources/targets.js';
 
@@ -15,8 +15,8 @@ import type { Target } from '../sources/targets.js';
  */
 export async function chooseReader(targets: readonly Target[], total: number, jobs: number, options: ReadOptions): Promise<{ read: Reader; pool: ReaderPool | null }> {
   // Only a run that could use threads has its files' first bytes read to tell (file-kind.ts).
-  const candidates = targets.length > 1 && jobs > 1 && total >= THREADS_WORTH_IT;
-  const plan = planReads({ jobs, artifacts: targets.length, totalBytes: total, allConda: candidates && (await allConda(targets)) });
+  const run = { jobs, artifacts: targets.length, totalBytes: total };
+  const plan = planReads({ ...run, allConda: mightUseThreads(run) && (await allConda(targets)) });
   return readersFor(plan, options);
 }
 

@@ -14,18 +14,13 @@
 // this returns null and the caller reads the archive the general way (readArtifact), which reads
 // every layout it can and says what is wrong with one it cannot.
 import { closeSync, readSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { openRegularSync } from '../regular-file.js';
 import { zstd } from './codecs.js';
 import { isComponent, isInfoComponent } from './conda-zip.js';
 import { boundedFzstd } from './fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
 import { emptyEntries } from './types.js';
-
-const require = createRequire(import.meta.url);
-// zstdDecompressSync (Node >= 22.15) is not in @types/node 20, which types the oldest supported Node.
-type ZstdSync = (data: Buffer, options: { maxOutputLength: number; chunkSize?: number }) => Buffer;
-const zstdDecompressSync = (require('node:zlib') as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
+import { zlib } from './zlib-decoders.js';
 
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;
@@ -132,7 +127,7 @@ function inProcessDecoder(): 'zlib' | 'js' | null {
     return null; // a decoder forced that this machine lacks: the general way says so
   }
   if (codec.decode === boundedFzstd) return 'js';
-  return codec.name === 'node:zlib' && zstdDecompressSync ? 'zlib' : null;
+  return codec.name === 'node:zlib' && zlib().zstdDecompressSync ? 'zlib' : null;
 }
 
 /** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */
@@ -140,7 +135,7 @@ async function decode(how: 'zlib' | 'js', compressed: Buffer, sink: (chunk: Buff
   if (how === 'zlib') {
     let decoded: Buffer;
     try {
-      decoded = zstdDecompressSync!(compressed, { maxOutputLength: SHORT_WAY_BYTES, chunkSize: 256 << 10 });
+      decoded = zlib().zstdDecompressSync!(compressed, { maxOutputLength: SHORT_WAY_BYTES, chunkSize: 256 << 10 });
     } catch {
       throw new NotShortWay(); // too large, or corrupt: the general way says which
     }

@@ -5,8 +5,11 @@ import type { Duplex } from 'node:stream';
 import type { Codec, Decoder, Sink } from './codecs.js';
 
 const require = createRequire(import.meta.url);
-// createZstdDecompress (Node >= 22.15) is not in @types/node 20, which types the oldest supported Node.
-type ZstdZlib = typeof import('node:zlib') & { createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex };
+// createZstdDecompress and zstdDecompressSync (Node >= 22.15) are not in @types/node 20, which types the oldest supported Node.
+type ZstdZlib = typeof import('node:zlib') & {
+  createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex;
+  zstdDecompressSync?: (data: Buffer, options: { maxOutputLength: number; chunkSize?: number }) => Buffer;
+};
 export const zlib = () => require('node:zlib') as ZstdZlib;
 
 const OUT_CHUNK = 256 << 10;
