@@ -21,7 +21,7 @@ import { extract, fullName, infoFiles, pycBytes, tarBz2Of, tarOf, zipOf, type Pa
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-conda-info-'));
 const haveZstd = spawnSync('zstd', ['--help'], { stdio: 'ignore' }).error === undefined;
 /** How this process decodes zstd (codecs.ts chooses once): the short way is taken with the first two only. */
-const decoder = zstd().name === 'node:zlib' ? 'zlib' : zstd().decode === boundedFzstd ? 'js' : 'program';
+const decoder = zstd().name.startsWith('node:zlib') ? 'zlib' : zstd().decode === boundedFzstd ? 'js' : 'program';
 const general = async (path: string) => (await readArtifact(path, { metadataOnly: true })).metadata;
 
 function pkg(name: string, modules: number): Package {

@@ -63,7 +63,7 @@ test('a default run planned for 64 cores, on inputs that use reader threads, pea
     return path;
   });
   // The threads start from 1 MiB of .conda here (8 MB in all), not the default 128 MiB.
-  const env = { PYC_AUDIT_CORES: '64', PYC_AUDIT_THREADS_MIN_BYTES: String(1 << 20), PYC_AUDIT_DEBUG: 'threads' };
+  const env = { PYC_AUDIT_CORES: '64', PYC_AUDIT_THREADS_MIN_BYTES: String(1 << 20), PYC_AUDIT_DEBUG: 'threads', PYC_AUDIT_ZSTD: 'js' };
   const alone = measured(['--format', 'json', ...paths], { PYC_AUDIT_CORES: '64', PYC_AUDIT_DEBUG: 'threads' });
   assert.doesNotMatch(alone.stderr, /reader threads/, 'below the threshold: no threads');
   for (const extra of [[], ['--jobs', '100']]) {

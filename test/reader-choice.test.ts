@@ -6,12 +6,15 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { zstd } from '../src/sources/codecs.js';
 import { isCondaPackage } from '../src/sources/file-kind.js';
 import { zipOf } from './archives.js';
 import { fixture, run } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-reader-choice-'));
-const THREADED = { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads' };
+// Threads are for a zstd decoder that runs on the thread that reads (fzstd here): one that runs on
+// libuv's thread pool or as a program uses the other core by itself.
+const THREADED = { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads', PYC_AUDIT_ZSTD: 'js' };
 const POOL_USED = /^pyc-audit: debug: \d+ artifacts read on \d+ reader threads$/m;
 
 test('a .conda package is told by its bytes: renamed, it is one; a .tar.bz2 or another zip named .conda is not', async () => {
@@ -66,4 +69,19 @@ test('reader threads for .conda packages whatever their names, never for .tar.bz
   assert.doesNotMatch(bzip2.stderr, POOL_USED);
   assert.equal(JSON.parse(bzip2.stdout).artifacts.length, builds.length);
   assert.ok(JSON.parse(bzip2.stdout).artifacts.every((a: { kind: string }) => a.kind === 'tar.bz2'), bzip2.stdout);
+});
+
+test('no reader threads where zstd decodes on another core by itself (libuv\'s thread pool, zstd programs)', (t) => {
+  if (!zstd().offThread) return t.skip(`zstd decodes on the reading thread here (${zstd().name})`);
+  const dir = tmp();
+  const files = ['example-1.0-py314_0', 'mixed-1.0-py314_0', 'legacy-1.0-py36_0'].map((b) => {
+    copyFileSync(fixture(`${b}.conda`), join(dir, `${b}.conda`));
+    return join(dir, `${b}.conda`);
+  });
+  const off = run(['--format', 'json', '--jobs', '2', ...files], { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads' });
+  assert.doesNotMatch(off.stderr, POOL_USED, `${zstd().name}: no threads`);
+  const threaded = run(['--format', 'json', '--jobs', '2', ...files], THREADED);
+  assert.match(threaded.stderr, POOL_USED, 'fzstd: threads');
+  assert.equal(off.code, threaded.code);
+  assert.deepEqual(JSON.parse(off.stdout).artifacts, JSON.parse(threaded.stdout).artifacts);
 });

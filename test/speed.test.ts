@@ -47,7 +47,8 @@ test('--version --verbose names the decoders; forcing one changes it', () => {
   const r = run(['--version', '--verbose']);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^pyc-audit \\d+\\.\\d+\\.\\d+\\nnode ${process.version.replace(/\./g, '\\.')}\\n`));
-  const expected = zlibZstd ? 'node:zlib' : has('zstd') ? 'zstd \\(program\\)' : 'fzstd \\(JavaScript\\)';
+  // With zstd in node:zlib, it decodes on libuv's thread pool (its binding checked on a frame).
+  const expected = zlibZstd ? 'node:zlib \\(thread pool\\)' : has('zstd') ? 'zstd \\(program\\)' : 'fzstd \\(JavaScript\\)';
   assert.match(r.stdout, new RegExp(`^zstd: ${expected}$`, 'm'));
   assert.match(r.stdout, new RegExp(`^cores: ${availableParallelism()} `, 'm'));
   const js = run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'js', PYC_AUDIT_BZIP2: 'js' });
@@ -77,7 +78,7 @@ test('a forced decoder this machine lacks is an error, not a silent fallback', (
       assert.equal(r.stdout, args[0] === conda ? '' : r.stdout);
     }
   }
-  if (zlibZstd) assert.match(run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'zlib' }).stdout, /^zstd: node:zlib$/m);
+  if (zlibZstd) assert.match(run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'zlib' }).stdout, /^zstd: node:zlib \(thread pool\)$/m);
 });
 
 // ---- block-parallel bzip2 ----------------------------------------------------------------------------
@@ -244,14 +245,16 @@ test('reader threads (forced on small inputs) give the same report as the main t
   const files = readdirSync(FIXTURES).filter((f) => f.endsWith('.conda')).map((f) => fixture(f));
   const main = run(['--format', 'json', '--jobs', '2', ...files], { PYC_AUDIT_DEBUG: 'threads' });
   assert.doesNotMatch(main.stderr, /debug/, 'no threads for a small run');
-  const threaded = run(['--format', 'json', '--jobs', '2', ...files], { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads' });
+  // Threads are for a zstd decoder on the reading thread (fzstd); see reader-choice.test.ts.
+  const forced = { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads', PYC_AUDIT_ZSTD: 'js' };
+  const threaded = run(['--format', 'json', '--jobs', '2', ...files], forced);
   const used = /pyc-audit: debug: (\d+) artifacts read on (\d+) reader threads/.exec(threaded.stderr);
   assert.ok(used, threaded.stderr);
   assert.ok(Number(used[1]) > 0 && Number(used[2]) === 1, threaded.stderr);
   assert.equal(threaded.code, main.code);
   assert.deepEqual(JSON.parse(threaded.stdout).artifacts, JSON.parse(main.stdout).artifacts);
   // --jobs above the core count: never more threads than cores.
-  const many = run(['--jobs', '100', ...files], { PYC_AUDIT_THREADS_MIN_BYTES: '0', PYC_AUDIT_DEBUG: 'threads' });
+  const many = run(['--jobs', '100', ...files], forced);
   assert.ok(Number(/on (\d+) reader threads/.exec(many.stderr)?.[1]) <= availableParallelism() - 1, many.stderr);
 });
 

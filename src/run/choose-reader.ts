@@ -1,11 +1,12 @@
 // How a run reads its artifacts: here, on the main thread, or also on reader threads (pool.ts).
-// Decoders that run as programs are parallel by themselves; zstd, the tar walk and fzstd run on the
-// thread that reads. A reader thread has a start-up cost and a memory cost, so threads are used only
+// Decoders that run as programs or on libuv's thread pool are parallel by themselves; the tar walk
+// and fzstd run on the thread that reads. A reader thread has a start-up cost and a memory cost, so threads are used only
 // for enough work to repay it, never more than the cores whatever --jobs says, and within the
 // memory budget (read-plan.ts, docs/performance.md).
 import type { Reader } from '../audit.js';
 import type { ReaderPool } from '../pool.js';
 import { mightUseThreads, planReads, readersFor } from '../read-plan.js';
+import { zstd } from '../sources/codecs.js';
 import type { ReadOptions } from '../sources/index.js';
 import type { Target } from '../sources/targets.js';
 
@@ -16,8 +17,22 @@ import type { Target } from '../sources/targets.js';
 export async function chooseReader(targets: readonly Target[], total: number, jobs: number, options: ReadOptions): Promise<{ read: Reader; pool: ReaderPool | null }> {
   // Only a run that could use threads has its files' first bytes read to tell (file-kind.ts).
   const run = { jobs, artifacts: targets.length, totalBytes: total };
-  const plan = planReads({ ...run, allConda: mightUseThreads(run) && (await allConda(targets)) });
+  const plan = planReads({ ...run, allConda: mightUseThreads(run) && zstdOnThisThread() && (await allConda(targets)) });
   return readersFor(plan, options);
+}
+
+/**
+ * Whether zstd decodes on the thread that reads (node:zlib's engine without its thread pool, or
+ * fzstd): only then does a reader thread add a core. Decoded on libuv's thread pool or by `zstd`
+ * programs, two artifacts already decode on two cores, and threads cost time and memory
+ * (docs/performance.md).
+ */
+function zstdOnThisThread(): boolean {
+  try {
+    return !zstd().offThread;
+  } catch {
+    return false; // a decoder forced that this machine lacks: every read says so
+  }
 }
 
 /**

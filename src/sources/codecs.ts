@@ -3,7 +3,8 @@
 // rejects with an Error that says, in plain words, what is wrong with the data.
 //
 // Which decoder runs is decided once per process (measurements: docs/performance.md):
-//   zstd:  node:zlib (Node >= 22.15: libzstd in-process, on the thread that reads: zlib-decoders.ts)
+//   zstd:  node:zlib (Node >= 22.15: libzstd in-process, on libuv's thread pool or on the thread
+//          that reads: zlib-decoders.ts)
 //          > the `zstd` program on PATH > fzstd (pure JavaScript, bounded: fzstd-bounded.ts)
 //   bzip2: lbzip2 / pbzip2 on PATH (multi-threaded) > bzip2 on PATH, a big file cut into runs of
 //          blocks decoded by several `bzip2 -dc` at once (bzip2-runs.ts) > unbzip2-stream (pure JavaScript)
@@ -17,7 +18,7 @@ import type { Duplex } from 'node:stream';
 import { decodeRuns } from './bzip2-runs.js';
 import { bzip2ToolMessage, LANES, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
 import { boundedFzstd } from './fzstd-bounded.js';
-import { zlib, zlibZstd, zlibZstdStream } from './zlib-decoders.js';
+import { pooledZstdChecked, zlib, zlibZstd, zlibZstdPooled, zlibZstdStream } from './zlib-decoders.js';
 export { gzip } from './zlib-decoders.js';
 
 // Modules load when chosen: every module costs start-up time, in the main thread and again in
@@ -33,6 +34,8 @@ export interface Codec {
   decodeFile?: (file: FileHandle, sink: Sink) => Promise<void>;
   /** It is done with each input chunk before asking for the next, so the reader may reuse one buffer. */
   consumesSynchronously: boolean;
+  /** It decodes on another core (libuv's thread pool, a program): a reader thread would add none. */
+  offThread: boolean;
 }
 
 /** A decoder forced by PYC_AUDIT_ZSTD / PYC_AUDIT_BZIP2 that this machine does not have, or a bad value. */
@@ -61,11 +64,13 @@ export function zstd(): Codec {
   if (forced === 'zlib' && !zlibHasZstd()) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=zlib: this Node (${process.version}) has no zstd in node:zlib (Node >= 22.15 has)`);
   if (forced === 'tool' && !onPath('zstd')) throw new DecoderUnavailable('PYC_AUDIT_ZSTD=tool: no zstd program on PATH');
   if (forced === 'zlib' || (!forced && zlibHasZstd())) {
-    zstdCodec = { name: 'node:zlib', decode: zlibZstd, consumesSynchronously: true };
+    // On libuv's thread pool where node:zlib's binding is as expected, else on this thread.
+    const pooled = pooledZstdChecked();
+    zstdCodec = { name: pooled ? 'node:zlib (thread pool)' : 'node:zlib', decode: pooled ? zlibZstdPooled : zlibZstd, consumesSynchronously: true, offThread: pooled };
   } else if (forced === 'tool' || (!forced && onPath('zstd'))) {
-    zstdCodec = { name: 'zstd (program)', decode: (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage)), consumesSynchronously: false };
+    zstdCodec = { name: 'zstd (program)', decode: (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage)), consumesSynchronously: false, offThread: true };
   } else {
-    zstdCodec = { name: 'fzstd (JavaScript)', decode: boundedFzstd, consumesSynchronously: false };
+    zstdCodec = { name: 'fzstd (JavaScript)', decode: boundedFzstd, consumesSynchronously: false, offThread: false };
   }
   return zstdCodec;
 }
@@ -84,7 +89,7 @@ export function bzip2(): Codec {
   const tool = candidates.find(onPath);
   if (!tool && forced && forced !== 'js') throw new DecoderUnavailable(`PYC_AUDIT_BZIP2=${forced}: ${forced === 'tool' ? 'no lbzip2, pbzip2 or bzip2' : `no ${forced}`} program on PATH`);
   if (!tool) {
-    bzip2Codec = { name: 'unbzip2-stream (JavaScript)', decode: jsBzip2, consumesSynchronously: false };
+    bzip2Codec = { name: 'unbzip2-stream (JavaScript)', decode: jsBzip2, consumesSynchronously: false, offThread: false };
     return bzip2Codec;
   }
   // lbzip2 and pbzip2 use every core for one stream: running two at once only makes them fight,
@@ -100,6 +105,7 @@ export function bzip2(): Codec {
     decode: (input, sink) => turns(() => slots.run(() => runProgram(tool, flags, input, sink, bzip2ToolMessage))),
     decodeFile: blockParallel ? (file, sink) => decodeRuns(tool, file, run, sink, whole) : whole,
     consumesSynchronously: false,
+    offThread: true,
   };
   return bzip2Codec;
 }
@@ -107,7 +113,7 @@ export function bzip2(): Codec {
 /** Every zstd decoder this machine has, by the name PYC_AUDIT_ZSTD gives it (for tests that compare them). */
 export function zstdDecoders(): Record<string, Decoder> {
   const all: Record<string, Decoder> = { js: boundedFzstd };
-  if (zlibHasZstd()) Object.assign(all, { zlib: zlibZstd, 'zlib-stream': zlibZstdStream });
+  if (zlibHasZstd()) Object.assign(all, { zlib: zlibZstd, 'zlib-pooled': zlibZstdPooled, 'zlib-stream': zlibZstdStream });
   if (onPath('zstd')) all.tool = (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage));
   return all;
 }

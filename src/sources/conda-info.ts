@@ -127,7 +127,7 @@ function inProcessDecoder(): 'zlib' | 'js' | null {
     return null; // a decoder forced that this machine lacks: the general way says so
   }
   if (codec.decode === boundedFzstd) return 'js';
-  return codec.name === 'node:zlib' && zlib().zstdDecompressSync ? 'zlib' : null;
+  return codec.name.startsWith('node:zlib') && zlib().zstdDecompressSync ? 'zlib' : null;
 }
 
 /** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */

@@ -9,6 +9,7 @@ const require = createRequire(import.meta.url);
 type ZstdZlib = typeof import('node:zlib') & {
   createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex;
   zstdDecompressSync?: (data: Buffer, options: { maxOutputLength: number; chunkSize?: number }) => Buffer;
+  zstdCompressSync?: (data: Buffer) => Buffer;
 };
 export const zlib = () => require('node:zlib') as ZstdZlib;
 
@@ -101,6 +102,133 @@ const NOTHING = Buffer.alloc(0);
 /** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
 const YIELD_EVERY = 64;
 
+/**
+ * What node:zlib's zstd streams are built on (its internal binding, reached through
+ * process.binding): a decoder context whose asynchronous write runs on libuv's thread pool and
+ * calls back with the counts in `state`. Not public API: checked on a small frame before use
+ * (pooledZstdWorks), with the synchronous engine above as the way when it is not as expected.
+ */
+interface PooledHandle {
+  init(params: Uint32Array, pledgedSrcSize: undefined, state: Uint32Array, done: () => void, dictionary: undefined, rejectGarbage: boolean): void;
+  write(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
+  writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void;
+  close(): void;
+  onerror: (message: string) => void;
+}
+
+/** A decoder context and its callbacks, or null where the binding is not as expected. */
+function pooledHandle(): { handle: PooledHandle; state: Uint32Array; on: { done: () => void; error: (message: string) => void } } | null {
+  try {
+    const binding = (process as unknown as { binding(name: string): { ZstdDecompress?: new () => PooledHandle } }).binding('zlib');
+    if (typeof binding.ZstdDecompress !== 'function') return null;
+    const handle = new binding.ZstdDecompress();
+    const state = new Uint32Array(2);
+    const on = { done: () => {}, error: (_message: string) => {} };
+    // Parameters as node:zlib passes them: one slot per ZSTD_d_ parameter, all unset.
+    const constants = zlib().constants as unknown as Record<string, number>;
+    const slots = Math.max(...Object.keys(constants).filter((k) => k.startsWith('ZSTD_d_')).map((k) => constants[k]!)) + 1;
+    handle.onerror = (message) => on.error(message);
+    handle.init(new Uint32Array(slots).fill(0xffffffff), undefined, state, () => on.done(), undefined, false);
+    return { handle, state, on };
+  } catch {
+    return null;
+  }
+}
+
+let pooledZstdWorks: boolean | undefined;
+
+/** Whether a pooled context decodes a small frame as node:zlib does (checked once per thread). */
+export function pooledZstdChecked(): boolean {
+  if (pooledZstdWorks !== undefined) return pooledZstdWorks;
+  pooledZstdWorks = false;
+  const z = zlib();
+  const engine = typeof (process as { binding?: unknown }).binding === 'function' && typeof z.zstdCompressSync === 'function' ? pooledHandle() : null;
+  if (!engine) return false;
+  try {
+    const text = Buffer.from('pyc-audit checks the zstd decoder once\n'.repeat(40));
+    const frame = z.zstdCompressSync!(text);
+    const out = Buffer.alloc(text.length + 64);
+    let failed = false;
+    engine.on.error = () => (failed = true);
+    engine.handle.writeSync(ZSTD_E_END, frame, 0, frame.length, out, 0, out.length);
+    pooledZstdWorks = !failed && engine.state[1] === 0 && out.length - engine.state[0]! === text.length && out.subarray(0, text.length).equals(text);
+  } catch {
+    pooledZstdWorks = false;
+  } finally {
+    engine.handle.close();
+  }
+  return pooledZstdWorks;
+}
+
+const POOLED_OUT = 1 << 20;
+
+/**
+ * zstd through Node's own zlib (libzstd) on libuv's thread pool, two output buffers in turn: the
+ * pool decodes into one while this thread hands the other to the sink (the tar walk). Two artifacts
+ * read at once decode on two pool threads, so both cores work without a reader thread.
+ */
+export const zlibZstdPooled: Decoder = async (input, sink) => {
+  if (!pooledZstdChecked()) return zlibZstd(input, sink);
+  const engine = pooledHandle();
+  if (!engine) return zlibZstd(input, sink);
+  const { handle, state, on } = engine;
+  const outs = [Buffer.allocUnsafe(POOLED_OUT), Buffer.allocUnsafe(POOLED_OUT)];
+  let turn = 0;
+  // Once the context has failed it is never written to again (libzstd's state is gone).
+  let failure: Error | null = null;
+  // The first write runs here, synchronously: libzstd allocates its window when it reads the frame
+  // header, and memory allocated on this thread is reused by the next artifact's context (one
+  // allocated on a pool thread stays in that thread's malloc arena).
+  let first = true;
+  const write = (flush: number, chunk: Buffer, inOff: number, inLen: number, out: Buffer) =>
+    new Promise<void>((resolve, reject) => {
+      on.done = () => (failure ? reject(failure) : resolve());
+      on.error = (message) => {
+        failure = zstdMessage(new Error(message));
+        reject(failure);
+      };
+      if (!first) return handle.write(flush, chunk, inOff, inLen, out, 0, POOLED_OUT);
+      first = false;
+      handle.writeSync(flush, chunk, inOff, inLen, out, 0, POOLED_OUT);
+      if (!failure) resolve();
+    });
+  // Decodes `chunk` whole; the next write is started before the sink sees the last one's output.
+  const feed = async (flush: number, chunk: Buffer): Promise<void> => {
+    let inOff = 0;
+    let inLen = chunk.length;
+    let pending: Promise<void> | null = write(flush, chunk, inOff, inLen, outs[turn]!);
+    while (pending) {
+      await pending;
+      const out = outs[turn]!;
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      if (availOut === POOLED_OUT && availIn === inLen && inLen > 0) throw new Error('corrupt zstd data: the decoder makes no progress');
+      inOff += inLen - availIn;
+      inLen = availIn;
+      turn ^= 1;
+      pending = availOut !== 0 && availIn === 0 ? null : write(flush, chunk, inOff, inLen, outs[turn]!);
+      try {
+        if (availOut < POOLED_OUT) sink(out.subarray(0, POOLED_OUT - availOut));
+      } catch (err) {
+        await pending?.catch(() => {});
+        throw err;
+      }
+    }
+  };
+  try {
+    let any = false;
+    for await (const chunk of input) {
+      if (!chunk.length) continue;
+      any = true;
+      await feed(ZSTD_E_CONTINUE, chunk);
+    }
+    if (!any) throw new Error('corrupt zstd data: empty stream');
+    await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+  } finally {
+    handle.close();
+  }
+};
+
 /** zstd through Node's own zlib as a stream, which runs on libuv's thread pool, off the main thread. */
 export const zlibZstdStream: Decoder = async (input, sink) => {
   const z = zlib();
@@ -158,6 +286,7 @@ function lowerFirst(s: string): string {
 export const gzip: Codec = {
   name: 'zlib',
   consumesSynchronously: false,
+  offThread: true,
   decode: async (input, sink) => {
     const gunzip = zlib().createGunzip();
     const done = streamInto(gunzip, sink, (err) =>
