@@ -4,7 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { zstdDecoders } from '../src/sources/codecs.js';
+import { zlibHasZstd, zstdDecoders } from '../src/sources/codecs.js';
+import { decodeSmallZstd, SmallZstdFailed } from '../src/sources/zlib-decoders.js';
 import { zstdRuns } from './archives.js';
 
 const decoders = Object.entries(zstdDecoders());
@@ -59,4 +60,29 @@ test('a sink that stops the read ends it with its own error, and the next decode
     await assert.rejects(decode(name, pieces(Buffer.from('garbage garbage garbage'), 4)));
     assert.equal((await decode(name, pieces(frame, 65536))).hash, sha(expected), name);
   }
+});
+
+test('small frames share one context: after a corrupt frame, a frame past the limit and a stopped sink, the next decodes whole', { skip: zlibHasZstd() ? false : 'no zstd in node:zlib' }, () => {
+  const whole = (bytes: Buffer, limit = 8 << 20) => {
+    const h = createHash('sha256');
+    let length = 0;
+    assert.equal(
+      decodeSmallZstd(bytes, limit, (chunk) => {
+        h.update(chunk);
+        length += chunk.length;
+      }),
+      true,
+    );
+    return { hash: h.digest('hex'), length };
+  };
+  const good = { hash: sha(expected), length: expected.length };
+  assert.deepEqual(whole(frame), good);
+  assert.throws(() => whole(frame.subarray(0, frame.length - 1000)), SmallZstdFailed);
+  assert.deepEqual(whole(frame), good);
+  assert.throws(() => whole(Buffer.from('not a zstd frame at all')), SmallZstdFailed);
+  assert.throws(() => whole(frame, 1 << 20), (err: Error) => err instanceof SmallZstdFailed && /decoded past 1048576 bytes/.test(err.message));
+  // The sink's own error passes through as it is, and the context stays usable.
+  const stop = new Error('stop: enough read');
+  assert.throws(() => decodeSmallZstd(frame, 8 << 20, () => { throw stop; }), (err) => err === stop);
+  assert.deepEqual(whole(frame), good);
 });

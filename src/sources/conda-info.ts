@@ -3,10 +3,11 @@
 //
 // A .conda is a zip of stored members that ends with its central directory, and its
 // info-*.tar.zst is small and usually last. So one read of the end of the file finds the
-// directory and, most often, the component's bytes too; the component is decoded in one call on
-// this thread (node:zlib's zstdDecompressSync, or the bounded pure-JavaScript decoder where that
-// is this process's zstd decoder anyway) and walked for the metadata files like any tar. No
-// stream, no round trip through libuv's thread pool: a package cache holds hundreds of archives.
+// directory and, most often, the component's bytes too; the component is decoded synchronously on
+// this thread (node:zlib's engine, one context reused for every archive; or the bounded
+// pure-JavaScript decoder where that is this process's zstd decoder anyway) and walked for the
+// metadata files like any tar, up to the tar's end. No stream, no round trip through libuv's
+// thread pool: a package cache holds hundreds of archives.
 //
 // Only the layout .conda writers make is read this way: no zip64, no comment, plain member names
 // (metadata.json and the components), one stored info component, data that does not overlap, a
@@ -20,7 +21,7 @@ import { isComponent, isInfoComponent } from './conda-zip.js';
 import { boundedFzstd } from './fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
 import { emptyEntries } from './types.js';
-import { zlib } from './zlib-decoders.js';
+import { decodeSmallZstd, SmallZstdFailed } from './zlib-decoders.js';
 
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;
@@ -115,7 +116,7 @@ function infoComponent(fd: number, size: number): Buffer {
 
 /**
  * How this process decodes zstd in its own thread, if it does (codecs.ts chooses, once): node:zlib
- * (here in one synchronous call), or the pure-JavaScript decoder. Where zstd is a program, the
+ * (here synchronously), or the pure-JavaScript decoder. Where zstd is a program, the
  * general way runs it: a program per archive is slow to start, but it runs on another core while
  * this thread walks folders, which decoding here in JavaScript would hold up.
  */
@@ -127,19 +128,20 @@ function inProcessDecoder(): 'zlib' | 'js' | null {
     return null; // a decoder forced that this machine lacks: the general way says so
   }
   if (codec.decode === boundedFzstd) return 'js';
-  return codec.name.startsWith('node:zlib') && zlib().zstdDecompressSync ? 'zlib' : null;
+  return codec.name.startsWith('node:zlib') ? 'zlib' : null;
 }
 
 /** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */
 async function decode(how: 'zlib' | 'js', compressed: Buffer, sink: (chunk: Buffer) => void): Promise<void> {
   if (how === 'zlib') {
-    let decoded: Buffer;
+    let decoded: boolean;
     try {
-      decoded = zlib().zstdDecompressSync!(compressed, { maxOutputLength: SHORT_WAY_BYTES, chunkSize: 256 << 10 });
-    } catch {
+      decoded = decodeSmallZstd(compressed, SHORT_WAY_BYTES, sink);
+    } catch (err) {
+      if (!(err instanceof SmallZstdFailed)) throw err; // the walk's own
       throw new NotShortWay(); // too large, or corrupt: the general way says which
     }
-    sink(decoded);
+    need(decoded);
     return;
   }
   let produced = 0;

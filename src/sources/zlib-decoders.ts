@@ -5,10 +5,9 @@ import type { Duplex } from 'node:stream';
 import type { Codec, Decoder, Sink } from './codecs.js';
 
 const require = createRequire(import.meta.url);
-// createZstdDecompress and zstdDecompressSync (Node >= 22.15) are not in @types/node 20, which types the oldest supported Node.
+// createZstdDecompress and zstdCompressSync (Node >= 22.15) are not in @types/node 20, which types the oldest supported Node.
 type ZstdZlib = typeof import('node:zlib') & {
   createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex;
-  zstdDecompressSync?: (data: Buffer, options: { maxOutputLength: number; chunkSize?: number }) => Buffer;
   zstdCompressSync?: (data: Buffer) => Buffer;
 };
 export const zlib = () => require('node:zlib') as ZstdZlib;
@@ -20,7 +19,7 @@ const OUT_CHUNK = 256 << 10;
  * drives). Not public API, so it is checked for before use, and the stream path stays beside it.
  */
 interface ZlibEngine extends Duplex {
-  _handle?: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void } | null;
+  _handle?: { writeSync(flush: number, input: Buffer, inOff: number, inLen: number, out: Buffer, outOff: number, outLen: number): void; reset(): void } | null;
   _writeState?: Uint32Array;
 }
 const ZSTD_E_CONTINUE = 0;
@@ -99,6 +98,63 @@ export const zlibZstd: Decoder = async (input, sink) => {
   }
 };
 const NOTHING = Buffer.alloc(0);
+
+/** Output buffer for small frames: most info components decode into it whole, in one piece for the walk. */
+const SMALL_OUT = 2 << 20;
+/** The engine and output buffer small frames are decoded with, kept for the next one (see decodeSmallZstd). */
+let smallEngine: { d: ZlibEngine; out: Buffer } | null = null;
+
+/**
+ * Decodes a whole zstd frame held in memory (a .conda's small info component) on this thread,
+ * handing the sink chunks of one output buffer; more than `limit` bytes out is an error. One
+ * context serves every call, reset in between: a package cache's hundreds of archives would
+ * otherwise allocate and free a context and its window each, which glibc keeps as a fragmented
+ * heap. Returns false where the synchronous engine is not as expected (decode another way).
+ */
+export function decodeSmallZstd(compressed: Buffer, limit: number, sink: Sink): boolean {
+  if (!smallEngine) {
+    const d = syncZstdEngine();
+    if (!d) return false;
+    smallEngine = { d, out: Buffer.allocUnsafe(SMALL_OUT) };
+  }
+  const { d, out } = smallEngine;
+  const state = d._writeState!;
+  let produced = 0;
+  let inOff = 0;
+  let inLen = compressed.length;
+  let stopped: { error: unknown } | null = null;
+  try {
+    for (;;) {
+      d._handle!.writeSync(ZSTD_E_END, compressed, inOff, inLen, out, 0, SMALL_OUT);
+      if (d.errored || !d._handle) throw zstdMessage(d.errored ?? new Error('decoder closed'));
+      const availOut = state[0]!;
+      const availIn = state[1]!;
+      produced += SMALL_OUT - availOut;
+      if (produced > limit) throw new Error(`decoded past ${limit} bytes`);
+      if (availOut === SMALL_OUT && availIn === inLen) throw new Error('corrupt zstd data: the decoder makes no progress');
+      try {
+        if (availOut < SMALL_OUT) sink(out.subarray(0, SMALL_OUT - availOut));
+      } catch (error) {
+        stopped = { error }; // the sink's own error (the walk is done, or it failed): passed on as it is
+        break;
+      }
+      inOff += inLen - availIn;
+      inLen = availIn;
+      if (availOut !== 0 && availIn === 0) break;
+    }
+    d._handle!.reset();
+  } catch (err) {
+    // A failed context is never used again (libzstd's state is gone); the next call makes another.
+    smallEngine = null;
+    d.destroy();
+    throw new SmallZstdFailed((err as Error).message);
+  }
+  if (stopped) throw stopped.error;
+  return true;
+}
+
+/** decodeSmallZstd's own failure (corrupt data, past the limit), told apart from the sink's errors. */
+export class SmallZstdFailed extends Error {}
 /** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
 const YIELD_EVERY = 64;
 
