@@ -79,6 +79,15 @@ test('a forced decoder this machine lacks is an error, not a silent fallback', (
     }
   }
   if (zlibZstd) assert.match(run(['--version', '--verbose'], { PYC_AUDIT_ZSTD: 'zlib' }).stdout, /^zstd: node:zlib \(thread pool\)$/m);
+  // The thread pool's context is reached through process.binding, which is deprecated: a user who
+  // asks to see pending deprecations gets no warning from pyc-audit, and the engine on the thread.
+  if (zlibZstd) {
+    const pending = run(['--version', '--verbose'], { NODE_PENDING_DEPRECATION: '1' });
+    assert.match(pending.stdout, /^zstd: node:zlib$/m);
+    const audited = run([fixture('example-1.0-py314_0.conda')], { NODE_PENDING_DEPRECATION: '1' });
+    assert.doesNotMatch(audited.stderr, /Deprecation/, audited.stderr);
+    assert.match(audited.stdout, /example-1\.0-py314_0\.conda/);
+  }
 });
 
 // ---- block-parallel bzip2 ----------------------------------------------------------------------------

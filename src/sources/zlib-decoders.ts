@@ -193,10 +193,18 @@ function pooledHandle(): { handle: PooledHandle; state: Uint32Array; on: { done:
 
 let pooledZstdWorks: boolean | undefined;
 
+function pendingDeprecation(): boolean {
+  const flags = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)];
+  return process.env.NODE_PENDING_DEPRECATION === '1' || flags.includes('--pending-deprecation');
+}
+
 /** Whether a pooled context decodes a small frame as node:zlib does (checked once per thread). */
 export function pooledZstdChecked(): boolean {
   if (pooledZstdWorks !== undefined) return pooledZstdWorks;
   pooledZstdWorks = false;
+  // process.binding is deprecated: where the user asked to see pending deprecations, it would
+  // print one, so the engine on this thread decodes instead.
+  if (pendingDeprecation()) return false;
   const z = zlib();
   const engine = typeof (process as { binding?: unknown }).binding === 'function' && typeof z.zstdCompressSync === 'function' ? pooledHandle() : null;
   if (!engine) return false;
