@@ -1,4 +1,4 @@
-// npm's `prepare`: compile the TypeScript, then bundle it (scripts/bundle.mjs). npm runs it after `npm install`/`npm ci` in a checkout,
+// npm's `prepare`: compile the TypeScript of src/ (tsconfig.build.json), then bundle it (scripts/bundle.mjs). npm runs it after `npm install`/`npm ci` in a checkout,
 // before `npm pack`, and when it installs or packs the package from a git URL (having installed
 // the dev dependencies first). One case cannot work: a *global* install from git
 // (`npm i -g git+…`), where npm installs no dependencies before running this and links its clone
@@ -20,7 +20,8 @@ if (!existsSync(tsc)) {
   );
   process.exit(1);
 }
-const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.json'], { stdio: 'inherit' });
+// The sources only: the tests are compiled by `npm test` (npm run build), which an install does not run.
+const r = spawnSync(process.execPath, [tsc, '-p', 'tsconfig.build.json'], { stdio: 'inherit' });
 if (r.status !== 0) process.exit(r.status ?? 1);
 const b = spawnSync(process.execPath, ['scripts/bundle.mjs'], { stdio: 'inherit' });
 process.exit(b.status ?? 1);
