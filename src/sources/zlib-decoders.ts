@@ -236,7 +236,7 @@ export const zlibZstdPooled: Decoder = async (input, sink) => {
   const engine = pooledHandle();
   if (!engine) return zlibZstd(input, sink);
   const { handle, state, on } = engine;
-  const outs = [Buffer.allocUnsafe(POOLED_OUT), Buffer.allocUnsafe(POOLED_OUT)];
+  const outs = [spareOuts.pop() ?? Buffer.allocUnsafe(POOLED_OUT), spareOuts.pop() ?? Buffer.allocUnsafe(POOLED_OUT)];
   let turn = 0;
   // Once the context has failed it is never written to again (libzstd's state is gone).
   let failure: Error | null = null;
@@ -290,8 +290,13 @@ export const zlibZstdPooled: Decoder = async (input, sink) => {
     await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
   } finally {
     handle.close();
+    // No write is running now: the buffers serve the next artifact (a cache has hundreds).
+    if (spareOuts.length < MAX_SPARE_OUTS) spareOuts.push(...outs);
   }
 };
+/** Output buffers of finished pooled decodes, for the next ones: two per artifact decoded at once. */
+const spareOuts: Buffer[] = [];
+const MAX_SPARE_OUTS = 4;
 
 /** zstd through Node's own zlib as a stream, which runs on libuv's thread pool, off the main thread. */
 export const zlibZstdStream: Decoder = async (input, sink) => {
