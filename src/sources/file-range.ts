@@ -9,7 +9,7 @@ const CHUNK = 512 << 10;
  * that finish with each chunk first); otherwise every chunk is a fresh buffer.
  */
 export async function* readRange(handle: FileHandle, start: number, end: number, reuse: boolean): AsyncGenerator<Buffer> {
-  const buffers = reuse ? [Buffer.allocUnsafe(CHUNK), Buffer.allocUnsafe(CHUNK)] : null;
+  const buffers = reuse ? [spare.pop() ?? Buffer.allocUnsafe(CHUNK), spare.pop() ?? Buffer.allocUnsafe(CHUNK)] : null;
   let turn = 0;
   let pos = start;
   const next = () => {
@@ -33,5 +33,11 @@ export async function* readRange(handle: FileHandle, start: number, end: number,
   } finally {
     // Closed early: let the read running ahead finish before the handle can be closed.
     await pending?.catch(() => {});
+    // No read is running into them now: the next artifact's range uses them (fresh pages cost faults).
+    if (buffers && spare.length < MAX_SPARE) spare.push(...buffers);
   }
 }
+
+/** Buffers of finished ranges, for the next: two per artifact read at once. */
+const spare: Buffer[] = [];
+const MAX_SPARE = 4;
