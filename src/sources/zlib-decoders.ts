@@ -85,19 +85,24 @@ export const zlibZstd: Decoder = async (input, sink) => {
     }
   };
   try {
-    let any = false;
-    for await (const chunk of input) {
-      if (!chunk.length) continue;
-      any = true;
-      await feed(ZSTD_E_CONTINUE, chunk);
-    }
-    if (!any) throw new Error('corrupt zstd data: empty stream');
-    await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+    await feedInput(input, feed);
   } finally {
     d.destroy();
   }
 };
 const NOTHING = Buffer.alloc(0);
+
+/** Hands a zstd decoder every input chunk, then the end of its frame (a frame cut short says so there). */
+async function feedInput(input: AsyncIterable<Buffer>, feed: (flush: number, chunk: Buffer) => Promise<void>): Promise<void> {
+  let any = false;
+  for await (const chunk of input) {
+    if (!chunk.length) continue;
+    any = true;
+    await feed(ZSTD_E_CONTINUE, chunk);
+  }
+  if (!any) throw new Error('corrupt zstd data: empty stream');
+  await feed(ZSTD_E_END, NOTHING);
+}
 
 /** Output buffer for small frames: most info components decode into it whole, in one piece for the walk. */
 const SMALL_OUT = 2 << 20;
@@ -280,14 +285,7 @@ export const zlibZstdPooled: Decoder = async (input, sink) => {
     }
   };
   try {
-    let any = false;
-    for await (const chunk of input) {
-      if (!chunk.length) continue;
-      any = true;
-      await feed(ZSTD_E_CONTINUE, chunk);
-    }
-    if (!any) throw new Error('corrupt zstd data: empty stream');
-    await feed(ZSTD_E_END, NOTHING); // a frame cut short says so here
+    await feedInput(input, feed);
   } finally {
     handle.close();
     // No write is running now: the buffers serve the next artifact (a cache has hundreds).
