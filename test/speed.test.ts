@@ -8,7 +8,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from
 import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cutRuns, mapBlocks, wrapRun } from '../src/sources/bzip2-blocks.js';
+import { cutRuns, mapBlocks, type Run, writeRun } from '../src/sources/bzip2-blocks.js';
 import { storedZip, tarHeader } from './archives.js';
 import { BIN, FIXTURES, fixture, run } from './helpers.js';
 
@@ -102,6 +102,13 @@ async function opened<T>(path: string, f: (handle: FileHandle) => Promise<T>): P
   }
 }
 
+/** A run re-wrapped as a stream, collected from the pieces `writeRun` hands on (`pieceBytes` at a time). */
+async function wrapped(handle: FileHandle, level: number, run: Run, pieceBytes?: number): Promise<Buffer> {
+  const pieces: Buffer[] = [];
+  await writeRun(handle, level, run, async (piece) => void pieces.push(Buffer.from(piece)), pieceBytes);
+  return Buffer.concat(pieces);
+}
+
 test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the same bytes', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
   const dir = tmp();
   const tar = bigTar(1536);
@@ -117,7 +124,10 @@ test('bzip2 blocks: found at every bit offset, re-wrapped runs decode to the sam
   const decoded = Buffer.concat(
     await Promise.all(
       runs.map(async (r) => {
-        const out = spawnSync('bzip2', ['-dc'], { input: await opened(file, (h) => wrapRun(h, map.level, r)), maxBuffer: 1 << 30 });
+        const stream = await opened(file, (h) => wrapped(h, map.level, r));
+        // Handed on in pieces of any size, the stream is the same bytes.
+        for (const pieceBytes of [16, 1000, 4099]) assert.ok(stream.equals(await opened(file, (h) => wrapped(h, map.level, r, pieceBytes))), `pieces of ${pieceBytes}`);
+        const out = spawnSync('bzip2', ['-dc'], { input: stream, maxBuffer: 1 << 30 });
         assert.equal(out.status, 0, out.stderr.toString());
         return out.stdout;
       }),
@@ -174,6 +184,86 @@ test('a big .tar.bz2 read block-parallel gives the same report; a damaged block 
   assert.match(r.stderr, /^pyc-audit: error: .*damaged\.tar\.bz2: corrupt (or truncated )?bzip2 data/, 'the decoder says why, not the tar walker after it');
   assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
+});
+
+/** `bzip2 -dc` as decodeRuns runs it; `whole` for a file it must decode in runs (never called). */
+const BZIP2_DC = { command: 'bzip2', args: ['-dc'] };
+const notWhole = async () => assert.fail('decoded whole, not in runs');
+
+/** A tar whose middle member is `zeros` MiB of zeros: a few blocks of compressed bytes that decode to far more than a run ahead may hold. */
+function tarWithZeros(zeros: number): Buffer {
+  return tarOf([
+    ['lib/python3.14/site-packages/m/__pycache__/__init__.cpython-314.pyc', PYC_HEAD],
+    ['lib/python3.14/site-packages/m/a.py', Buffer.from(randomBytes(768 << 10).toString('hex'))],
+    ['lib/python3.14/site-packages/m/zeros.bin', Buffer.alloc(zeros << 20)],
+    ['lib/python3.14/site-packages/m/b.py', Buffer.from(randomBytes(256 << 10).toString('hex'))],
+    ['lib/python3.14/site-packages/m/__pycache__/b.cpython-314.pyc', PYC_HEAD],
+  ]);
+}
+
+test('bzip2 runs: output in order, whatever each run holds ahead (slabs, a paused program)', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
+  const { decodeRuns } = await import('../src/sources/bzip2-runs.js');
+  const dir = tmp();
+  const tar = tarWithZeros(40);
+  const file = join(dir, 'zeros-1.0-py314_0.tar.bz2');
+  writeFileSync(file, bzip2(tar));
+  for (const runBytes of [64 << 10, 256 << 10]) {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    await opened(file, (h) => decodeRuns(BZIP2_DC, h, runBytes, (chunk) => void (hash.update(chunk), (bytes += chunk.length)), notWhole));
+    assert.equal(bytes, tar.length, `runs of ${runBytes}`);
+    assert.equal(hash.digest('hex'), sha(tar), `runs of ${runBytes}`);
+  }
+  // The CLI: both .pyc found, the second after 40 MiB of one run held ahead.
+  const env = { PYC_AUDIT_BZIP2: 'bzip2', PYC_AUDIT_BZIP2_RUN_BYTES: String(64 << 10) };
+  const r = run(['--format', 'json', '--fail-on', 'never', file], env);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(JSON.parse(r.stdout).artifacts[0].pyc.map((p: { member: string }) => p.member).sort(), ['lib/python3.14/site-packages/m/__pycache__/__init__.cpython-314.pyc', 'lib/python3.14/site-packages/m/__pycache__/b.cpython-314.pyc']);
+  assert.deepEqual(JSON.parse(r.stdout).artifacts, JSON.parse(run(['--format', 'json', '--fail-on', 'never', file], { ...env, PYC_AUDIT_BZIP2_RUN_BYTES: '0' }).stdout).artifacts);
+});
+
+test('bzip2 runs: a file that shrinks while a later run is read says so; a sink that stops ends the read', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
+  const { decodeRuns } = await import('../src/sources/bzip2-runs.js');
+  const dir = tmp();
+  const tar = bigTar(1536);
+  const file = join(dir, 'shrinks.tar.bz2');
+  writeFileSync(file, bzip2(tar));
+  const size = readFileSync(file).length;
+  // Once the whole file has been read (the block map), reads past 60 % of it come back short, as
+  // from a file cut meanwhile.
+  const shrinking = (h: FileHandle): FileHandle => {
+    let read = 0;
+    return new Proxy(h, {
+      get(target, key) {
+        if (key === 'read')
+          return async (buf: Buffer, off: number, len: number, pos: number) => {
+            const r = await target.read(buf, off, len, pos);
+            const cut = read >= size && pos + len > size * 0.6;
+            read += r.bytesRead;
+            return cut ? { ...r, bytesRead: Math.max(0, Math.floor(size * 0.6) - pos) } : r;
+          };
+        const v = Reflect.get(target, key) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+  };
+  let bytes = 0;
+  await assert.rejects(
+    opened(file, (h) => decodeRuns(BZIP2_DC, shrinking(h), 64 << 10, (chunk) => void (bytes += chunk.length), notWhole)),
+    /^Error: file shrank while being read \(short read at offset \d+\)$/,
+  );
+  assert.ok(bytes > tar.length * 0.4 && bytes < tar.length, `${bytes} bytes of ${tar.length} handed on before the error`);
+  // A sink that throws: that error, promptly, and no program left running.
+  const stop = new Error('enough');
+  let calls = 0;
+  await assert.rejects(
+    opened(file, (h) =>
+      decodeRuns(BZIP2_DC, h, 64 << 10, () => {
+        if (++calls === 3) throw stop;
+      }, notWhole),
+    ),
+    (err) => err === stop,
+  );
 });
 
 // ---- the pure-JavaScript zstd, bounded ----------------------------------------------------------------
@@ -300,4 +390,28 @@ test('a decoder program reads the artifact through the descriptor the tool check
   assert.match(calls, /^args: -dc$/m, calls);
   assert.match(calls, /^stdin: a regular file$/m, calls);
   assert.ok(!calls.includes(file), calls);
+});
+
+test('bzip2 writes through stdbuf with a 1 MiB output buffer where stdbuf works, and runs alone where it does not', { skip: has('bzip2') && has('stdbuf') ? false : 'no bzip2 or no stdbuf program' }, () => {
+  const dir = tmp();
+  const bin = join(dir, 'bin');
+  mkdirSync(bin);
+  const real = spawnSync('sh', ['-c', 'command -v stdbuf'], { encoding: 'utf8' }).stdout.trim();
+  const small = fixture('example-1.0-py314rc2_0.tar.bz2');
+  const big = join(dir, 'big-1.0-py314_0.tar.bz2');
+  writeFileSync(big, bzip2(bigTar(1024)));
+  const env = { PATH: `${bin}:${process.env.PATH}`, PYC_AUDIT_BZIP2: 'bzip2', PYC_AUDIT_BZIP2_RUN_BYTES: String(64 << 10) };
+  const report = (r: { code: number | null; stdout: string; stderr: string }) => ({ code: r.code, stderr: r.stderr, artifacts: JSON.parse(r.stdout).artifacts });
+  const plain = report(run(['--format', 'json', small, big], { ...env, PATH: process.env.PATH }));
+  // A stdbuf that works: every bzip2 (the whole small file, each run of the big one) goes through it.
+  const log = join(dir, 'works.log');
+  writeFileSync(join(bin, 'stdbuf'), `#!/bin/sh\necho "stdbuf $*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+  assert.deepEqual(report(run(['--format', 'json', small, big], env)), plain);
+  const calls = readFileSync(log, 'utf8').split('\n').filter((l) => l.endsWith(' bzip2 -dc'));
+  assert.ok(calls.length >= 3 && calls.every((l) => l === 'stdbuf -o1M bzip2 -dc'), readFileSync(log, 'utf8'));
+  // A stdbuf whose library cannot be preloaded (it says so on stderr): bzip2 runs alone, nothing printed.
+  const broken = join(dir, 'broken.log');
+  writeFileSync(join(bin, 'stdbuf'), `#!/bin/sh\necho "stdbuf $*" >> '${broken}'\necho "ERROR: ld.so: object 'libstdbuf.so' from LD_PRELOAD cannot be preloaded: ignored." >&2\nshift\nexec "$@"\n`, { mode: 0o755 });
+  assert.deepEqual(report(run(['--format', 'json', small, big], env)), plain);
+  assert.equal(readFileSync(broken, 'utf8'), 'stdbuf -o1M true\n');
 });

@@ -4,7 +4,7 @@
 // 48-bit magic 0x314159265359 followed by the block's CRC, and an end-of-stream marker
 // 0x177245385090 followed by the stream CRC, which folds the block CRCs. Blocks are independent
 // and not byte-aligned. This module finds every block (`mapBlocks`), cuts them into runs of whole
-// blocks, re-wraps each run as a standalone stream (`wrapRun`: the run's bits shifted to follow
+// blocks, re-wraps each run as a standalone stream (`writeRun`: the run's bits shifted to follow
 // a fresh header, and an end-of-stream marker whose CRC is folded from the run's block CRCs).
 // Each `bzip2 -dc` then verifies every block's CRC against the data it decodes. A false magic
 // match inside compressed data is caught before anything is decoded: the fold of the CRCs found
@@ -14,7 +14,7 @@ import type { FileHandle } from 'node:fs/promises';
 
 const BLOCK_MAGIC = 0x314159265359;
 const END_MAGIC = 0x177245385090;
-const SCAN_CHUNK = 4 << 20;
+const SCAN_CHUNK = 1 << 20;
 
 export interface Block {
   /** Bit offset of the block magic from the start of the file. */
@@ -54,7 +54,6 @@ function needles(magic: number) {
   });
 }
 const BLOCK_NEEDLES = needles(BLOCK_MAGIC);
-const END_NEEDLES = needles(END_MAGIC);
 
 /** 32 bits starting at bit offset `bit` of `buf` (which must hold them). */
 function read32(buf: Buffer, bit: number): number {
@@ -83,13 +82,26 @@ function find(buf: Buffer, table: ReturnType<typeof needles>, from: number): num
 /**
  * Every block of a one-stream bzip2 file, or null when the file is not exactly one well-formed
  * stream (bad header, truncated, several streams, trailing bytes, a CRC fold that disagrees).
+ * The end-of-stream marker is looked for only where it must be, in the file's last 11 bytes: a
+ * match of its pattern inside compressed data does not matter.
  */
 export async function mapBlocks(handle: FileHandle): Promise<BlockMap | null> {
   const { size } = await handle.stat();
+  if (size < 4 + 10) return null;
+  const tail = Buffer.alloc(16);
+  const tailStart = size - 12;
+  if ((await handle.read(tail, 0, 12, tailStart)).bytesRead !== 12) return null;
+  // The marker and its CRC (80 bits), then 0-7 bits of padding to a whole byte.
+  const ends: Block[] = [];
+  for (let pad = 0; pad < 8; pad++) {
+    const at = 12 * 8 - 80 - pad;
+    if (read48(tail, at) === END_MAGIC) ends.push({ bit: tailStart * 8 + at, crc: read32(tail, at + 48) });
+  }
+  if (ends.length !== 1) return null;
+  const end = ends[0]!;
   const overlap = 16;
   const buf = Buffer.allocUnsafe(SCAN_CHUNK + overlap);
   const blocks: Block[] = [];
-  const ends: Block[] = [];
   let level = 0;
   let base = 0; // file offset of buf[0]
   let kept = 0; // bytes at the start of buf carried over from the previous read
@@ -101,11 +113,7 @@ export async function mapBlocks(handle: FileHandle): Promise<BlockMap | null> {
       if (len < 4 || view.toString('latin1', 0, 3) !== 'BZh' || view[3]! < 0x31 || view[3]! > 0x39) return null;
       level = view[3]! - 0x30;
     }
-    const at = (table: ReturnType<typeof needles>, into: Block[]) => {
-      for (const bit of find(view, table, 0)) into.push({ bit: base * 8 + bit, crc: read32(view, bit + 48) });
-    };
-    at(BLOCK_NEEDLES, blocks);
-    at(END_NEEDLES, ends);
+    for (const bit of find(view, BLOCK_NEEDLES, 0)) blocks.push({ bit: base * 8 + bit, crc: read32(view, bit + 48) });
     if (base + len >= size || bytesRead === 0) break;
     // Carry the tail over: a magic and its CRC may straddle the boundary (found twice, deduplicated).
     buf.copyWithin(0, len - overlap, len);
@@ -113,14 +121,14 @@ export async function mapBlocks(handle: FileHandle): Promise<BlockMap | null> {
     kept = overlap;
   }
   dedupe(blocks);
-  dedupe(ends);
-  if (ends.length !== 1 || !blocks.length) return null;
-  const end = ends[0]!;
-  if (blocks[0]!.bit !== 32 || blocks[blocks.length - 1]!.bit > end.bit) return null;
-  // One stream, nothing after it: the marker and CRC (80 bits), then padding to a whole byte.
-  if (Math.ceil((end.bit + 80) / 8) !== size) return null;
+  if (!blocks.length || blocks[0]!.bit !== 32 || blocks[blocks.length - 1]!.bit > end.bit) return null;
   if (foldCrcs(blocks.map((b) => b.crc)) !== end.crc) return null;
   return { level, blocks, endBit: end.bit };
+}
+
+/** 48 bits starting at bit offset `bit` of `buf` (which must hold them), as a number. */
+function read48(buf: Buffer, bit: number): number {
+  return read32(buf, bit) * 0x10000 + (read32(buf, bit + 16) & 0xffff);
 }
 
 function dedupe(list: Block[]): void {
@@ -144,33 +152,66 @@ export function cutRuns(map: BlockMap, targetBytes: number): Run[] {
   return runs;
 }
 
-/** Reads a run's bits from the open file and returns it as a standalone bzip2 stream. */
-export async function wrapRun(handle: FileHandle, level: number, run: Run): Promise<Buffer> {
+/** Compressed bytes `writeRun` reads, shifts and hands on at a time. */
+export const PIECE_BYTES = 256 << 10;
+
+/**
+ * A run of blocks as a standalone bzip2 stream: the header, the run's bits read from the open file
+ * and shifted to follow it, then an end-of-stream marker with the run's CRC. Handed to `write` a
+ * piece at a time, in one buffer reused for every piece: `write` must be done with a piece when
+ * the promise it returns resolves. The whole run is never held (a run may be any size).
+ */
+export async function writeRun(handle: FileHandle, level: number, run: Run, write: (piece: Buffer) => Promise<void>, pieceBytes = PIECE_BYTES): Promise<void> {
   const from = run.startBit >>> 3;
-  const to = Math.ceil(run.endBit / 8);
-  const src = Buffer.allocUnsafe(to - from + 1);
-  const { bytesRead } = await handle.read(src, 0, to - from, from);
-  if (bytesRead !== to - from) throw new Error(`file shrank while being read (short read at offset ${from})`);
-  src[to - from] = 0;
-  const bits = run.endBit - run.startBit;
-  const out = Buffer.alloc(4 + Math.ceil((bits + 80) / 8));
-  out.write(`BZh${level}`, 0, 'latin1');
   const shift = run.startBit & 7;
-  const whole = bits >>> 3;
-  if (shift) for (let j = 0; j < whole; j++) out[4 + j] = ((src[j]! << shift) | (src[j + 1]! >>> (8 - shift))) & 0xff;
-  else src.copy(out, 4, 0, whole);
+  const bits = run.endBit - run.startBit;
+  const whole = bits >>> 3; // whole bytes of the run, once shifted
+  const span = Math.ceil(run.endBit / 8) - from; // bytes of the file the run touches
+  const src = Buffer.allocUnsafe(pieceBytes + 2);
+  const out = Buffer.allocUnsafe(pieceBytes + 16);
+  out.write(`BZh${level}`, 0, 'latin1');
+  let fill = 4;
+  // Reads file bytes [from + at, from + at + n), and up to `extra` more when the file has them
+  // (zeros past the run's last byte: they are shifted into bits that are cut off).
+  const readSrc = async (at: number, n: number, extra: number) => {
+    const want = Math.min(n + extra, span - at);
+    if (want > 0) {
+      const { bytesRead } = await handle.read(src, 0, want, from + at);
+      if (bytesRead !== want) throw new Error(`file shrank while being read (short read at offset ${from + at})`);
+    }
+    src.fill(0, Math.max(0, want), n + extra);
+  };
+  for (let j = 0; j < whole; ) {
+    const n = Math.min(pieceBytes - fill, whole - j);
+    await readSrc(j, n, 1);
+    if (shift) shiftBytes(src, out, fill, n, shift);
+    else src.copy(out, fill, 0, n);
+    fill += n;
+    j += n;
+    if (j < whole) {
+      await write(out.subarray(0, fill));
+      fill = 0;
+    }
+  }
   // The last partial byte of the run, then the end-of-stream marker and the run's CRC, bit by bit.
-  const w = new BitWriter(out, (4 + whole) * 8);
+  out.fill(0, fill, fill + 12);
+  const w = new BitWriter(out, fill * 8);
   const rest = bits & 7;
   if (rest) {
-    const v = (((src[whole]! << shift) | (src[whole + 1]! >>> (8 - shift))) & 0xff) >>> (8 - rest);
-    w.put(v, rest);
+    await readSrc(whole, 1, 1);
+    w.put((((src[0]! << shift) | (src[1]! >>> (8 - shift))) & 0xff) >>> (8 - rest), rest);
   }
   w.put(Math.floor(END_MAGIC / 2 ** 24), 24);
   w.put(END_MAGIC & 0xffffff, 24);
   w.put(run.crc >>> 16, 16);
   w.put(run.crc & 0xffff, 16);
-  return out;
+  await write(out.subarray(0, Math.ceil(w.at / 8)));
+}
+
+/** out[at + j] = the byte at bit `shift` of src[j..j+1], for j < n (src holds n + 1 bytes). */
+function shiftBytes(src: Buffer, out: Buffer, at: number, n: number, shift: number): void {
+  const back = 8 - shift;
+  for (let j = 0; j < n; j++) out[at + j] = ((src[j]! << shift) | (src[j + 1]! >>> back)) & 0xff;
 }
 
 class BitWriter {
@@ -178,6 +219,9 @@ class BitWriter {
     private readonly out: Buffer,
     private bit: number,
   ) {}
+  get at(): number {
+    return this.bit;
+  }
   /** Writes the low `n` bits of `value` (n ≤ 24), most significant first. */
   put(value: number, n: number): void {
     for (let i = n - 1; i >= 0; i--) {

@@ -16,7 +16,7 @@ import { CORES } from '../cores.js';
 import type { FileHandle } from 'node:fs/promises';
 import type { Duplex } from 'node:stream';
 import { decodeRuns } from './bzip2-runs.js';
-import { bzip2ToolMessage, LANES, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
+import { bzip2ToolMessage, type Command, LANES, largeWrites, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
 import { boundedFzstd } from './fzstd-bounded.js';
 import { pooledZstdChecked, zlib, zlibZstd, zlibZstdPooled, zlibZstdStream } from './zlib-decoders.js';
 export { gzip } from './zlib-decoders.js';
@@ -99,11 +99,14 @@ export function bzip2(): Codec {
   const turns = multithreaded ? oneAtATime() : <T>(f: () => Promise<T>) => f();
   const run = runBytes();
   const blockParallel = !multithreaded && CORES > 1 && run > 0;
-  const whole = (file: FileHandle, sink: Sink) => turns(() => slots.run(() => runProgram(tool, flags, file.fd, sink, bzip2ToolMessage)));
+  // lbzip2 and pbzip2 write large pieces by themselves; bzip2 is given a larger output buffer.
+  let command: Command | undefined;
+  const cmd = (): Command => (command ??= multithreaded ? { command: tool, args: flags } : largeWrites(tool, flags));
+  const whole = (file: FileHandle, sink: Sink) => turns(() => slots.run(() => runProgram(cmd().command, cmd().args, file.fd, sink, bzip2ToolMessage)));
   bzip2Codec = {
     name: `${tool} (program${blockParallel ? `, block-parallel ×${LANES}` : ''})`,
-    decode: (input, sink) => turns(() => slots.run(() => runProgram(tool, flags, input, sink, bzip2ToolMessage))),
-    decodeFile: blockParallel ? (file, sink) => decodeRuns(tool, file, run, sink, whole) : whole,
+    decode: (input, sink) => turns(() => slots.run(() => runProgram(cmd().command, cmd().args, input, sink, bzip2ToolMessage))),
+    decodeFile: blockParallel ? (file, sink) => decodeRuns(cmd(), file, run, sink, whole) : whole,
     consumesSynchronously: false,
     offThread: true,
   };

@@ -21,10 +21,33 @@ export function onPath(program: string): boolean {
   return ok;
 }
 
+/** A program and its arguments. */
+export interface Command {
+  command: string;
+  args: string[];
+}
+
 /**
- * Runs of one artifact decoded at once: one per core, at most 4. Each holds its re-wrapped input
- * (~2 MiB) and its output ahead of the reader in this process: on a machine of many cores, a
- * lane per core would hold hundreds of MB for one file.
+ * The command that runs `program args` with its standard output written in large pieces, when
+ * coreutils' `stdbuf` is here and works. bzip2 writes through stdio, whose buffer on a pipe is
+ * 4 KiB; Node, waiting for the next chunk, wakes for each one and hands it on as a chunk of its own
+ * (tens of thousands of reads, callbacks and Buffers per artifact). With a 1 MiB stdio buffer the
+ * program writes 1 MiB at a time, read 64 KiB at a time (docs/performance.md: the bzip2 profile).
+ */
+export function largeWrites(program: string, args: string[]): Command {
+  if (stdbufWorks === undefined) {
+    const r = childProcess().spawnSync('stdbuf', ['-o1M', 'true'], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 5000 });
+    // A stdbuf whose library cannot be preloaded says so on stderr (at every run): not used then.
+    stdbufWorks = r.error === undefined && r.status === 0 && r.stderr.length === 0;
+  }
+  return stdbufWorks ? { command: 'stdbuf', args: ['-o1M', program, ...args] } : { command: program, args };
+}
+let stdbufWorks: boolean | undefined;
+
+/**
+ * Runs of one artifact decoded at once: one per core, at most 4. Each holds a piece of its
+ * re-wrapped input and its output ahead of the reader in this process: on a machine of many cores,
+ * a lane per core would hold hundreds of MB for one file.
  */
 export const LANES = Math.min(CORES, 4);
 /** At most LANES decoder programs run at once (one per core, at most 4: each holds buffers here); the rest wait their turn, first come first served. */
