@@ -158,8 +158,9 @@ export const PIECE_BYTES = 256 << 10;
 /**
  * A run of blocks as a standalone bzip2 stream: the header, the run's bits read from the open file
  * and shifted to follow it, then an end-of-stream marker with the run's CRC. Handed to `write` a
- * piece at a time, in one buffer reused for every piece: `write` must be done with a piece when
- * the promise it returns resolves. The whole run is never held (a run may be any size).
+ * piece at a time, in two buffers reused in turn: `write` must be done with a piece when the
+ * promise it returns resolves (the next piece is made meanwhile). The whole run is never held (a
+ * run may be any size).
  */
 export async function writeRun(handle: FileHandle, level: number, run: Run, write: (piece: Buffer) => Promise<void>, pieceBytes = PIECE_BYTES): Promise<void> {
   const from = run.startBit >>> 3;
@@ -168,7 +169,15 @@ export async function writeRun(handle: FileHandle, level: number, run: Run, writ
   const whole = bits >>> 3; // whole bytes of the run, once shifted
   const span = Math.ceil(run.endBit / 8) - from; // bytes of the file the run touches
   const src = Buffer.allocUnsafe(pieceBytes + 2);
-  const out = Buffer.allocUnsafe(pieceBytes + 16);
+  // Two buffers in turn: the next piece is read and shifted while the last one is being written.
+  const outs = [Buffer.allocUnsafe(pieceBytes + 16), Buffer.allocUnsafe(pieceBytes + 16)];
+  let out = outs[0]!;
+  let writing: Promise<void> = Promise.resolve();
+  const send = async (piece: Buffer) => {
+    await writing;
+    writing = write(piece);
+    writing.catch(() => {}); // seen by the next send, or awaited at the end
+  };
   out.write(`BZh${level}`, 0, 'latin1');
   let fill = 4;
   // Reads file bytes [from + at, from + at + n), and up to `extra` more when the file has them
@@ -189,7 +198,8 @@ export async function writeRun(handle: FileHandle, level: number, run: Run, writ
     fill += n;
     j += n;
     if (j < whole) {
-      await write(out.subarray(0, fill));
+      await send(out.subarray(0, fill));
+      out = out === outs[0] ? outs[1]! : outs[0]!;
       fill = 0;
     }
   }
@@ -205,13 +215,19 @@ export async function writeRun(handle: FileHandle, level: number, run: Run, writ
   w.put(END_MAGIC & 0xffffff, 24);
   w.put(run.crc >>> 16, 16);
   w.put(run.crc & 0xffff, 16);
-  await write(out.subarray(0, Math.ceil(w.at / 8)));
+  await send(out.subarray(0, Math.ceil(w.at / 8)));
+  await writing;
 }
 
-/** out[at + j] = the byte at bit `shift` of src[j..j+1], for j < n (src holds n + 1 bytes). */
+/** out[at + j] = the byte at bit `shift` of src[j..j+1], for j < n (src holds n + 1 bytes); four bytes at a time. */
 function shiftBytes(src: Buffer, out: Buffer, at: number, n: number, shift: number): void {
+  const from = new DataView(src.buffer, src.byteOffset, src.length);
+  const to = new DataView(out.buffer, out.byteOffset, out.length);
   const back = 8 - shift;
-  for (let j = 0; j < n; j++) out[at + j] = ((src[j]! << shift) | (src[j + 1]! >>> back)) & 0xff;
+  const words = n & ~3;
+  let j = 0;
+  for (; j < words; j += 4) to.setUint32(at + j, ((from.getUint32(j) << shift) | (src[j + 4]! >>> back)) >>> 0);
+  for (; j < n; j++) out[at + j] = ((src[j]! << shift) | (src[j + 1]! >>> back)) & 0xff;
 }
 
 class BitWriter {
