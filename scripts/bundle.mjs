@@ -46,6 +46,27 @@ const lazyChildProcess = {
   },
 };
 
+// chalk's colour detection (its vendored supports-color) asks node:tty whether fds 1 and 2 are
+// terminals, at its top: node:tty loads node:net with it, on every run, also when stdout is a file
+// or a pipe. Node's own process.stdout and process.stderr already know (each is a tty.WriteStream
+// exactly when its fd is a terminal, which is when node:tty loads anyway), so the question goes
+// to them: same answer, same colours, nothing loaded when neither is a terminal.
+let ttyShimmed = false;
+const ttyFromStdio = {
+  name: 'tty-from-stdio',
+  setup(build) {
+    build.onResolve({ filter: /^node:tty$/ }, (args) => {
+      if (!/[\\/]chalk[\\/]source[\\/]vendor[\\/]supports-color[\\/]index\.js$/.test(args.importer)) return undefined;
+      ttyShimmed = true;
+      return { path: 'tty-from-stdio', namespace: 'pyc-audit' };
+    });
+    build.onLoad({ filter: /^tty-from-stdio$/, namespace: 'pyc-audit' }, () => ({
+      contents: "module.exports = { isatty: (fd) => (fd === 1 ? process.stdout.isTTY === true : fd === 2 ? process.stderr.isTTY === true : require('node:tty').isatty(fd)) };",
+      loader: 'js',
+    }));
+  },
+};
+
 const common = {
   bundle: true,
   platform: 'node',
@@ -63,7 +84,7 @@ const results = await Promise.all([
     entryPoints: [join(root, 'dist', 'src', 'bin-entry.js')],
     outfile: join(out, 'cli.cjs'),
     format: 'cjs',
-    plugins: [lazyChildProcess],
+    plugins: [lazyChildProcess, ttyFromStdio],
     // import.meta is empty in CommonJS: its url is the bundle's own (package.json, the worker and
     // node_modules are found from dist/bundle/ as from dist/src/, one level below dist/).
     define: { 'import.meta.url': '__bundleUrl' },
@@ -85,6 +106,7 @@ const results = await Promise.all([
 // A warning here (import.meta.dirname in CommonJS, a patch that no longer applies) is a bundle
 // that behaves differently from dist/src: stop.
 const warnings = results.flatMap((r) => r.warnings);
+if (!ttyShimmed) warnings.push({ text: "chalk's supports-color no longer imports node:tty: node:tty loads at start-up again (scripts/bundle.mjs)" });
 if (warnings.length) {
   const text = await esbuild.formatMessages(warnings, { kind: 'warning' });
   console.error(text.join('\n'));

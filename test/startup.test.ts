@@ -153,3 +153,19 @@ test('in a checkout without a current bundle (missing, or older than dist/src af
     assert.match(verbose.stdout, /^pyc-audit \d+\.\d+\.\d+\nnode v/);
   });
 });
+
+const script = spawnSync('script', ['--version'], { stdio: 'ignore' }).error === undefined;
+
+test('on a terminal the report is coloured as the terminal allows (TERM, NO_COLOR, --no-color)', { skip: script ? false : 'no script(1) to make a terminal' }, () => {
+  const onTty = (env: Record<string, string | undefined>, extra = '') =>
+    spawnSync('script', ['-qec', `${process.execPath} ${join(ROOT, 'bin', 'pyc-audit.js')} ${extra} ${EXAMPLE}`, '/dev/null'], {
+      encoding: 'utf8',
+      timeout: 60_000,
+      env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, COLORTERM: undefined, TERM_PROGRAM: undefined, ...env },
+    }).stdout;
+  assert.match(onTty({ TERM: 'xterm-256color' }), /^\x1b\[33mSTALE +\x1b\[39m {2}\x1b\[1m/);
+  assert.match(onTty({ TERM: 'xterm' }), /^\x1b\[33mSTALE/);
+  assert.doesNotMatch(onTty({ TERM: 'dumb' }), /\x1b\[/);
+  assert.doesNotMatch(onTty({ TERM: 'xterm-256color', NO_COLOR: '1' }), /\x1b\[/);
+  assert.doesNotMatch(onTty({ TERM: 'xterm-256color' }, '--no-color'), /\x1b\[/);
+});
