@@ -1,6 +1,6 @@
 // Command line: parse arguments and hand each command to its module (commands/); print a usage
 // error as one line; exit.
-import { stat } from 'node:fs/promises';
+import { stat } from './stat-file.js';
 import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
 import type { ChannelFlags } from './commands/channel.js';

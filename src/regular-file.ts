@@ -2,8 +2,10 @@
 // more than a stated number of bytes. A FIFO, socket or device where a file is expected would
 // otherwise block the open or the read forever (or never end, like /dev/zero); a check made with
 // stat() before open() can be raced by a rename, so the check is fstat() on what was opened.
-import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+// node:fs/promises is reached through fs.promises when first used: it loads readline, the REPL's
+// history and the file watchers with it, which a run that reads files synchronously never needs.
+import { closeSync, constants, fstatSync, openSync, promises, readSync } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 
 export interface OpenOptions {
@@ -58,7 +60,7 @@ function tooLarge(maxBytes: number): FileError {
 
 /** Opens a regular file for reading; throws FileError for anything else (the descriptor is closed). */
 export async function openRegular(path: string | Buffer, options: OpenOptions = {}): Promise<{ handle: FileHandle; stats: Stats }> {
-  const handle = await open(path, flags(options));
+  const handle = await promises.open(path, flags(options));
   try {
     const stats = await handle.stat();
     if (!stats.isFile()) throw notRegular(stats);

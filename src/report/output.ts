@@ -4,8 +4,9 @@
 // ndjson report continued with --resume is appended to in place instead (each line is whole when
 // written). A device or FIFO (/dev/stdout, /dev/full, `>(gzip > x)`) is written directly. Every
 // write error is kept and said once, as one line naming the file.
-import { constants, createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
-import { open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
+// node:fs/promises through fs.promises, loaded when an --output file is written (src/stat-file.ts says why).
+import { constants, createWriteStream, promises, unlinkSync, type WriteStream } from 'node:fs';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Stats } from 'node:fs';
@@ -75,7 +76,7 @@ export async function planOutputs(values: readonly string[], format: Format, inp
     const name = `--output ${printable(spec.path)}`;
     let existing: Stats | null = null;
     try {
-      existing = await stat(spec.path);
+      existing = await promises.stat(spec.path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
       if (code !== 'ENOENT') throw new OutputError(`${name}: ${describeError(err)}`);
@@ -85,12 +86,12 @@ export async function planOutputs(values: readonly string[], format: Format, inp
       if (existing.isDirectory()) throw new OutputError(`${name}: is a folder; give a file name`);
       inputKeys ??= await inputs();
       if (inputKeys.has(fileKey(existing))) throw new OutputError(`${name}: is one of the inputs; writing the report there would destroy it`);
-      target = existing.isFile() ? await realpath(spec.path) : spec.path;
+      target = existing.isFile() ? await promises.realpath(spec.path) : spec.path;
     } else {
       const folder = dirname(resolve(spec.path));
       let dir: Stats;
       try {
-        dir = await stat(folder);
+        dir = await promises.stat(folder);
       } catch (err) {
         throw new OutputError((err as NodeJS.ErrnoException).code === 'ENOENT' ? `${name}: no such folder ${printable(dirname(spec.path))}` : `${name}: ${printable(dirname(spec.path))}: ${describeError(err)}`);
       }
@@ -155,7 +156,7 @@ export class OutputFile {
     try {
       if (mode === 'atomic') {
         const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomHex()}.tmp`);
-        const handle = await open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+        const handle = await promises.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
         watchPending(temp);
         if (replacing) await handle.chmod(replacing.mode & 0o7777).catch(() => {});
         return new OutputFile(path, createWriteStream('', { fd: handle.fd, autoClose: false }), handle, temp, target, onError);
@@ -203,11 +204,11 @@ export class OutputFile {
     }
     if (this.temp) {
       try {
-        if (this.error === null) await rename(this.temp, this.target);
-        else await unlink(this.temp).catch(() => {});
+        if (this.error === null) await promises.rename(this.temp, this.target);
+        else await promises.unlink(this.temp).catch(() => {});
       } catch (err) {
         this.fail(err);
-        await unlink(this.temp).catch(() => {});
+        await promises.unlink(this.temp).catch(() => {});
       }
       pending.delete(this.temp);
     }

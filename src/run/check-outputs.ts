@@ -1,6 +1,6 @@
 // --output, checked before anything is read or written: where each report goes, and that no
 // output is one of the inputs.
-import { stat } from 'node:fs/promises';
+import { stat } from '../stat-file.js';
 import type { Format } from '../report/formats.js';
 import { fileKey, planOutputs, type OutputPlan } from '../report/output.js';
 import { OutputError } from '../report/reporter.js';

@@ -1,6 +1,6 @@
 // One run: audits targets with bounded concurrency and reports them in the order given — resume,
 // baseline, reader threads, scheduling, the result cache, the progress line and the reports.
-import { stat } from 'node:fs/promises';
+import { stat } from '../stat-file.js';
 import pLimit from 'p-limit';
 import { auditArtifact, type ArtifactResult } from '../audit.js';
 import { UsageError } from '../exit.js';
