@@ -2,7 +2,7 @@
 // (bin/load-cli.cjs), and dist/src when the bundle is missing or older than what tsc built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
@@ -151,6 +151,42 @@ test('in a checkout without a current bundle (missing, or older than dist/src af
     const verbose = runAt(copy, cache, ['--version', '--verbose']);
     assert.equal(verbose.code, 0, verbose.stderr);
     assert.match(verbose.stdout, /^pyc-audit \d+\.\d+\.\d+\nnode v/);
+  });
+});
+
+test('an audit of a .conda loads neither node:tty nor node:fs/promises when stdout and stderr are not terminals', () => {
+  assert.ok(bundleFresh(), 'run `npm run build`');
+  withTemp((dir) => {
+    const preload = join(dir, 'loaded.cjs');
+    const loaded = join(dir, 'loaded.json');
+    writeFileSync(preload, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify(process.moduleLoadList)));`);
+    const empty = join(dir, 'empty.mjs');
+    writeFileSync(empty, '');
+    assert.equal(spawnSync(process.execPath, ['--require', preload, empty], { stdio: 'ignore' }).status, 0);
+    const emptyLoads: string[] = JSON.parse(readFileSync(loaded, 'utf8'));
+    const out = join(dir, 'out');
+    const err = join(dir, 'err');
+    for (const _ of ['without a code cache', 'with one']) {
+      const stdout = openSync(out, 'w');
+      const stderr = openSync(err, 'w');
+      try {
+        const r = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'bin', 'pyc-audit.js'), EXAMPLE], {
+          stdio: ['ignore', stdout, stderr],
+          timeout: 60_000,
+          env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: join(dir, 'cache') },
+        });
+        assert.equal(r.status, 1);
+      } finally {
+        closeSync(stdout);
+        closeSync(stderr);
+      }
+      assert.match(readFileSync(out, 'utf8'), /^STALE /);
+      assert.equal(readFileSync(err, 'utf8'), '');
+      const modules: string[] = JSON.parse(readFileSync(loaded, 'utf8'));
+      assert.ok(modules.includes('NativeModule zlib'), 'the list is of what loaded');
+      // Node 20's loader of ES modules reads the bin with node:fs/promises itself.
+      for (const name of ['NativeModule tty', 'NativeModule internal/fs/promises']) assert.ok(!modules.includes(name) || emptyLoads.includes(name), `${name} loaded`);
+    }
   });
 });
 

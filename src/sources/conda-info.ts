@@ -26,23 +26,23 @@ import { decodeSmallZstd, SmallZstdFailed } from './zlib-decoders.js';
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;
 /** The end of the file read first: the central directory of a .conda is a few hundred bytes. */
-const TAIL_BYTES = 64 << 10;
+export const TAIL_BYTES = 64 << 10;
 
-const LOCAL = 0x04034b50;
+export const LOCAL = 0x04034b50;
 const CENTRAL = 0x02014b50;
 const END = 0x06054b50;
 /** metadata.json and the component names conda writes: no folder, nothing outside ASCII. */
 const PLAIN_NAME = /^[\w.+!-]{1,255}$/;
 
 /** Why the short way is not taken: the general way reads the archive instead. */
-class NotShortWay extends Error {}
+export class NotShortWay extends Error {}
 
-function need(ok: boolean): void {
+export function need(ok: boolean): void {
   if (!ok) throw new NotShortWay();
 }
 
 /** Exactly `length` bytes at `start`. */
-function readAt(fd: number, start: number, length: number): Buffer {
+export function readAt(fd: number, start: number, length: number): Buffer {
   const buf = Buffer.allocUnsafe(length);
   let done = 0;
   while (done < length) {
@@ -53,16 +53,17 @@ function readAt(fd: number, start: number, length: number): Buffer {
   return buf;
 }
 
-interface ZipEntry {
+export interface ZipEntry {
   name: string;
   method: number;
   flags: number;
   compressedSize: number;
+  uncompressedSize: number;
   localOffset: number;
 }
 
 /** The members of the central directory, and where it starts, from `tail` (the file's last bytes, which hold it). */
-function centralDirectory(tail: Buffer, tailStart: number, size: number): { entries: ZipEntry[]; cdOffset: number } {
+export function centralDirectory(tail: Buffer, tailStart: number, size: number): { entries: ZipEntry[]; cdOffset: number } {
   const end = tail.length - 22;
   need(end >= 0 && tail.readUInt32LE(end) === END);
   const count = tail.readUInt16LE(end + 10);
@@ -80,8 +81,8 @@ function centralDirectory(tail: Buffer, tailStart: number, size: number): { entr
     need(next <= end && tail.readUInt16LE(at + 34) === 0);
     const name = tail.toString('latin1', at + 46, at + 46 + nameLen);
     need(PLAIN_NAME.test(name));
-    const entry = { name, flags: tail.readUInt16LE(at + 8), method: tail.readUInt16LE(at + 10), compressedSize: tail.readUInt32LE(at + 20), localOffset: tail.readUInt32LE(at + 42) };
-    need(entry.compressedSize !== 0xffffffff && tail.readUInt32LE(at + 24) !== 0xffffffff && entry.localOffset !== 0xffffffff);
+    const entry = { name, flags: tail.readUInt16LE(at + 8), method: tail.readUInt16LE(at + 10), compressedSize: tail.readUInt32LE(at + 20), uncompressedSize: tail.readUInt32LE(at + 24), localOffset: tail.readUInt32LE(at + 42) };
+    need(entry.compressedSize !== 0xffffffff && entry.uncompressedSize !== 0xffffffff && entry.localOffset !== 0xffffffff);
     entries.push(entry);
     at = next;
   }

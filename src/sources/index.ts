@@ -3,6 +3,7 @@
 // imports this module, and its start-up time is paid before it decodes anything.
 import { FileError, openRegular } from '../regular-file.js';
 import { fileAccess, readFirst, streamBytes } from './access.js';
+import { readPlainConda } from './conda-plain.js';
 import { readBytes } from './read-bytes.js';
 import type { Target } from './targets.js';
 import { byteBudget, type HashRequest, type ScanOptions } from './tar-members.js';
@@ -37,8 +38,13 @@ function openError(err: unknown): InputError {
   return new InputError((err as Error).message);
 }
 
-/** Reads one artifact file: a regular file (checked on the opened descriptor), read with random access. */
+/**
+ * Reads one artifact file: a regular file (checked on the opened descriptor), read with random
+ * access; a .conda of the plain layout the short way (conda-plain.ts), anything else the general way.
+ */
 export async function readArtifact(path: string, options: ReadOptions = {}): Promise<ArtifactEntries> {
+  const plain = await readPlainConda(path, scanOptions(options));
+  if (plain) return plain;
   let opened;
   try {
     opened = await openRegular(path, { follow: true });
