@@ -61,7 +61,15 @@ const ttyFromStdio = {
       return { path: 'tty-from-stdio', namespace: 'pyc-audit' };
     });
     build.onLoad({ filter: /^tty-from-stdio$/, namespace: 'pyc-audit' }, () => ({
-      contents: "module.exports = { isatty: (fd) => (fd === 1 ? process.stdout.isTTY === true : fd === 2 ? process.stderr.isTTY === true : require('node:tty').isatty(fd)) };",
+      // A terminal is a character device: a pipe or a file is answered without creating the stream
+      // (process.stderr on a pipe loads node:net too; src/stdio.ts).
+      contents: `const { fstatSync } = require('node:fs');
+function characterDevice(fd) {
+  try { return fstatSync(fd).isCharacterDevice(); } catch { return true; }
+}
+module.exports = {
+  isatty: (fd) => (fd !== 1 && fd !== 2 ? require('node:tty').isatty(fd) : characterDevice(fd) && (fd === 1 ? process.stdout : process.stderr).isTTY === true),
+};`,
       loader: 'js',
     }));
   },

@@ -1,6 +1,7 @@
 // Command line: parse arguments and hand each command to its module (commands/); print a usage
 // error as one line; exit.
 import { stat } from './stat-file.js';
+import { standardIo } from './stdio.js';
 import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
 import type { ChannelFlags } from './commands/channel.js';
@@ -184,7 +185,7 @@ async function mistypedCommand(argv: string[], program: Command): Promise<string
   return hint ? `unknown command '${word}' (did you mean '${hint}'?)` : null;
 }
 
-export async function main(argv: string[], io: Io = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function main(argv: string[], io: Io = standardIo()): Promise<number> {
   let code: number = EXIT.clean;
   const program = buildProgram(io, (c) => (code = c));
   const typo = await mistypedCommand(argv, program);

@@ -5,12 +5,14 @@ import assert from 'node:assert/strict';
 import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
 import { fixture, ROOT } from './helpers.js';
 
 const EXAMPLE = fixture('example-py314rc2.conda');
+const { crc32 } = zlib;
+const zstdInProcess = typeof (zlib as { createZstdDecompress?: unknown }).createZstdDecompress === 'function';
 
 /** The bin of the checkout at `root`, with its own cache folder. */
 function runAt(root: string, cache: string, args: string[], env: Record<string, string | undefined> = {}) {
@@ -154,7 +156,7 @@ test('in a checkout without a current bundle (missing, or older than dist/src af
   });
 });
 
-test('an audit of a .conda loads neither node:tty nor node:fs/promises when stdout and stderr are not terminals', () => {
+test('an audit of a .conda loads neither node:tty nor node:fs/promises when stdout and stderr are not terminals, nor node:net for a stderr it does not write to', () => {
   assert.ok(bundleFresh(), 'run `npm run build`');
   withTemp((dir) => {
     const preload = join(dir, 'loaded.cjs');
@@ -186,6 +188,17 @@ test('an audit of a .conda loads neither node:tty nor node:fs/promises when stdo
       assert.ok(modules.includes('NativeModule zlib'), 'the list is of what loaded');
       // Node 20's loader of ES modules reads the bin with node:fs/promises itself.
       for (const name of ['NativeModule tty', 'NativeModule internal/fs/promises']) assert.ok(!modules.includes(name) || emptyLoads.includes(name), `${name} loaded`);
+    }
+    // stderr a pipe: process.stderr (a socket, node:net) is created only when a line is written to it.
+    const env = { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, XDG_CACHE_HOME: join(dir, 'cache') };
+    for (const [inputs, line] of [[[EXAMPLE], ''], [[EXAMPLE, join(dir, 'missing.conda')], `pyc-audit: error: ${join(dir, 'missing.conda')}: no such file\n`]] as const) {
+      const r = spawnSync(process.execPath, ['--require', preload, join(ROOT, 'bin', 'pyc-audit.js'), ...inputs], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'], timeout: 60_000, env });
+      assert.equal(r.stderr, line);
+      assert.equal(r.status, line ? 2 : 1);
+      const modules: string[] = JSON.parse(readFileSync(loaded, 'utf8'));
+      // Where zstd is a program (Node < 22.15), child_process loads node:net for its pipes anyway.
+      if (line) assert.ok(modules.includes('NativeModule net'), 'written to: created');
+      else if (zstdInProcess) assert.ok(!modules.includes('NativeModule net') || emptyLoads.includes('NativeModule net'), 'node:net loaded');
     }
   });
 });
