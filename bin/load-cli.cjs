@@ -5,12 +5,13 @@
 // holds only the top level: every function of an audit was compiled again on every run
 // (docs/performance.md). Node 20 has no compile cache at all; this works there too.
 //
-// One cache file per kind of run (an audit, a channel, anything else), so that a first `--help`
+// One cache file per kind of run (an audit, a small audit, a channel, anything else), so that a first `--help`
 // does not leave audits with a cache of help functions. The file name holds the Node version, the
 // architecture, a CRC-32 of the bundle's path and a CRC-32 and length of its bytes, so a rebuilt
 // bundle or another Node never reads another's cache, and two installs do not remove each other's; the file starts with a CRC-32 of the cached data, so a damaged file is
 // never handed to V8. Written to a temporary name and renamed: runs at once never see half a file.
 const { closeSync, constants, fstatSync, mkdirSync, openSync, readdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } = require('node:fs');
+const { isAscii } = require('node:buffer');
 const { basename, dirname, join } = require('node:path');
 const { createRequire } = require('node:module');
 const vm = require('node:vm');
@@ -83,7 +84,9 @@ exports.loadBundle = function loadBundle(root, cacheDir, kind) {
   const cachedData = file ? readCache(file) : undefined;
   // As Node wraps a CommonJS module. The bundle has no import() (scripts/bundle.mjs): Node 20 loses
   // a script's dynamic-import callback when the script comes from a code cache.
-  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source.toString('utf8')}\n})`, { filename: bundle, cachedData });
+  // The bundle is ASCII (scripts/bundle.mjs): decoded as Latin-1, a copy, unless it is not.
+  const text = isAscii(source) ? source.toString('latin1') : source.toString('utf8');
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${text}\n})`, { filename: bundle, cachedData });
   const module = { exports: {} };
   script.runInThisContext().call(module.exports, module.exports, createRequire(bundle), module, bundle, dirname(bundle));
   const stale = file && (!cachedData || script.cachedDataRejected);

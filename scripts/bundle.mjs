@@ -8,7 +8,7 @@
 //
 // Run after tsc (npm run build, npm test, prepare). Without esbuild (a platform it has no binary
 // for), says so and exits 0: the bin then runs dist/src as it is.
-import { mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -123,7 +123,14 @@ if (warnings.length) {
   process.exit(1);
 }
 // bin/load-cli.cjs runs cli.cjs with no dynamic-import callback (see `supported` above).
-const cli = readFileSync(join(out, 'cli.cjs'), 'utf8');
+let cli = readFileSync(join(out, 'cli.cjs'), 'utf8');
+// All ASCII, so that bin/load-cli.cjs decodes it as Latin-1 (a copy) rather than UTF-8. esbuild
+// escapes every other character in strings, regular expressions and names; what it keeps in a
+// comment is escaped here, one UTF-16 unit at a time (\\uXXXX means the same in any of them).
+if (/[^\x00-\x7f]/.test(cli)) {
+  cli = cli.replace(/[^\x00-\x7f]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  writeFileSync(join(out, 'cli.cjs'), cli);
+}
 if (/\bimport\(/.test(cli)) {
   rmSync(out, { recursive: true, force: true });
   console.error('pyc-audit: dist/bundle/cli.cjs would hold an import(): bundling failed');
