@@ -15,19 +15,53 @@ process.stdout.on('error', (err) => {
   process.stderr.write(`pyc-audit: error: stdout: ${err.code && err.message.startsWith(`${err.code}:`) ? err.message.replace(/, [a-z]+$/, '') : (err.code ?? err.message)}\n`);
   process.exit(2);
 });
+/** Inputs of at most this many bytes in all make a small audit. */
+const SMALL_AUDIT_BYTES = 16 << 20;
+
+/**
+ * An audit of regular files of SMALL_AUDIT_BYTES or less in all: no folder, URL, standard input or
+ * package cache. Arguments that name nothing (the values of options, a command) are not inputs;
+ * an option value that names a file counts as one, which only makes the answer no more often.
+ */
+function smallAudit(kind) {
+  if (kind !== 'audit' || args.includes('--pkgs-cache')) return false;
+  let total = 0;
+  for (const arg of args) {
+    if (arg === '-' || /^[a-z][a-z0-9+.-]*:\/\//i.test(arg)) return false;
+    if (arg.startsWith('-')) continue;
+    let stats;
+    try {
+      stats = require('node:fs').statSync(arg, { throwIfNoEntry: false });
+    } catch {
+      return false;
+    }
+    if (!stats) continue;
+    if (!stats.isFile()) return false;
+    total += stats.size;
+    if (total > SMALL_AUDIT_BYTES) return false;
+  }
+  return true;
+}
+
 const version = args.length >= 1 && args.length <= 2 && (args[0] === '--version' || args[0] === '-V');
 const packageVersion = () => JSON.parse(require('node:fs').readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version;
 if (version && args.length === 1) {
   // `--version` answers before anything else loads: CI scripts call it to probe for the tool.
   process.stdout.write(`${packageVersion()}\n`);
 } else {
+  // The kind of run, so that each keeps a cache of the functions it calls (bin/load-cli.cjs).
+  const kind = version || args.includes('--help') || args.includes('-h') ? 'other' : args[0] === 'channel' ? 'channel' : ['merge', 'rules', 'rule', 'magic', 'help'].includes(args[0]) ? 'other' : 'audit';
   // Keep V8's young generation small: the audit allocates many short-lived chunks, and a young
   // generation left to grow holds them (and their decompressed bytes) until it fills.
   // --max-semi-space-size cannot be changed once Node runs; the growth factor, and on newer V8 the
-  // scavenger's capacity, can. Figures: docs/performance.md.
-  const { setFlagsFromString } = require('node:v8');
-  setFlagsFromString('--semi-space-growth-factor=1');
-  if (Number(process.versions.node.split('.')[0]) >= 22) setFlagsFromString('--scavenger-max-new-space-capacity-mb=1');
+  // scavenger's capacity, can. Not for an audit of a few MiB of files, whose young generation never
+  // grows: loading node:v8 was a tenth of such a run. Figures: docs/performance.md.
+  const small = smallAudit(kind);
+  if (!small) {
+    const { setFlagsFromString } = require('node:v8');
+    setFlagsFromString('--semi-space-growth-factor=1');
+    if (Number(process.versions.node.split('.')[0]) >= 22) setFlagsFromString('--scavenger-max-new-space-capacity-mb=1');
+  }
   // Compiled code is cached on disk in the user's cache folder (never the temporary one): Node's
   // compile cache (Node >= 22.1) for what is loaded as modules, unless NODE_COMPILE_CACHE says
   // where; the bundled CLI's own (bin/load-cli.cjs). NODE_DISABLE_COMPILE_CACHE turns both off.
@@ -35,9 +69,8 @@ if (version && args.length === 1) {
   const { join } = require('node:path');
   const userCache = process.env.NODE_DISABLE_COMPILE_CACHE ? null : process.env.XDG_CACHE_HOME || (homedir() && join(homedir(), '.cache'));
   if (module.enableCompileCache && userCache && !process.env.NODE_COMPILE_CACHE) module.enableCompileCache(join(userCache, 'pyc-audit', 'node-compile-cache'));
-  // The kind of run, so that each keeps a cache of the functions it calls (bin/load-cli.cjs).
-  const kind = version || args.includes('--help') || args.includes('-h') ? 'other' : args[0] === 'channel' ? 'channel' : ['merge', 'rules', 'rule', 'magic', 'help'].includes(args[0]) ? 'other' : 'audit';
-  const bundled = require('./load-cli.cjs').loadBundle(join(import.meta.dirname, '..'), userCache && join(userCache, 'pyc-audit', 'code-cache'), kind);
+  // V8 rejects a code cache made under other flags: small audits keep their own.
+  const bundled = require('./load-cli.cjs').loadBundle(join(import.meta.dirname, '..'), userCache && join(userCache, 'pyc-audit', 'code-cache'), small ? 'small' : kind);
   const cli = bundled ? bundled.exports : await import('../dist/src/bin-entry.js');
   if (version && args[1] === '--verbose') {
     // What this machine would run: the decoders found, forced ones (PYC_AUDIT_ZSTD/BZIP2) checked.
