@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readPlainConda } from '../src/sources/conda-plain.js';
+import { PLAIN_READ_BYTES, readPlainConda } from '../src/sources/conda-plain.js';
 import { zstdFrame } from './archives.js';
 import { CORPUS, FIXTURES, haveCorpus, run } from './helpers.js';
 import { fullName, infoFiles, pycBytes, tarOf, zipOf, type Package, type PackageFile } from './package-builder.js';
@@ -64,9 +64,10 @@ test('built .conda, any member order, components beyond the 64 KiB read from the
   const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-conda-plain-'));
   try {
     const small = pkg('small', 3);
-    const large = pkg('large', 1500);
+    const large = pkg('large', 400);
     const s = members(small);
     const l = members(large);
+    assert.ok(l.body.data.length > 64 << 10 && l.body.data.length <= PLAIN_READ_BYTES, 'beyond the tail read, within the limit');
     const plain = zipOf([s.metadata, s.body, s.info]);
     const corruptZstd = Buffer.from(s.body.data);
     corruptZstd[5] = 0xff; // the frame header descriptor's reserved bit

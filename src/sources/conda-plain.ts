@@ -19,10 +19,11 @@ import { emptyEntries, type ArtifactEntries } from './types.js';
 import { readZipMember } from './wheel-zip.js';
 
 /**
- * The most compressed bytes of one component read at once (and held while it is decoded);
- * PYC_AUDIT_PLAIN_READ_BYTES sets another (0: always the general way).
+ * The most compressed bytes of one component read at once (and held while it is decoded): at 4 MiB
+ * a run over a package cache's archives peaked 6 MB higher than the general way; at 1 MiB not
+ * (docs/performance.md). PYC_AUDIT_PLAIN_READ_BYTES sets another (0: always the general way).
  */
-export const PLAIN_READ_BYTES = ((v) => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : 4 << 20))(process.env.PYC_AUDIT_PLAIN_READ_BYTES);
+export const PLAIN_READ_BYTES = ((v) => (v !== undefined && /^\d{1,12}$/.test(v) ? Number(v) : 1 << 20))(process.env.PYC_AUDIT_PLAIN_READ_BYTES);
 
 /** One member's stored bytes. */
 async function* once(bytes: Buffer): AsyncGenerator<Buffer> {
