@@ -5,10 +5,9 @@ import type { Duplex } from 'node:stream';
 import type { Codec, Decoder, Sink } from './codecs.js';
 
 const require = createRequire(import.meta.url);
-// createZstdDecompress and zstdCompressSync (Node >= 22.15) are not in @types/node 20, which types the oldest supported Node.
+// createZstdDecompress (Node >= 22.15) is not in @types/node 20, which types the oldest supported Node.
 type ZstdZlib = typeof import('node:zlib') & {
   createZstdDecompress?: (options?: { chunkSize?: number }) => Duplex;
-  zstdCompressSync?: (data: Buffer) => Buffer;
 };
 export const zlib = () => require('node:zlib') as ZstdZlib;
 
@@ -91,6 +90,8 @@ export const zlibZstd: Decoder = async (input, sink) => {
   }
 };
 const NOTHING = Buffer.alloc(0);
+/** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
+const YIELD_EVERY = 64;
 
 /** Hands a zstd decoder every input chunk, then the end of its frame (a frame cut short says so there). */
 async function feedInput(input: AsyncIterable<Buffer>, feed: (flush: number, chunk: Buffer) => Promise<void>): Promise<void> {
@@ -160,8 +161,6 @@ export function decodeSmallZstd(compressed: Buffer, limit: number, sink: Sink): 
 
 /** decodeSmallZstd's own failure (corrupt data, past the limit), told apart from the sink's errors. */
 export class SmallZstdFailed extends Error {}
-/** Output buffers (of OUT_CHUNK) decoded between two turns of the event loop: 16 MiB. */
-const YIELD_EVERY = 64;
 
 /**
  * What node:zlib's zstd streams are built on (its internal binding, reached through
@@ -203,6 +202,14 @@ function pendingDeprecation(): boolean {
   return process.env.NODE_PENDING_DEPRECATION === '1' || flags.includes('--pending-deprecation');
 }
 
+/**
+ * A zstd frame of PROBE_TEXT (made once with node:zlib's zstdCompressSync; a frame's format does
+ * not change), decoded to check a pooled context before use: embedded, because compressing it
+ * would cost every run a compression context (docs/performance.md).
+ */
+const PROBE_FRAME = 'KLUv/WAYBYUBAHQCcHljLWF1ZGl0IGNoZWNrcyB0aGUgenN0ZCBkZWNvZGVyIG9uY2UKAQB3T/3qCQ==';
+const PROBE_TEXT = 'pyc-audit checks the zstd decoder once\n'.repeat(40);
+
 /** Whether a pooled context decodes a small frame as node:zlib does (checked once per thread). */
 export function pooledZstdChecked(): boolean {
   if (pooledZstdWorks !== undefined) return pooledZstdWorks;
@@ -210,12 +217,11 @@ export function pooledZstdChecked(): boolean {
   // process.binding is deprecated: where the user asked to see pending deprecations, it would
   // print one, so the engine on this thread decodes instead.
   if (pendingDeprecation()) return false;
-  const z = zlib();
-  const engine = typeof (process as { binding?: unknown }).binding === 'function' && typeof z.zstdCompressSync === 'function' ? pooledHandle() : null;
+  const engine = typeof (process as { binding?: unknown }).binding === 'function' ? pooledHandle() : null;
   if (!engine) return false;
   try {
-    const text = Buffer.from('pyc-audit checks the zstd decoder once\n'.repeat(40));
-    const frame = z.zstdCompressSync!(text);
+    const frame = Buffer.from(PROBE_FRAME, 'base64');
+    const text = Buffer.from(PROBE_TEXT);
     const out = Buffer.alloc(text.length + 64);
     let failed = false;
     engine.on.error = () => (failed = true);
