@@ -21,7 +21,7 @@ import { isComponent, isInfoComponent } from './conda-zip.js';
 import { boundedFzstd } from './fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
 import { emptyEntries } from './types.js';
-import { decodeSmallZstd, SmallZstdFailed } from './zlib-decoders.js';
+import { decodeSmallZstd, SmallZstdFailed, zlibZstd, zlibZstdPooled } from './zlib-decoders.js';
 
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;
@@ -94,6 +94,28 @@ export function centralDirectory(tail: Buffer, tailStart: number, size: number):
   return { entries, cdOffset };
 }
 
+/** A .conda's last bytes as read: where they start, and where its central directory starts. */
+export interface ZipTail {
+  fd: number;
+  tail: Buffer;
+  tailStart: number;
+  cdOffset: number;
+}
+
+/** `length` bytes at `start`: from the tail when they are in it, else read from the file. */
+export function sliceAt(z: ZipTail, start: number, length: number): Buffer {
+  return start >= z.tailStart ? z.tail.subarray(start - z.tailStart, start - z.tailStart + length) : readAt(z.fd, start, length);
+}
+
+/** A stored member's bytes, found from its local header; NotShortWay unless they end before the directory. */
+export function storedData(z: ZipTail, entry: ZipEntry): Buffer {
+  const local = sliceAt(z, entry.localOffset, 30);
+  need(local.length === 30 && local.readUInt32LE(0) === LOCAL);
+  const start = entry.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
+  need(start + entry.compressedSize <= z.cdOffset);
+  return sliceAt(z, start, entry.compressedSize);
+}
+
 /** The compressed bytes of the one stored info component of a .conda, or NotShortWay. */
 function infoComponent(fd: number, size: number): Buffer {
   const tailStart = Math.max(0, size - TAIL_BYTES);
@@ -103,16 +125,12 @@ function infoComponent(fd: number, size: number): Buffer {
   // metadata.json, the info component and the pkg component(s): a package, nothing else.
   need(info.length === 1 && entries.some((e) => isComponent(e.name) && !isInfoComponent(e.name)));
   need(entries.every((e) => isComponent(e.name) || e.name === 'metadata.json'));
-  const { method, flags, compressedSize, localOffset } = info[0]!;
+  const { method, flags, compressedSize } = info[0]!;
   need(method === 0 && !(flags & 1) && compressedSize <= SHORT_WAY_BYTES);
-  const slice = (start: number, length: number) => (start >= tailStart ? tail.subarray(start - tailStart, start - tailStart + length) : readAt(fd, start, length));
+  const z = { fd, tail, tailStart, cdOffset };
   // A zip from its first bytes, as the general way sniffs the format.
-  need(slice(0, 4).readUInt32LE(0) === LOCAL);
-  const local = slice(localOffset, 30);
-  need(local.readUInt32LE(0) === LOCAL);
-  const dataStart = localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-  need(dataStart + compressedSize <= cdOffset);
-  return slice(dataStart, compressedSize);
+  need(sliceAt(z, 0, 4).readUInt32LE(0) === LOCAL);
+  return storedData(z, info[0]!);
 }
 
 /**
@@ -129,7 +147,7 @@ function inProcessDecoder(): 'zlib' | 'js' | null {
     return null; // a decoder forced that this machine lacks: the general way says so
   }
   if (codec.decode === boundedFzstd) return 'js';
-  return codec.name.startsWith('node:zlib') ? 'zlib' : null;
+  return codec.decode === zlibZstd || codec.decode === zlibZstdPooled ? 'zlib' : null;
 }
 
 /** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */

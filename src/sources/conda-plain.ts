@@ -12,7 +12,7 @@
 // second read, never another message.
 import { closeSync } from 'node:fs';
 import { openRegularSync } from '../regular-file.js';
-import { centralDirectory, LOCAL, need, readAt, TAIL_BYTES, type ZipEntry } from './conda-info.js';
+import { centralDirectory, LOCAL, need, readAt, storedData, TAIL_BYTES, type ZipEntry } from './conda-info.js';
 import { isComponent, isInfoComponent, readComponent } from './conda-zip.js';
 import { MemberCollector, type ScanOptions } from './tar-members.js';
 import { emptyEntries, type ArtifactEntries } from './types.js';
@@ -43,15 +43,8 @@ async function readMembers(fd: number, size: number, scan: ScanOptions): Promise
   need(entries.every((e) => isComponent(e.name) || e.name === 'metadata.json'));
   need(entries.some((e) => isComponent(e.name) && !isInfoComponent(e.name)));
   need(entries.every((e) => e.method === 0 && !(e.flags & 1) && e.compressedSize <= PLAIN_READ_BYTES && (isComponent(e.name) || e.compressedSize === e.uncompressedSize)));
-  const slice = (start: number, length: number) => (start >= tailStart ? tail.subarray(start - tailStart, start - tailStart + length) : readAt(fd, start, length));
-  /** A stored member's data, found from its local header. */
-  const data = (entry: ZipEntry) => {
-    const local = slice(entry.localOffset, 30);
-    need(local.length === 30 && local.readUInt32LE(0) === LOCAL);
-    const start = entry.localOffset + 30 + local.readUInt16LE(26) + local.readUInt16LE(28);
-    need(start + entry.compressedSize <= cdOffset);
-    return slice(start, entry.compressedSize);
-  };
+  const z = { fd, tail, tailStart, cdOffset };
+  const data = (entry: ZipEntry) => storedData(z, entry);
   const found = emptyEntries('zip');
   const collector = new MemberCollector(found, scan.hashOnly);
   for (const entry of readingOrder(entries)) {
