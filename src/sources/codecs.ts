@@ -3,8 +3,8 @@
 // rejects with an Error that says, in plain words, what is wrong with the data.
 //
 // Which decoder runs is decided once per process (measurements: docs/performance.md):
-//   zstd:  node:zlib (Node >= 22.15: libzstd in-process, on libuv's thread pool or on the thread
-//          that reads: zlib-decoders.ts)
+//   zstd:  node:zlib (libzstd on libuv's thread pool, where node:zlib has zstd that reports a
+//          frame cut short: Node >= 23.8 / 24; zlib-decoders.ts)
 //          > the `zstd` program on PATH > fzstd (pure JavaScript, bounded: fzstd-bounded.ts)
 //   bzip2: lbzip2 / pbzip2 on PATH (multi-threaded) > bzip2 on PATH, a big file cut into runs of
 //          blocks decoded by several `bzip2 -dc` at once (bzip2-runs.ts) > unbzip2-stream (pure JavaScript)
@@ -18,7 +18,7 @@ import type { Duplex } from 'node:stream';
 import { decodeRuns } from './bzip2-runs.js';
 import { bzip2ToolMessage, type Command, LANES, largeWrites, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
 import { boundedFzstd } from './fzstd-bounded.js';
-import { pooledZstdChecked, zlib, zlibZstd, zlibZstdPooled, zlibZstdStream } from './zlib-decoders.js';
+import { zlib, zlibZstd, zlibZstdIsSound } from './zlib-decoders.js';
 export { gzip } from './zlib-decoders.js';
 
 // Modules load when chosen: every module costs start-up time, in the main thread and again in
@@ -48,9 +48,15 @@ export class DecoderUnavailable extends Error {
 
 // ---- finding what this machine has ------------------------------------------------------------
 
-/** node:zlib decodes zstd from Node 22.15 / 23.8 on. */
+/** node:zlib decodes zstd (from Node 22.15 / 23.8 on) and says when a frame is cut short (not Node 22's). */
 export function zlibHasZstd(): boolean {
-  return typeof zlib().createZstdDecompress === 'function';
+  return zlibZstdIsSound();
+}
+
+function zlibZstdLack(): string {
+  return typeof zlib().createZstdDecompress === 'function'
+    ? `this Node (${process.version}) has zstd in node:zlib that does not report a frame cut short (Node >= 23.8 does)`
+    : `this Node (${process.version}) has no zstd in node:zlib (Node >= 23.8 has)`;
 }
 
 
@@ -61,12 +67,10 @@ export function zstd(): Codec {
   if (zstdCodec) return zstdCodec;
   const forced = process.env.PYC_AUDIT_ZSTD || undefined;
   if (forced && !['zlib', 'tool', 'js'].includes(forced)) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=${forced}: expected zlib, tool or js`);
-  if (forced === 'zlib' && !zlibHasZstd()) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=zlib: this Node (${process.version}) has no zstd in node:zlib (Node >= 22.15 has)`);
+  if (forced === 'zlib' && !zlibHasZstd()) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=zlib: ${zlibZstdLack()}`);
   if (forced === 'tool' && !onPath('zstd')) throw new DecoderUnavailable('PYC_AUDIT_ZSTD=tool: no zstd program on PATH');
   if (forced === 'zlib' || (!forced && zlibHasZstd())) {
-    // On libuv's thread pool where node:zlib's binding is as expected, else on this thread.
-    const pooled = pooledZstdChecked();
-    zstdCodec = { name: pooled ? 'node:zlib (thread pool)' : 'node:zlib', decode: pooled ? zlibZstdPooled : zlibZstd, consumesSynchronously: true, offThread: pooled };
+    zstdCodec = { name: 'node:zlib', decode: zlibZstd, consumesSynchronously: true, offThread: true };
   } else if (forced === 'tool' || (!forced && onPath('zstd'))) {
     zstdCodec = { name: 'zstd (program)', decode: (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage)), consumesSynchronously: false, offThread: true };
   } else {
@@ -116,7 +120,7 @@ export function bzip2(): Codec {
 /** Every zstd decoder this machine has, by the name PYC_AUDIT_ZSTD gives it (for tests that compare them). */
 export function zstdDecoders(): Record<string, Decoder> {
   const all: Record<string, Decoder> = { js: boundedFzstd };
-  if (zlibHasZstd()) Object.assign(all, { zlib: zlibZstd, 'zlib-pooled': zlibZstdPooled, 'zlib-stream': zlibZstdStream });
+  if (zlibHasZstd()) all.zlib = zlibZstd;
   if (onPath('zstd')) all.tool = (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage));
   return all;
 }

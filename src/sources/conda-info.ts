@@ -4,8 +4,8 @@
 // A .conda is a zip of stored members that ends with its central directory, and its
 // info-*.tar.zst is small and usually last. So one read of the end of the file finds the
 // directory and, most often, the component's bytes too; the component is decoded synchronously on
-// this thread (node:zlib's engine, one context reused for every archive; or the bounded
-// pure-JavaScript decoder where that is this process's zstd decoder anyway) and walked for the
+// this thread (node:zlib's zstdDecompressSync, in one piece; or the bounded pure-JavaScript
+// decoder where that is this process's zstd decoder anyway) and walked for the
 // metadata files like any tar, up to the tar's end. No stream, no round trip through libuv's
 // thread pool: a package cache holds hundreds of archives.
 //
@@ -21,7 +21,7 @@ import { isComponent, isInfoComponent } from './conda-zip.js';
 import { boundedFzstd } from './fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
 import { emptyEntries } from './types.js';
-import { decodeSmallZstd, SmallZstdFailed, zlibZstd, zlibZstdPooled } from './zlib-decoders.js';
+import { decodeSmallZstd, SmallZstdFailed, zlibZstd } from './zlib-decoders.js';
 
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;
@@ -147,20 +147,18 @@ function inProcessDecoder(): 'zlib' | 'js' | null {
     return null; // a decoder forced that this machine lacks: the general way says so
   }
   if (codec.decode === boundedFzstd) return 'js';
-  return codec.decode === zlibZstd || codec.decode === zlibZstdPooled ? 'zlib' : null;
+  return codec.decode === zlibZstd ? 'zlib' : null;
 }
 
 /** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */
 async function decode(how: 'zlib' | 'js', compressed: Buffer, sink: (chunk: Buffer) => void): Promise<void> {
   if (how === 'zlib') {
-    let decoded: boolean;
     try {
-      decoded = decodeSmallZstd(compressed, SHORT_WAY_BYTES, sink);
+      decodeSmallZstd(compressed, SHORT_WAY_BYTES, sink);
     } catch (err) {
       if (!(err instanceof SmallZstdFailed)) throw err; // the walk's own
       throw new NotShortWay(); // too large, or corrupt: the general way says which
     }
-    need(decoded);
     return;
   }
   let produced = 0;

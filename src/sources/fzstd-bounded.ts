@@ -1,4 +1,4 @@
-// The pure-JavaScript zstd decoder (fzstd), for a Node without zstd in node:zlib (< 22.15) on a
+// The pure-JavaScript zstd decoder (fzstd), for a Node without sound zstd in node:zlib (< 23.8) on a
 // machine without the zstd program, made safe for hostile input.
 //
 // fzstd on its own allocates each frame's declared window (up to 2 GiB), copies the whole window
@@ -23,7 +23,7 @@ const ZSTD_MAGIC = 0xfd2fb528;
 const FZSTD_ERRORS = ['invalid data', 'window size too large', 'invalid block type', 'FSE accuracy too high', 'match distance too far back', 'unexpected end of data'];
 
 const TOO_COSTLY =
-  'zstd data too costly for the pure-JavaScript decoder (blocks or frames far smaller than their window): install the zstd program, or run on Node >= 22.15, which decodes zstd natively';
+  'zstd data too costly for the pure-JavaScript decoder (blocks or frames far smaller than their window): install the zstd program, or run on Node >= 24, which decodes zstd natively';
 
 function corrupt(what: string): Error {
   return new Error(`corrupt zstd data: ${what}`);
@@ -97,7 +97,7 @@ export const boundedFzstd: Decoder = async (input, sink) => {
     }
     if (window > MAX_WINDOW) {
       throw new Error(
-        `zstd window of ${Math.round(window / 2 ** 20)} MiB is more than the pure-JavaScript decoder accepts (${MAX_WINDOW >> 20} MiB): install the zstd program, or run on Node >= 22.15, which decodes zstd natively`,
+        `zstd window of ${Math.round(window / 2 ** 20)} MiB is more than the pure-JavaScript decoder accepts (${MAX_WINDOW >> 20} MiB): install the zstd program, or run on Node >= 24, which decodes zstd natively`,
       );
     }
     checksum = ((fhd >> 2) & 1) === 1;
