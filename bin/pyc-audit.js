@@ -51,17 +51,9 @@ if (version && args.length === 1) {
 } else {
   // The kind of run, so that each keeps a cache of the functions it calls (bin/load-cli.cjs).
   const kind = version || args.includes('--help') || args.includes('-h') ? 'other' : args[0] === 'channel' ? 'channel' : ['merge', 'rules', 'rule', 'magic', 'help'].includes(args[0]) ? 'other' : 'audit';
-  // Keep V8's young generation small: the audit allocates many short-lived chunks, and a young
-  // generation left to grow holds them (and their decompressed bytes) until it fills.
-  // --max-semi-space-size cannot be changed once Node runs; the growth factor, and on newer V8 the
-  // scavenger's capacity, can. Not for an audit of a few MiB of files, whose young generation never
-  // grows: loading node:v8 was a tenth of such a run. Figures: docs/performance.md.
+  // No V8 flags: node:v8's setFlagsFromString is documented as unsafe once Node runs, and a flag
+  // one V8 has another lacks (Node 26 has no --scavenger-max-new-space-capacity-mb).
   const small = smallAudit(kind);
-  if (!small) {
-    const { setFlagsFromString } = require('node:v8');
-    setFlagsFromString('--semi-space-growth-factor=1');
-    if (Number(process.versions.node.split('.')[0]) >= 22) setFlagsFromString('--scavenger-max-new-space-capacity-mb=1');
-  }
   // Compiled code is cached on disk in the user's cache folder (never the temporary one): Node's
   // compile cache (Node >= 22.1) for what is loaded as modules, unless NODE_COMPILE_CACHE says
   // where; the bundled CLI's own (bin/load-cli.cjs). NODE_DISABLE_COMPILE_CACHE turns both off.
@@ -69,7 +61,7 @@ if (version && args.length === 1) {
   const { join } = require('node:path');
   const userCache = process.env.NODE_DISABLE_COMPILE_CACHE ? null : process.env.XDG_CACHE_HOME || (homedir() && join(homedir(), '.cache'));
   if (module.enableCompileCache && userCache && !process.env.NODE_COMPILE_CACHE) module.enableCompileCache(join(userCache, 'pyc-audit', 'node-compile-cache'));
-  // V8 rejects a code cache made under other flags: small audits keep their own.
+  // A small audit calls other functions (the short way to a plain .conda): it keeps its own cache.
   const bundled = require('./load-cli.cjs').loadBundle(join(import.meta.dirname, '..'), userCache && join(userCache, 'pyc-audit', 'code-cache'), small ? 'small' : kind);
   const cli = bundled ? bundled.exports : await import('../dist/src/bin-entry.js');
   if (version && args[1] === '--verbose') {

@@ -54,7 +54,7 @@ function measured(args: string[], env: Record<string, string>) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr.replace(/^maxrss \d+\n/m, ''), rssMB };
 }
 
-test('a default run planned for 64 cores, on inputs that use reader threads, peaks under 100 MB', () => {
+test('a default run planned for 64 cores, on inputs that use reader threads, costs at most one reader thread of memory', () => {
   const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-plan-'));
   const paths = Array.from({ length: 8 }, (_, i) => {
     const p = bigPackage(`pkg${i}`, 60);
@@ -72,6 +72,8 @@ test('a default run planned for 64 cores, on inputs that use reader threads, pea
     assert.ok(used && Number(used[1]) > 0 && Number(used[2]) >= 1, `threads used (${extra.join(' ')}): ${r.stderr}`);
     assert.equal(r.code, alone.code, r.stderr);
     assert.deepEqual(JSON.parse(r.stdout).artifacts, JSON.parse(alone.stdout).artifacts);
-    assert.ok(r.rssMB < 100, `peak RSS ${r.rssMB} MB with 64 cores planned ${extra.join(' ')}`);
+    // One reader thread (what the default budget allows) costs 20–25 MB over the run without
+    // threads, whichever Node; threads for 64 cores would cost hundreds.
+    assert.ok(r.rssMB < alone.rssMB + 40, `peak RSS ${r.rssMB} MB with 64 cores planned ${extra.join(' ')}, ${alone.rssMB} MB without threads`);
   }
 });
