@@ -62,7 +62,7 @@ const ttyFromStdio = {
     });
     build.onLoad({ filter: /^tty-from-stdio$/, namespace: 'pyc-audit' }, () => ({
       // A terminal is a character device: a pipe or a file is answered without creating the stream
-      // (process.stderr on a pipe loads node:net too; src/stdio.ts).
+      // (process.stderr on a pipe loads node:net too; src/run/stdio.ts).
       contents: `const { fstatSync } = require('node:fs');
 function characterDevice(fd) {
   try { return fstatSync(fd).isCharacterDevice(); } catch { return true; }
@@ -104,7 +104,7 @@ const results = await Promise.all([
   }),
   esbuild.build({
     ...common,
-    entryPoints: [join(root, 'dist', 'src', 'worker.js')],
+    entryPoints: [join(root, 'dist', 'src', 'run', 'worker.js')],
     outfile: join(out, 'worker.js'),
     format: 'esm',
     // CommonJS dependencies bundled into an ES module call require: give them one.

@@ -1,21 +1,21 @@
 // Command line: parse arguments and hand each command to its module (commands/); print a usage
 // error as one line; exit.
-import { stat } from './stat-file.js';
-import { standardIo } from './stdio.js';
+import { stat } from './sources/access/stat-file.js';
+import { standardIo } from './run/stdio.js';
 import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
 import type { ChannelFlags } from './commands/channel.js';
 import { runMagic } from './commands/magic.js';
 import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
-import { CORES } from './cores.js';
-import { EXIT, UsageError } from './exit.js';
+import { CORES } from './run/cores.js';
+import { EXIT, UsageError } from './run/exit.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
-import { DEFAULT_MAX_BYTES } from './sources/tar-members.js';
+import { DEFAULT_MAX_BYTES } from './sources/formats/tar-members.js';
 import { FORMATS } from './report/formats.js';
 import type { ReportFlags, ReportIo } from './report/reporter.js';
 import type { RunFlags } from './run/flags.js';
-import { findRule, SEVERITIES } from './rules.js';
-import { ruleText, rulesJson, rulesMarkdown, rulesText } from './rule-docs.js';
+import { findRule, SEVERITIES } from './judge/rules.js';
+import { ruleText, rulesJson, rulesMarkdown, rulesText } from './judge/rule-docs.js';
 import { VERSION } from './version.js';
 // `channel` and `merge` (commands/channel.ts, commands/merge.ts), the cache and --resume are loaded
 // when used: every module costs start-up time (docs/performance.md), and most runs are a plain audit.
@@ -35,7 +35,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     .hook('preAction', async (_program, action) => {
       // Configuration files apply to the commands that audit (they have --isolated).
       if (!action.options.some((o) => o.long === '--isolated')) return;
-      const { applyConfig, ConfigError } = await import('./config.js');
+      const { applyConfig, ConfigError } = await import('./run/config.js');
       try {
         await applyConfig(action);
       } catch (err) {
@@ -180,7 +180,7 @@ async function mistypedCommand(argv: string[], program: Command): Promise<string
   if (!word || !/^[A-Za-z][\w-]*$/.test(word)) return null;
   const names = program.commands.map((c) => c.name());
   if (names.includes(word) || (await stat(word).then(() => true, () => false))) return null;
-  const { didYouMean } = await import('./did-you-mean.js');
+  const { didYouMean } = await import('./run/did-you-mean.js');
   const hint = didYouMean(word, names);
   return hint ? `unknown command '${word}' (did you mean '${hint}'?)` : null;
 }

@@ -6,12 +6,12 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { auditArtifact } from '../src/audit.js';
-import { checkArtifact, describeImpact, hashRoundsFor, isInstalled, placeholderPaths, ZIP_EPOCH, type Finding } from '../src/checks.js';
+import { auditArtifact } from '../src/run/audit-artifact.js';
+import { checkArtifact, describeImpact, hashRoundsFor, isInstalled, placeholderPaths, ZIP_EPOCH, type Finding } from '../src/judge/checks.js';
 import { MagicTable } from '../src/magic/table.js';
-import { sourceHash } from '../src/source-hash.js';
-import { hashKey } from '../src/sources/tar-members.js';
-import { judgePyc } from '../src/verdict.js';
+import { sourceHash } from '../src/judge/source-hash.js';
+import { hashKey } from '../src/sources/formats/tar-members.js';
+import { judgePyc } from '../src/judge/verdict.js';
 import { zipOf, zstdFrame } from './archives.js';
 import { pycBytes, tarOf, type PackageFile } from './package-builder.js';
 

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pycLocation } from '../src/pyc-paths.js';
+import { pycLocation } from '../src/judge/pyc-paths.js';
 import { CORPUS, fixture, haveCorpus, run, runAsync } from './helpers.js';
 
 type Finding = { code: string; severity: string; member: string; message: string };

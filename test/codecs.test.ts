@@ -4,8 +4,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
-import { zlibHasZstd, zstdDecoders } from '../src/sources/codecs.js';
-import { decodeSmallZstd, SmallZstdFailed } from '../src/sources/zlib-decoders.js';
+import { zlibHasZstd, zstdDecoders } from '../src/sources/codecs/codecs.js';
+import { decodeSmallZstd, SmallZstdFailed } from '../src/sources/codecs/zlib-decoders.js';
 import { zstdRuns } from './archives.js';
 
 const decoders = Object.entries(zstdDecoders());

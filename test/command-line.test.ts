@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, run } from './helpers.js';
-import { didYouMean, editDistance } from '../src/did-you-mean.js';
+import { didYouMean, editDistance } from '../src/run/did-you-mean.js';
 
 test('pyc-audit --help shows the audit options and examples for one package, a CI step and a package cache', () => {
   const r = run(['--help']);

@@ -10,9 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { deflateRawSync } from 'node:zlib';
-import { zstd } from '../src/sources/codecs.js';
-import { readCondaInfo, SHORT_WAY_BYTES } from '../src/sources/conda-info.js';
-import { boundedFzstd } from '../src/sources/fzstd-bounded.js';
+import { zstd } from '../src/sources/codecs/codecs.js';
+import { readCondaInfo, SHORT_WAY_BYTES } from '../src/sources/formats/conda-info.js';
+import { boundedFzstd } from '../src/sources/codecs/fzstd-bounded.js';
 import { readArtifact } from '../src/sources/index.js';
 import { zstdFrame, zstdRuns } from './archives.js';
 import { CORPUS, haveCorpus, ROOT, run } from './helpers.js';
@@ -62,7 +62,7 @@ function markDeflated(zip: Buffer, name: string): Buffer {
 
 /** What readCondaInfo gives in a process with PYC_AUDIT_ZSTD=`forced`: the SHA-256 of each metadata file, or null. */
 function inChild(path: string, forced: string): Record<string, string> | null {
-  const script = `const { readCondaInfo } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'sources', 'conda-info.js')).href)});
+  const script = `const { readCondaInfo } = await import(${JSON.stringify(pathToFileURL(join(ROOT, 'dist', 'src', 'sources', 'formats', 'conda-info.js')).href)});
 const m = await readCondaInfo(${JSON.stringify(path)});
 const { createHash } = await import('node:crypto');
 process.stdout.write(JSON.stringify(m && Object.fromEntries([...m].map(([k, v]) => [k, createHash('sha256').update(v).digest('hex')]))));`;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PLAIN_READ_BYTES, readPlainConda } from '../src/sources/conda-plain.js';
+import { PLAIN_READ_BYTES, readPlainConda } from '../src/sources/formats/conda-plain.js';
 import { zstdFrame } from './archives.js';
 import { CORPUS, FIXTURES, haveCorpus, run } from './helpers.js';
 import { fullName, infoFiles, pycBytes, tarOf, zipOf, type Package, type PackageFile } from './package-builder.js';

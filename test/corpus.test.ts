@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { auditArtifact } from '../src/audit.js';
+import { auditArtifact } from '../src/run/audit-artifact.js';
 import { MagicTable } from '../src/magic/table.js';
 import { CORPUS, haveCorpus, readTsv } from './helpers.js';
 

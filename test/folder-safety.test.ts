@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { displayName, readFolder } from '../src/sources/folder.js';
+import { displayName, readFolder } from '../src/sources/folders/folder.js';
 import { fixture, run } from './helpers.js';
 import { condaOf, extract, fullName, install, pycBytes, type Package } from './package-builder.js';
 

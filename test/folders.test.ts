@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fs from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
-import { readFolder, walkPyc } from '../src/sources/folder.js';
-import { expandPaths, findPackageCaches } from '../src/sources/targets.js';
+import { readFolder, walkPyc } from '../src/sources/folders/folder.js';
+import { expandPaths, findPackageCaches } from '../src/sources/folders/targets.js';
 import { BIN, fixture, run } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-folders-'));

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { auditArtifact } from '../src/audit.js';
+import { auditArtifact } from '../src/run/audit-artifact.js';
 import { MagicTable } from '../src/magic/table.js';
-import { streamBytes } from '../src/sources/access.js';
-import { readBytes } from '../src/sources/read-bytes.js';
-import { byteBudget } from '../src/sources/tar-members.js';
+import { streamBytes } from '../src/sources/access/access.js';
+import { readBytes } from '../src/sources/formats/read-bytes.js';
+import { byteBudget } from '../src/sources/formats/tar-members.js';
 import { fuzz, loadSeeds } from './fuzz/engine.js';
 import { FIXTURES } from './helpers.js';
 

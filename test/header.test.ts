@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeHeader, headerSizeFor, hex } from '../src/header.js';
+import { decodeHeader, headerSizeFor, hex } from '../src/judge/header.js';
 import { fixture } from './helpers.js';
 
 const head = (name: string) => readFileSync(fixture('pyc', name)).subarray(0, 16);

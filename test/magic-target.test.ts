@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { MagicTable } from '../src/magic/table.js';
 import { isPythonPackageName, stdlibMagic } from '../src/magic/stdlib.js';
 import { parseInterpreterReport } from '../src/magic/interpreter.js';
-import { pythonPackageVersionKey } from '../src/learn-python.js';
+import { pythonPackageVersionKey } from '../src/run/learn-python.js';
 import { storedZip, tarHeader, zstdFrame } from './archives.js';
 import { fixture, run } from './helpers.js';
 

@@ -7,7 +7,7 @@ import http from 'node:http';
 import net, { type AddressInfo } from 'node:net';
 import { fixture, runAsync } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
-import { netFetch, RETRY, retryAfterMs } from '../src/sources/net.js';
+import { netFetch, RETRY, retryAfterMs } from '../src/sources/access/net.js';
 
 /** Host names only the proxy knows: a request for them that arrives proves the proxy carried it. */
 const PROXIED_HOST = 'artifacts.pyc-audit.invalid';

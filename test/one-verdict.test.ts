@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { sourceHash } from '../src/source-hash.js';
+import { sourceHash } from '../src/judge/source-hash.js';
 import { BIN, run } from './helpers.js';
 import { condaOf, extract, fullName, install, pycBytes, tarBz2Of, writeFiles, type Package, type PackageFile } from './package-builder.js';
 

@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { planReads } from '../src/read-plan.js';
+import { planReads } from '../src/run/read-plan.js';
 import { BIN } from './helpers.js';
 import { condaOf, pycBytes, type Package } from './package-builder.js';
 

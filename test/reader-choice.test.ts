@@ -6,8 +6,8 @@ import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { zstd } from '../src/sources/codecs.js';
-import { isCondaPackage } from '../src/sources/file-kind.js';
+import { zstd } from '../src/sources/codecs/codecs.js';
+import { isCondaPackage } from '../src/sources/formats/file-kind.js';
 import { zipOf } from './archives.js';
 import { fixture, run } from './helpers.js';
 

@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FileError, readHeadSync, readRegularFile, readRegularFileSync } from '../src/regular-file.js';
+import { FileError, readHeadSync, readRegularFile, readRegularFileSync } from '../src/sources/access/regular-file.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-regular-'));
 const fifo = join(dir, 'fifo');

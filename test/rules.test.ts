@@ -5,11 +5,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { RULES } from '../src/rules.js';
-import { rulesMarkdown, severityRuleMarkdown } from '../src/rule-docs.js';
+import { RULES } from '../src/judge/rules.js';
+import { rulesMarkdown, severityRuleMarkdown } from '../src/judge/rule-docs.js';
 import { MagicTable } from '../src/magic/table.js';
 import { supersededBy } from '../src/magic/describe.js';
-import { judgePyc } from '../src/verdict.js';
+import { judgePyc } from '../src/judge/verdict.js';
 import { GithubReportWriter, SUMMARY_ROWS } from '../src/report/github.js';
 import { addToTally, emptyTally } from '../src/report/json.js';
 import { zipOf } from './archives.js';
@@ -31,7 +31,7 @@ type Finding = { code: string; severity: string; member: string; message: string
 // ---- the definitions and what is generated from them ---------------------------------------
 
 test('the README findings table and severity rule are the definitions, as `rules --format markdown` prints them', () => {
-  assert.equal(between(readme, 'rules-table'), rulesMarkdown(), 'README table differs from src/rules.ts: paste `pyc-audit rules --format markdown`');
+  assert.equal(between(readme, 'rules-table'), rulesMarkdown(), 'README table differs from src/judge/rules.ts: paste `pyc-audit rules --format markdown`');
   assert.equal(between(readme, 'severity-rule'), severityRuleMarkdown());
   const r = run(['rules', '--format', 'markdown']);
   assert.equal(r.code, 0);
@@ -99,7 +99,7 @@ test('SARIF rules carry the help (text and Markdown) and a helpUri to the README
 test('magic/ depends on nothing above it', () => {
   const dir = join(ROOT, 'src', 'magic');
   // Only the file-reading utility below it; never the verdict, checks, reports or the CLI.
-  for (const f of readdirSync(dir)) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /from '\.\.\/(?!regular-file\.js')/, f);
+  for (const f of readdirSync(dir)) assert.doesNotMatch(readFileSync(join(dir, f), 'utf8'), /from '\.\.\/(?!sources\/access\/regular-file\.js')/, f);
 });
 
 // ---- packages built here --------------------------------------------------------------------

@@ -6,7 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SourceHasher, rawMagic, sourceHash } from '../src/source-hash.js';
+import { SourceHasher, rawMagic, sourceHash } from '../src/judge/source-hash.js';
 import { fixture } from './helpers.js';
 
 const pyenv = (minor: string): string | null => {

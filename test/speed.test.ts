@@ -9,8 +9,8 @@ import { open, type FileHandle } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as zlib from 'node:zlib';
-import { cutRuns, mapBlocks, type Run, writeRun } from '../src/sources/bzip2-blocks.js';
-import { zlibHasZstd } from '../src/sources/codecs.js';
+import { cutRuns, mapBlocks, type Run, writeRun } from '../src/sources/codecs/bzip2-blocks.js';
+import { zlibHasZstd } from '../src/sources/codecs/codecs.js';
 import { storedZip, tarHeader } from './archives.js';
 import { BIN, FIXTURES, fixture, run } from './helpers.js';
 
@@ -199,7 +199,7 @@ function tarWithZeros(zeros: number): Buffer {
 }
 
 test('bzip2 runs: output in order, whatever each run holds ahead (slabs, a paused program)', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
-  const { decodeRuns } = await import('../src/sources/bzip2-runs.js');
+  const { decodeRuns } = await import('../src/sources/codecs/bzip2-runs.js');
   const dir = tmp();
   const tar = tarWithZeros(40);
   const file = join(dir, 'zeros-1.0-py314_0.tar.bz2');
@@ -220,7 +220,7 @@ test('bzip2 runs: output in order, whatever each run holds ahead (slabs, a pause
 });
 
 test('bzip2 runs: a file that shrinks while a later run is read says so; a sink that stops ends the read', { skip: has('bzip2') ? false : 'no bzip2 program' }, async () => {
-  const { decodeRuns } = await import('../src/sources/bzip2-runs.js');
+  const { decodeRuns } = await import('../src/sources/codecs/bzip2-runs.js');
   const dir = tmp();
   const tar = bigTar(1536);
   const file = join(dir, 'shrinks.tar.bz2');

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
-import { zlibHasZstd } from '../src/sources/codecs.js';
+import { zlibHasZstd } from '../src/sources/codecs/codecs.js';
 import { FIXTURES, fixture, ROOT } from './helpers.js';
 
 const EXAMPLE = fixture('example-py314rc2.conda');

@@ -3,8 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { MAX_NAME_BYTES, TarWalker, TarError } from '../src/sources/tar-walker.js';
-import { MemberCollector } from '../src/sources/tar-members.js';
+import { MAX_NAME_BYTES, TarWalker, TarError } from '../src/sources/formats/tar-walker.js';
+import { MemberCollector } from '../src/sources/formats/tar-members.js';
 import { resumTarHeader as resum, tarHeader as header } from './archives.js';
 import { emptyEntries } from '../src/sources/types.js';
 

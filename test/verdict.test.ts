@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { MagicTable } from '../src/magic/table.js';
-import { judgePyc, STATUS_ORDER, worstStatus, type PycStatus } from '../src/verdict.js';
+import { judgePyc, STATUS_ORDER, worstStatus, type PycStatus } from '../src/judge/verdict.js';
 import { fixture } from './helpers.js';
 
 const table = MagicTable.builtIn();

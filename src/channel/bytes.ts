@@ -4,9 +4,9 @@
 // refused, not waited on); URLs have the --timeout idle deadline of every download.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { get } from '../sources/http.js';
+import { get } from '../sources/access/http.js';
 import { InputError } from '../sources/types.js';
-import { FileError, formatLimit, openRegular } from '../regular-file.js';
+import { FileError, formatLimit, openRegular } from '../sources/access/regular-file.js';
 
 export const isUrl = (location: string) => /^https?:\/\//i.test(location);
 

@@ -9,10 +9,10 @@
 // unchanged channel does not read it again. A build that cannot be read is one error line; its
 // minor is then judged with the table.
 import pLimit from 'p-limit';
-import type { Reader } from '../audit.js';
+import type { Reader } from '../run/audit-artifact.js';
 import { stdlibMagic, stdlibTarget, type StdlibMagic } from '../magic/stdlib.js';
 import type { MagicTable, TargetMagic } from '../magic/table.js';
-import { CopyError, FactCache } from '../result-cache.js';
+import { CopyError, FactCache } from '../run/result-cache.js';
 import { readTarget, type ReadOptions } from '../sources/index.js';
 import type { ArtifactEntries } from '../sources/types.js';
 import type { PythonBuild } from './python-builds.js';

@@ -3,7 +3,7 @@
 // before a .tar.bz2 of the same version (only its pkg tarball need be read). Records are offered
 // one at a time, in any order (shards come concurrently), and the choice does not depend on the
 // order. Memory is one record per minor. Pure.
-import { parseArtifactName } from '../package-info.js';
+import { parseArtifactName } from '../judge/package-info.js';
 
 export interface PythonBuild {
   subdir: string;

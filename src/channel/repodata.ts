@@ -3,7 +3,7 @@
 // Selection by name globs and Python happens as the records come, so only the chosen ones are
 // kept — memory follows what is audited, not the size of the channel. Pure.
 import picomatch from 'picomatch';
-import { dependsPython, parseArtifactName } from '../package-info.js';
+import { dependsPython, parseArtifactName } from '../judge/package-info.js';
 import { mayBePython, pythonBuildMinor, PythonBuilds } from './python-builds.js';
 
 /** A selected artifact: only what its audit needs, so a million of them stay small. */

@@ -1,12 +1,12 @@
 // `pyc-audit audit` (the default command): what to audit — the paths given, the package caches
 // with --pkgs-cache, standard input — then one run over them.
-import { UsageError } from '../exit.js';
+import { UsageError } from '../run/exit.js';
 import type { ReportIo } from '../report/reporter.js';
 import { printable } from '../report/text.js';
 import type { RunFlags } from '../run/flags.js';
 import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
-import { expandPaths, findPackageCaches } from '../sources/targets.js';
+import { expandPaths, findPackageCaches } from '../sources/folders/targets.js';
 
 export async function runAudit(inputs: string[], flags: RunFlags, io: ReportIo): Promise<number> {
   if (flags.pkgsCache) {

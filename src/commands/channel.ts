@@ -3,17 +3,17 @@
 // cli.ts loads this module only for `channel`.
 import { parseShard, shardOf } from '../channel/shard.js';
 import { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel } from '../channel/source.js';
-import { EXIT, UsageError } from '../exit.js';
-import { readRegularFile } from '../regular-file.js';
+import { EXIT, UsageError } from '../run/exit.js';
+import { readRegularFile } from '../sources/access/regular-file.js';
 import { JSON_SCHEMA_VERSION } from '../report/json.js';
 import type { ReportIo } from '../report/reporter.js';
 import { printable } from '../report/text.js';
-import { ResultCache } from '../result-cache.js';
+import { ResultCache } from '../run/result-cache.js';
 import type { RunFlags } from '../run/flags.js';
 import { loadTable } from '../run/load-table.js';
 import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
-import type { Target } from '../sources/targets.js';
+import type { Target } from '../sources/folders/targets.js';
 import { VERSION } from '../version.js';
 
 export interface ChannelFlags extends RunFlags {

@@ -1,5 +1,5 @@
 // `pyc-audit magic [NUMBER…]`: what the magic table says of each number, or the whole table.
-import { EXIT, UsageError } from '../exit.js';
+import { EXIT, UsageError } from '../run/exit.js';
 import { explainMagic, parseMagicArgument } from '../magic/explain.js';
 import { magicEntryJson, magicTableJson } from '../report/json.js';
 import type { ReportIo } from '../report/reporter.js';

@@ -1,8 +1,8 @@
 // `pyc-audit merge FILE…`: the reports of sharded runs as one report, with the gaps and overlaps
 // between them said on stderr. cli.ts loads this module only for `merge`.
-import { EXIT, UsageError } from '../exit.js';
+import { EXIT, UsageError } from '../run/exit.js';
 import { MagicTable } from '../magic/table.js';
-import { MergeInputError, mergeReports, readReport } from '../merge.js';
+import { MergeInputError, mergeReports, readReport } from '../report/merge.js';
 import { colorFor } from '../report/color.js';
 import { OutputError, Reporter, type ReportFlags, type ReportIo } from '../report/reporter.js';
 import { printable } from '../report/text.js';

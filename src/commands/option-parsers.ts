@@ -1,7 +1,7 @@
 // The command line's option values: each parser turns one argument into its value, or refuses it
 // with a reason commander prints as "error: option '…' argument '…' is invalid. <reason>".
 import { InvalidArgumentError } from 'commander';
-import { parseCodeList } from '../rules.js';
+import { parseCodeList } from '../judge/rules.js';
 
 export function pythonVersion(value: string): string {
   const m = /^(\d+)\.(\d+)$/.exec(value.trim());

@@ -1,17 +1,15 @@
-// One artifact, end to end: read it (I/O), then judge what was read (pure).
+// One artifact judged: what a reader collected (entries) in, its verdicts and findings out. Pure:
+// no I/O (reading and judging end to end: run/audit-artifact.ts).
 import { basename } from 'node:path';
 import { pycLocation } from './pyc-paths.js';
-import type { MagicTable, TargetMagic } from './magic/table.js';
+import type { MagicTable, TargetMagic } from '../magic/table.js';
 import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
-import { NotRereadable, readTarget } from './sources/index.js';
-import type { Target } from './sources/targets.js';
-import type { ArtifactEntries, ArtifactKind } from './sources/types.js';
+import type { ArtifactEntries, ArtifactKind } from '../sources/types.js';
 import { judgePyc, worstStatus, type PycStatus, type PycVerdict } from './verdict.js';
 import { checkArtifact, isInstalled, type Finding, type Impact } from './checks.js';
 import { ALL_RULES, failsAt, isSelected, ruleFor, severityRank, type RuleSelection, type Severity } from './rules.js';
-import { checkedHashMagic, hashKey, type HashRequest } from './sources/tar-members.js';
-import type { ReadOptions } from './sources/index.js';
-import type { ArtifactOrigin } from './channel/repodata.js';
+import { checkedHashMagic, hashKey, type HashRequest } from './source-hash.js';
+import type { ArtifactOrigin } from '../channel/repodata.js';
 
 /** A remark on how an artifact was read, with how much it matters (text and CI formats show warnings). */
 export interface Note {
@@ -152,55 +150,4 @@ export function missingSourceHashes(entries: ArtifactEntries): HashRequest {
     request.set(source.path, magics);
   }
   return request;
-}
-
-/** Copies the hashes a second read computed onto the first read's source records. */
-function mergeHashes(into: ArtifactEntries, from: ArtifactEntries): void {
-  const byPath = new Map(into.sources.map((s) => [s.path, s]));
-  for (const s of from.sources) {
-    const target = byPath.get(s.path);
-    if (!target || !s.hashes) continue;
-    target.hashes = new Map([...(target.hashes ?? []), ...s.hashes]);
-  }
-}
-
-export type Reader = (target: Target, extra?: Pick<ReadOptions, 'hashOnly'>) => Promise<ArtifactEntries>;
-
-export async function auditArtifact(path: string | Target, options: AuditOptions, read: Reader = readTarget): Promise<ArtifactResult> {
-  const target: Target = typeof path === 'string' ? { path, kind: 'file' } : path;
-  path = target.path;
-  // A part of an environment is judged with the table its python calls for; the note goes with
-  // the part that is not one package's folder, so it is said once.
-  const env = target.kind === 'env' ? options.environments?.get(target.part?.root ?? target.path) : undefined;
-  if (env) options = { ...options, table: env.table };
-  try {
-    const entries = await read(target);
-    const request = missingSourceHashes(entries);
-    let hashesUnavailable: string | null = null;
-    if (request.size) {
-      try {
-        mergeHashes(entries, await read(target, { hashOnly: request }));
-      } catch (err) {
-        if (!(err instanceof NotRereadable)) throw err;
-        hashesUnavailable = err.message;
-      }
-    }
-    const result = judgeArtifact(path, entries, options, hashesUnavailable);
-    if (env?.note && !target.part?.only) result.notes.push({ level: 'info', text: env.note });
-    return result;
-  } catch (err) {
-    return {
-      path,
-      kind: null,
-      package: { name: null, version: null, build: null, subdir: null, noarch: null, depends: [] },
-      expected: null,
-      error: (err as Error).message || String(err),
-      pyc: [],
-      status: null,
-      notes: [],
-      unreadable: [],
-      findings: [],
-      impact: { modules: 0, sourceBytes: 0 },
-    };
-  }
 }

@@ -13,15 +13,14 @@
 //      header against the .py: PYC107, PYC101, PYC102 (timestamp), PYC103/PYC106 (checked-hash),
 //      PYC104 (unchecked-hash).
 // Then per module: an importable .py with no .pyc the target reads (PYC202); per file: .pyo (PYC206).
-import type { MagicTable } from './magic/table.js';
-import type { MagicEntry } from './magic/types.js';
+import type { MagicTable } from '../magic/table.js';
+import type { MagicEntry } from '../magic/types.js';
 import type { Expected, PackageInfo } from './package-info.js';
 import { cacheTagFor, inImportLocation, isImportableSource, pycLocation, usesLegacyLayout, type PycLocation } from './pyc-paths.js';
 import { outsideImport, ruleFor, type Severity } from './rules.js';
-import type { SipRounds } from './source-hash.js';
-import { hashKey } from './sources/tar-members.js';
-import type { ArtifactKind, SourceMember } from './sources/types.js';
-import { parsePathsJson } from './sources/metadata.js';
+import { hashKey, type SipRounds } from './source-hash.js';
+import type { ArtifactKind, SourceMember } from '../sources/types.js';
+import { parsePathsJson } from '../sources/formats/metadata.js';
 import type { PycStatus, PycVerdict } from './verdict.js';
 
 export interface Finding {

@@ -110,3 +110,17 @@ export function sourceHash(magic: number, rounds: SipRounds, source: Uint8Array)
 export function rawMagic(magic: number): number {
   return ((magic & 0xffff) | (0x0a0d << 16)) >>> 0;
 }
+
+/** The key of a source hash in SourceMember.hashes. */
+export function hashKey(magic: number, rounds: SipRounds): string {
+  return `${magic}/${rounds}`;
+}
+
+/** Sources to hash on a second read: path -> the magics of the checked-hash .pyc that need them. */
+export type HashRequest = ReadonlyMap<string, readonly number[]>;
+
+/** A checked-hash .pyc (PEP 552 flags 0b11 in a 16-byte header): its magic, else null. */
+export function checkedHashMagic(head: Buffer): number | null {
+  if (head.length < 16 || head[2] !== 0x0d || head[3] !== 0x0a) return null;
+  return head.readUInt32LE(4) === 3 ? head.readUInt16LE(0) : null;
+}

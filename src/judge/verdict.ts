@@ -1,10 +1,10 @@
 // Expected version + decoded header + magic table -> a status for one .pyc. Pure.
 import { decodeHeader, headerSizeFor, hex, type PycHeader } from './header.js';
-import { finalExpectation, supersededBy, unconfirmedFinal, writtenBy } from './magic/describe.js';
-import type { MagicTable } from './magic/table.js';
+import { finalExpectation, supersededBy, unconfirmedFinal, writtenBy } from '../magic/describe.js';
+import type { MagicTable } from '../magic/table.js';
 import { cacheTag, type Expected } from './package-info.js';
 
-export { finalExpectation, magicLabel, writtenBy } from './magic/describe.js';
+export { finalExpectation, magicLabel, writtenBy } from '../magic/describe.js';
 
 /**
  * What the target Python does with a .pyc's magic. `superseded`: a final release of the target minor

@@ -1,6 +1,6 @@
 // --magic-table FILE: rows a user adds to (or corrects in) the built-in table without a new
 // release. The format is what `pyc-audit magic --format json` prints: a JSON array of objects.
-import { FileError, readRegularFile } from '../regular-file.js';
+import { FileError, readRegularFile } from '../sources/access/regular-file.js';
 import type { MagicEntry } from './types.js';
 
 export class MagicTableError extends Error {}

@@ -6,8 +6,8 @@
 // as .tar.bz2), the member and the code.
 import { createHash } from 'node:crypto';
 import { basename } from 'node:path';
-import type { ArtifactResult } from '../audit.js';
-import { packageId } from '../package-info.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { packageId } from '../judge/package-info.js';
 
 export function findingIdentity(r: ArtifactResult, member: string, code: string): string {
   const artifact = packageId(r.package) ?? basename(r.path);

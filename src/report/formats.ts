@@ -1,24 +1,18 @@
-// Report formats as writers that emit text as artifacts finish, in order: begin, one piece per
-// artifact, end. Text and JSON live in their own files; the line formats for CI live here.
+// Report formats as writers (writer.ts) that emit text as artifacts finish, in order: begin, one
+// piece per artifact, end. Text and JSON live in their own files; the line formats for CI live here.
 import { appendFileSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
-import type { ArtifactResult } from '../audit.js';
+import type { ArtifactResult } from '../judge/artifact.js';
 import type { MagicTable } from '../magic/table.js';
 import { JsonReportWriter, ndjsonLine, type Tally } from './json.js';
 import { formatArtifact, formatSummary } from './text.js';
-import type { Severity } from '../rules.js';
+import type { ReportWriter } from './writer.js';
+import type { Severity } from '../judge/rules.js';
 
 export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github', 'gitlab'] as const;
 export type Format = (typeof FORMATS)[number];
 
-export interface ReportWriter {
-  begin(): string;
-  /** `index`: the artifact's position in the run's inputs (0-based). */
-  artifact(r: ArtifactResult, index: number): string;
-  end(t: Tally): string;
-  /** Written as each artifact finishes rather than in input order (ndjson). */
-  inFinishOrder?: boolean;
-}
+export type { ReportWriter } from './writer.js';
 
 /** ndjson: one JSON object per artifact and line, written as each finishes (resumable, streamable). */
 export const ndjsonWriter: ReportWriter = {

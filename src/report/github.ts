@@ -7,9 +7,9 @@
 // rebuild list) is appended to that file, as GitHub expects of every step. What is kept until the
 // end is bounded (the annotations shown, SUMMARY_ROWS rows and names), whatever the run's size.
 import { Chalk } from 'chalk';
-import type { ArtifactResult } from '../audit.js';
-import { packageId } from '../package-info.js';
-import { ruleFor, severityRank, type Severity } from '../rules.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { packageId } from '../judge/package-info.js';
+import { ruleFor, severityRank, type Severity } from '../judge/rules.js';
 import { printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
 import { rebuildIds } from './list-stale.js';

@@ -5,8 +5,8 @@
 // in the report (fingerprint.ts). `location.path` is the artifact relative to the working
 // directory (GitLab links it in the repository when it is there); the member is in the text.
 import { isAbsolute, relative, sep } from 'node:path';
-import type { ArtifactResult } from '../audit.js';
-import { ruleFor, type Severity } from '../rules.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { ruleFor, type Severity } from '../judge/rules.js';
 import { Fingerprints } from './fingerprint.js';
 
 /** GitLab's scale: info, minor, major, critical, blocker. */

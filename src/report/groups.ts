@@ -1,7 +1,7 @@
 // One cause, one line: findings of one artifact with the same code, severity and cause, as the text
 // and GitHub reports show them. JSON keeps every finding (each carries its cause).
-import type { Finding } from '../checks.js';
-import { severityRank } from '../rules.js';
+import type { Finding } from '../judge/checks.js';
+import { severityRank } from '../judge/rules.js';
 
 export interface FindingGroup {
   code: string;

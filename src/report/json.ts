@@ -1,11 +1,11 @@
 // --format json: one document for the whole run. The shape is documented in the README.
-import type { ArtifactResult, Note } from '../audit.js';
-import type { Finding } from '../checks.js';
+import type { ArtifactResult, Note } from '../judge/artifact.js';
+import type { Finding } from '../judge/checks.js';
 import type { MagicTable } from '../magic/table.js';
 import type { MagicEntry } from '../magic/types.js';
 
-import { fails } from '../audit.js';
-import type { Severity } from '../rules.js';
+import { fails } from '../judge/artifact.js';
+import type { Severity } from '../judge/rules.js';
 import type { ArtifactOrigin } from '../channel/repodata.js';
 
 /**

@@ -6,9 +6,9 @@
 // it in <system-out>; an unreadable artifact an <error>. The counts belong in the opening tags,
 // so testcases are kept (as text) until the end.
 import { basename } from 'node:path';
-import type { ArtifactResult } from '../audit.js';
-import { failsAt, ruleFor, type Severity } from '../rules.js';
-import { packageId } from '../package-info.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { failsAt, ruleFor, type Severity } from '../judge/rules.js';
+import { packageId } from '../judge/package-info.js';
 import type { Tally } from './json.js';
 import { printable } from './text.js';
 

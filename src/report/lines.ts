@@ -1,7 +1,7 @@
 // Reading a report back line by line (--resume, merge): only a regular file (a FIFO or a device
 // is refused, never waited on), read in chunks, every line bounded, so neither a huge file nor a
 // file with no line breaks (a binary) is ever held whole.
-import { openRegular } from '../regular-file.js';
+import { openRegular } from '../sources/access/regular-file.js';
 
 /** Longest line a report may have: one artifact's JSON (a tree of 100,000 .pyc is ~40 MiB). */
 export const MAX_LINE = 256 << 20;

@@ -4,11 +4,11 @@
 // would not accept (a hostile index.json: `"name": "evil\u001b[2K\rinnocent\nnumpy"`) is printed
 // escaped and in quotes, so no script acting on the list can take it for a package, and a
 // warning on stderr says why.
-import type { ArtifactResult } from '../audit.js';
-import { needsRebuild } from '../audit.js';
-import { failsAt, ruleFor, type Severity } from '../rules.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { needsRebuild } from '../judge/artifact.js';
+import { failsAt, ruleFor, type Severity } from '../judge/rules.js';
 import { printable } from './escape.js';
-import type { ReportWriter } from './formats.js';
+import type { ReportWriter } from './writer.js';
 import { condaId, ownerId, wheelId, type PackageId } from './package-id.js';
 
 /**

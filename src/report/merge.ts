@@ -2,12 +2,12 @@
 // artifact of a channel run says which shard it belongs to and how many artifacts that shard
 // holds, so a merge can tell a missing shard or a shard that stopped early (gaps) from a shard
 // given twice (overlap), without knowing the channel.
-import type { ArtifactResult } from './audit.js';
-import { artifactJsonProblem, fromArtifactJson } from './report/json.js';
-import { LineTooLong, readLines } from './report/lines.js';
-import { readRegularFile, FileError } from './regular-file.js';
-import { printable } from './report/escape.js';
-import { describeError } from './report/output.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { artifactJsonProblem, fromArtifactJson } from './json.js';
+import { LineTooLong, readLines } from './lines.js';
+import { readRegularFile, FileError } from '../sources/access/regular-file.js';
+import { printable } from './escape.js';
+import { describeError } from './output.js';
 
 export class MergeInputError extends Error {}
 

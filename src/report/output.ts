@@ -4,7 +4,7 @@
 // ndjson report continued with --resume is appended to in place instead (each line is whole when
 // written). A device or FIFO (/dev/stdout, /dev/full, `>(gzip > x)`) is written directly. Every
 // write error is kept and said once, as one line naming the file.
-// node:fs/promises through fs.promises, loaded when an --output file is written (src/stat-file.ts says why).
+// node:fs/promises through fs.promises, loaded when an --output file is written (src/sources/access/stat-file.ts says why).
 import { constants, createWriteStream, promises, unlinkSync, type WriteStream } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -11,7 +11,7 @@
 // lets `name-version-build` be split from the right. Wheels follow PEP 427's file name grammar:
 // `-` never occurs inside a field.
 import { basename } from 'node:path';
-import { splitPackageId } from '../package-info.js';
+import { splitPackageId } from '../judge/package-info.js';
 
 const CONDA_NAME = /^(([a-z0-9])|([a-z0-9_](?!_)))[._-]?([a-z0-9]+(\.|-|_|$))*$/i;
 const CONDA_VERSION = /^[a-z0-9._+!]+$/i;

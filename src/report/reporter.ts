@@ -6,9 +6,9 @@
 // its input's index, so a slow first input holds nothing back and a killed run keeps every
 // finished line.
 import { Chalk, type ChalkInstance } from 'chalk';
-import type { ArtifactResult } from '../audit.js';
+import type { ArtifactResult } from '../judge/artifact.js';
 import type { MagicTable } from '../magic/table.js';
-import type { Severity } from '../rules.js';
+import type { Severity } from '../judge/rules.js';
 import { addToTally, emptyTally, type Tally } from './json.js';
 import { writerFor, type Format, type ReportWriter } from './formats.js';
 import { listStaleWriter } from './list-stale.js';

@@ -6,10 +6,10 @@
 // the file is then rewritten without them (a new file renamed over it, so a kill during the
 // rewrite loses nothing), and the run appends what is missing.
 import { stat } from 'node:fs/promises';
-import type { ArtifactResult } from '../audit.js';
+import type { ArtifactResult } from '../judge/artifact.js';
 import { artifactJsonProblem, fromArtifactJson } from './json.js';
 import { LineTooLong, readLines } from './lines.js';
-import { FileError } from '../regular-file.js';
+import { FileError } from '../sources/access/regular-file.js';
 import { describeError, OutputFile } from './output.js';
 import { printable } from './escape.js';
 

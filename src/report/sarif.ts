@@ -13,10 +13,10 @@ import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Fingerprints } from './fingerprint.js';
 import { projectPath } from './gitlab.js';
-import type { ArtifactResult } from '../audit.js';
-import { RULES, ruleFor, type Severity } from '../rules.js';
-import { helpUri, sarifHelp } from '../rule-docs.js';
-import { packageId } from '../package-info.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { RULES, ruleFor, type Severity } from '../judge/rules.js';
+import { helpUri, sarifHelp } from '../judge/rule-docs.js';
+import { packageId } from '../judge/package-info.js';
 import type { Tally } from './json.js';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';

@@ -1,13 +1,13 @@
 // The default report: one line per artifact (its status in the first column), its findings
 // indented under it, one line per cause.
 import type { ChalkInstance } from 'chalk';
-import type { ArtifactResult } from '../audit.js';
+import type { ArtifactResult } from '../judge/artifact.js';
 import type { Tally } from './json.js';
 import type { MagicTable } from '../magic/table.js';
-import { describeClue } from '../package-info.js';
-import { magicLabel, type PycStatus } from '../verdict.js';
-import { describeImpact } from '../checks.js';
-import { ruleFor, type Severity } from '../rules.js';
+import { describeClue } from '../judge/package-info.js';
+import { magicLabel, type PycStatus } from '../judge/verdict.js';
+import { describeImpact } from '../judge/checks.js';
+import { ruleFor, type Severity } from '../judge/rules.js';
 import { printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
 

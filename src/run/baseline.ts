@@ -5,8 +5,8 @@
 // (name-version-build when the artifact says it, else its path as given), the member and the
 // code: not by its message, which carries numbers (mtimes, sizes) that change between builds.
 import { readFileSync, writeFileSync, renameSync } from 'node:fs';
-import type { ArtifactResult } from './audit.js';
-import type { Finding } from './checks.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import type { Finding } from '../judge/checks.js';
 
 export class BaselineError extends Error {}
 

@@ -3,12 +3,12 @@
 // and fzstd run on the thread that reads. A reader thread has a start-up cost and a memory cost, so threads are used only
 // for enough work to repay it, never more than the cores whatever --jobs says, and within the
 // memory budget (read-plan.ts, docs/performance.md).
-import type { Reader } from '../audit.js';
-import type { ReaderPool } from '../pool.js';
-import { mightUseThreads, planReads, readersFor } from '../read-plan.js';
-import { zstd } from '../sources/codecs.js';
+import type { Reader } from './audit-artifact.js';
+import type { ReaderPool } from './pool.js';
+import { mightUseThreads, planReads, readersFor } from './read-plan.js';
+import { zstd } from '../sources/codecs/codecs.js';
 import type { ReadOptions } from '../sources/index.js';
-import type { Target } from '../sources/targets.js';
+import type { Target } from '../sources/folders/targets.js';
 
 /**
  * The reader for a run of `targets` (`total` compressed bytes), and the pool to close after it, if
@@ -41,7 +41,7 @@ function zstdOnThisThread(): boolean {
  */
 async function allConda(targets: readonly Target[]): Promise<boolean> {
   if (!targets.every((t) => t.kind === 'file')) return false;
-  const { isCondaPackage } = await import('../sources/file-kind.js');
+  const { isCondaPackage } = await import('../sources/formats/file-kind.js');
   for (const t of targets) if (!(await isCondaPackage(t.path))) return false;
   return true;
 }

@@ -13,9 +13,9 @@ import { basename, dirname, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
 import type Picomatch from 'picomatch';
-import type { ArtifactResult } from './audit.js';
+import type { ArtifactResult } from '../judge/artifact.js';
 import { didYouMean } from './did-you-mean.js';
-import { matchesAny, parseCodeList, RULES, severityRank, SEVERITIES, type Severity } from './rules.js';
+import { matchesAny, parseCodeList, RULES, severityRank, SEVERITIES, type Severity } from '../judge/rules.js';
 
 export class ConfigError extends Error {}
 

@@ -1,10 +1,10 @@
 // The options of a run that audits (`audit` and `channel`), as commander and the configuration
 // file give them.
 import type { ChannelLearning } from '../channel/learn.js';
-import type { FindingRules } from '../config.js';
+import type { FindingRules } from './config.js';
 import type { TargetMagic } from '../magic/table.js';
 import type { Format } from '../report/formats.js';
-import type { Severity } from '../rules.js';
+import type { Severity } from '../judge/rules.js';
 
 export interface RunFlags {
   python?: string;

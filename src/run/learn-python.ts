@@ -7,13 +7,13 @@
 // a few headers of its standard library's bytecode, read before its packages are audited.
 import { readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { readHeadSync } from './regular-file.js';
+import { readHeadSync } from '../sources/access/regular-file.js';
 import pLimit from 'p-limit';
-import type { Reader } from './audit.js';
-import type { MagicTable } from './magic/table.js';
-import { isPythonPackageName, stdlibMagic, stdlibTarget, type PycHead, type StdlibMagic } from './magic/stdlib.js';
-import type { Target } from './sources/targets.js';
-import type { ArtifactEntries } from './sources/types.js';
+import type { Reader } from './audit-artifact.js';
+import type { MagicTable } from '../magic/table.js';
+import { isPythonPackageName, stdlibMagic, stdlibTarget, type PycHead, type StdlibMagic } from '../magic/stdlib.js';
+import type { Target } from '../sources/folders/targets.js';
+import type { ArtifactEntries } from '../sources/types.js';
 
 /** Python packages whose entries are kept between the first read and their audit. */
 const KEEP = 8;

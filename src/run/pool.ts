@@ -2,10 +2,10 @@
 // a time. The main thread takes a share because a worker costs time to start (docs/performance.md):
 // with 2 cores, main + 1 worker beats 2 workers.
 import { Worker } from 'node:worker_threads';
-import { readArtifact, readTarget, type ReadOptions } from './sources/index.js';
-import type { Target } from './sources/targets.js';
-import type { ArtifactEntries, ArtifactKind, PycMember, SourceMember } from './sources/types.js';
-import { InputError } from './sources/types.js';
+import { readArtifact, readTarget, type ReadOptions } from '../sources/index.js';
+import type { Target } from '../sources/folders/targets.js';
+import type { ArtifactEntries, ArtifactKind, PycMember, SourceMember } from '../sources/types.js';
+import { InputError } from '../sources/types.js';
 
 export interface ReadRequest {
   path: string;

@@ -2,10 +2,10 @@
 // memory budget, whatever --jobs says. --jobs still sets how many audits run at once (downloads
 // wait on the network, not on a core); only their reading of local files takes turns here.
 import pLimit from 'p-limit';
-import type { Reader } from './audit.js';
+import type { Reader } from './audit-artifact.js';
 import { CORES } from './cores.js';
 import type { ReaderPool } from './pool.js';
-import { readTarget, type ReadOptions } from './sources/index.js';
+import { readTarget, type ReadOptions } from '../sources/index.js';
 
 const count = (name: string, fallback: number): number => {
   const v = process.env[name];

@@ -1,5 +1,5 @@
 // --interpreter PATH: run it once; its magic and version become the run's target.
-import { UsageError } from '../exit.js';
+import { UsageError } from './exit.js';
 import type { RunFlags } from './flags.js';
 
 export async function resolveInterpreter(flags: RunFlags): Promise<void> {

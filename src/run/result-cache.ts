@@ -12,11 +12,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { ArtifactResult } from './audit.js';
-import { artifactJson, readArtifactJson } from './report/json.js';
-import { readRegularFile } from './regular-file.js';
-import { copyHashing, TooLarge } from './channel/bytes.js';
-import type { Target } from './sources/targets.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { artifactJson, readArtifactJson } from '../report/json.js';
+import { readRegularFile } from '../sources/access/regular-file.js';
+import { copyHashing, TooLarge } from '../channel/bytes.js';
+import type { Target } from '../sources/folders/targets.js';
 
 /** A cached result is read whole: far more than a result of 100,000 .pyc takes. */
 export const ENTRY_LIMIT = 256 << 20;

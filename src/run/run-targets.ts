@@ -1,16 +1,17 @@
 // One run: audits targets with bounded concurrency and reports them in the order given — resume,
 // baseline, reader threads, scheduling, the result cache, the progress line and the reports.
-import { stat } from '../stat-file.js';
+import { stat } from '../sources/access/stat-file.js';
 import pLimit from 'p-limit';
-import { auditArtifact, type ArtifactResult } from '../audit.js';
-import { UsageError } from '../exit.js';
-import { learnFromEnvironments, learnFromPythonPackages } from '../learn-python.js';
+import type { ArtifactResult } from '../judge/artifact.js';
+import { auditArtifact } from './audit-artifact.js';
+import { UsageError } from './exit.js';
+import { learnFromEnvironments, learnFromPythonPackages } from './learn-python.js';
 import { colorFor } from '../report/color.js';
 import { Progress } from '../report/progress.js';
 import { OutputError, Reporter, resumeTarget, type ReportIo } from '../report/reporter.js';
 import { printable } from '../report/text.js';
-import type { ResultCache } from '../result-cache.js';
-import type { Target } from '../sources/targets.js';
+import type { ResultCache } from './result-cache.js';
+import type { Target } from '../sources/folders/targets.js';
 import { VERSION } from '../version.js';
 import { checkOutputs } from './check-outputs.js';
 import { chooseReader } from './choose-reader.js';
@@ -39,8 +40,8 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
     io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
   }
   if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
-  const { adjustFindings } = await import('../config.js');
-  const baseline = flags.baseline ? await import('../baseline.js').then(({ Baseline, BaselineError }) => {
+  const { adjustFindings } = await import('./config.js');
+  const baseline = flags.baseline ? await import('./baseline.js').then(({ Baseline, BaselineError }) => {
     try {
       return Baseline.open(flags.baseline!, !!flags.updateBaseline);
     } catch (err) {

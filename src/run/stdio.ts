@@ -4,7 +4,7 @@
 // known (false) without creating the stream: everything else is forwarded to process.stderr when
 // first used. On a terminal, /dev/null or anything fstat cannot tell, process.stderr itself.
 import { fstatSync } from 'node:fs';
-import type { ReportIo } from './report/reporter.js';
+import type { ReportIo } from '../report/reporter.js';
 
 function characterDevice(fd: number): boolean {
   try {

@@ -1,7 +1,7 @@
 // A worker thread that reads artifacts for the main thread: decompression is CPU-bound, so each
 // core gets its own. It sends back only what the audit keeps (16-byte heads and small metadata).
 import { parentPort } from 'node:worker_threads';
-import { readArtifact } from './sources/index.js';
+import { readArtifact } from '../sources/index.js';
 import type { ReadReply, ReadRequest } from './pool.js';
 
 parentPort!.on('message', async ({ path, options }: ReadRequest) => {

@@ -1,12 +1,12 @@
 // Reads one target: an artifact file, stdin, a URL (each only an access path to bytes, read by
 // read-bytes.ts), or a folder. Readers other than files load when first needed: a reader thread
 // imports this module, and its start-up time is paid before it decodes anything.
-import { FileError, openRegular } from '../regular-file.js';
-import { fileAccess, readFirst, streamBytes } from './access.js';
-import { readPlainConda } from './conda-plain.js';
-import { readBytes } from './read-bytes.js';
-import type { Target } from './targets.js';
-import { byteBudget, type HashRequest, type ScanOptions } from './tar-members.js';
+import { FileError, openRegular } from './access/regular-file.js';
+import { fileAccess, readFirst, streamBytes } from './access/access.js';
+import { readPlainConda } from './formats/conda-plain.js';
+import { readBytes } from './formats/read-bytes.js';
+import type { Target } from './folders/targets.js';
+import { byteBudget, type HashRequest, type ScanOptions } from './formats/tar-members.js';
 import { InputError, type ArtifactEntries } from './types.js';
 
 export interface ReadOptions {
@@ -92,15 +92,15 @@ export async function readTarget(target: Target, options: ReadOptions = {}): Pro
   if (target.kind === 'file') return readArtifact(target.path, options);
   if (target.kind === 'stdin') return readStdin(options);
   if (target.kind === 'url') {
-    const { readUrl } = await import('./http.js');
+    const { readUrl } = await import('./access/http.js');
     return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, deadlineSeconds: options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS, scan: scanOptions(options) });
   }
-  const folders = await import('./folder.js');
+  const folders = await import('./folders/folder.js');
   const local = { maxBytes: options.maxBytes, hashOnly: options.hashOnly, part: target.part };
   if (target.kind === 'pyc') return folders.readLoosePyc(target.path, local);
   const entries = folders.readFolder(target.path, target.kind, local);
   if (target.pairedArchives && !options.hashOnly) {
-    entries.notes = await (await import('./cache-compare.js')).compareWithArchives(entries, target.path, target.pairedArchives, options);
+    entries.notes = await (await import('./folders/cache-compare.js')).compareWithArchives(entries, target.path, target.pairedArchives, readArtifact, options);
   }
   return entries;
 }

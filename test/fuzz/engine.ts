@@ -7,13 +7,13 @@
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, extname, join } from 'node:path';
-import { auditArtifact } from '../../src/audit.js';
+import { auditArtifact } from '../../src/run/audit-artifact.js';
 import { MagicTable } from '../../src/magic/table.js';
-import { MemberCollector } from '../../src/sources/tar-members.js';
-import { streamBytes } from '../../src/sources/access.js';
-import { readBytes } from '../../src/sources/read-bytes.js';
-import { byteBudget } from '../../src/sources/tar-members.js';
-import { TarError, TarWalker } from '../../src/sources/tar-walker.js';
+import { MemberCollector } from '../../src/sources/formats/tar-members.js';
+import { streamBytes } from '../../src/sources/access/access.js';
+import { readBytes } from '../../src/sources/formats/read-bytes.js';
+import { byteBudget } from '../../src/sources/formats/tar-members.js';
+import { TarError, TarWalker } from '../../src/sources/formats/tar-walker.js';
 import { emptyEntries } from '../../src/sources/types.js';
 
 /** The keep policy of an audit's tar walk. */
@@ -280,7 +280,7 @@ async function checkStream(c: FuzzCase, timeoutMs: number, seen: Outcomes): Prom
 
 /** Plain tars to mutate: the fixtures' .tar.bz2, decompressed by the tool's own reader path. */
 export async function loadTarSeeds(seeds: Seed[]): Promise<Seed[]> {
-  const { bzip2 } = await import('../../src/sources/codecs.js');
+  const { bzip2 } = await import('../../src/sources/codecs/codecs.js');
   const out: Seed[] = [];
   for (const s of seeds.filter((x) => x.ext === '.tar.bz2').slice(0, 6)) {
     const chunks: Buffer[] = [];

@@ -3,7 +3,7 @@
 // gives one pass, front to back. The format readers (zip-archive.ts, tarball.ts) take either.
 import type { FileHandle } from 'node:fs/promises';
 import { readRange } from './file-range.js';
-import { InputError } from './types.js';
+import { InputError } from '../types.js';
 
 /** Bytes that can be read in any order. */
 export interface RandomAccess {

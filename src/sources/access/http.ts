@@ -6,10 +6,10 @@
 // deadline (--deadline); a body is read only as far as the bytes asked for, and every body the
 // reader stops reading is cancelled. Content-Encoding is refused: the bytes are the artifact's.
 import { streamBytes, SNIFF_BYTES, type ArtifactBytes, type RandomAccess } from './access.js';
-import { readBytes } from './read-bytes.js';
+import { readBytes } from '../formats/read-bytes.js';
 import { netFetch } from './net.js';
-import type { ScanOptions } from './tar-members.js';
-import { InputError, type ArtifactEntries } from './types.js';
+import type { ScanOptions } from '../formats/tar-members.js';
+import { InputError, type ArtifactEntries } from '../types.js';
 
 export interface HttpOptions {
   /** Seconds without a byte (connecting, or between chunks) before giving up. */

@@ -2,7 +2,7 @@
 // decoded by its own `bzip2 -dc` at once, the output handed on in order.
 import type { FileHandle } from 'node:fs/promises';
 import { cutRuns, mapBlocks, type Run, writeRun } from './bzip2-blocks.js';
-import type { Sink } from './codecs.js';
+import type { Sink } from './types.js';
 import { bzip2ToolMessage, childProcess, type Command, LANES, slots, WRITE_FAILED } from './decoder-programs.js';
 
 /** Decoded bytes a run that is not yet the one being read may hold before its program is paused: 16 MiB over all lanes. */

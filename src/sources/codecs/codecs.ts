@@ -12,8 +12,9 @@
 // PYC_AUDIT_ZSTD=zlib|tool|js and PYC_AUDIT_BZIP2=tool|js|PROGRAM force a choice; a forced decoder
 // this machine does not have is an error (DecoderUnavailable), never a silent fallback.
 import { createRequire } from 'node:module';
-import { CORES } from '../cores.js';
+import { CORES } from '../../run/cores.js';
 import type { FileHandle } from 'node:fs/promises';
+import type { Codec, Decoder, Sink } from './types.js';
 import type { Duplex } from 'node:stream';
 import { decodeRuns } from './bzip2-runs.js';
 import { bzip2ToolMessage, type Command, LANES, largeWrites, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
@@ -25,18 +26,7 @@ export { gzip } from './zlib-decoders.js';
 // each reader thread.
 const require = createRequire(import.meta.url);
 
-export type Sink = (chunk: Buffer) => void;
-export type Decoder = (input: AsyncIterable<Buffer>, sink: Sink) => Promise<void>;
-export interface Codec {
-  name: string;
-  decode: Decoder;
-  /** Decodes a whole open file by itself (a program given its descriptor: no input passes through Node). */
-  decodeFile?: (file: FileHandle, sink: Sink) => Promise<void>;
-  /** It is done with each input chunk before asking for the next, so the reader may reuse one buffer. */
-  consumesSynchronously: boolean;
-  /** It decodes on another core (libuv's thread pool, a program): a reader thread would add none. */
-  offThread: boolean;
-}
+export type { Codec, Decoder, Sink } from './types.js';
 
 /** A decoder forced by PYC_AUDIT_ZSTD / PYC_AUDIT_BZIP2 that this machine does not have, or a bad value. */
 export class DecoderUnavailable extends Error {

@@ -2,9 +2,9 @@
 // once, and one run of a program from input (or an open file's descriptor) to a sink, with its
 // verdict on the data in plain words.
 import { createRequire } from 'node:module';
-import { CORES } from '../cores.js';
+import { CORES } from '../../run/cores.js';
 import type { Readable } from 'node:stream';
-import type { Sink } from './codecs.js';
+import type { Sink } from './types.js';
 
 const require = createRequire(import.meta.url);
 // Loaded when a program is first run: every module costs start-up time.

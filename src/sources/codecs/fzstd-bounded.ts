@@ -9,7 +9,7 @@
 // (its window is then its size, as zstd allows); and the work the window copies cost is bounded
 // by the bytes they produce.
 import { createRequire } from 'node:module';
-import type { Decoder } from './codecs.js';
+import type { Decoder } from './types.js';
 
 const require = createRequire(import.meta.url);
 

@@ -3,7 +3,7 @@
 // memory; gzip (.tar.gz) as a stream.
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
-import type { Codec, Decoder, Sink } from './codecs.js';
+import type { Codec, Decoder, Sink } from './types.js';
 
 const require = createRequire(import.meta.url);
 // The zstd functions (Node >= 22.15) are not in @types/node 20, which types the oldest supported Node.

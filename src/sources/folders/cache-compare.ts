@@ -5,11 +5,13 @@
 // against the archive's paths.json is the opt-in deep check (--hash-extracted).
 import { createHash } from 'node:crypto';
 import { basename, join } from 'node:path';
-import { readChunksSync } from '../regular-file.js';
-import { readCondaInfo } from './conda-info.js';
-import { readArtifact } from './index.js';
-import { parsePathsJson, type PathsEntry } from './metadata.js';
-import type { ArtifactEntries } from './types.js';
+import { readChunksSync } from '../access/regular-file.js';
+import { readCondaInfo } from '../formats/conda-info.js';
+import { parsePathsJson, type PathsEntry } from '../formats/metadata.js';
+import type { ArtifactEntries } from '../types.js';
+
+/** How an archive is read the general way (sources/index.ts's readArtifact), given by the caller. */
+export type ArchiveReader = (path: string, options: { maxBytes?: number | null; metadataOnly: true }) => Promise<ArtifactEntries>;
 
 export interface CompareOptions {
   /** --max-bytes: decompressed bytes of the archive's info/ (and, deep, bytes hashed in the folder). */
@@ -50,7 +52,7 @@ function describeChanged(changed: string[], verb: string): string {
  * What to say of an extracted folder and one archive of the same name beside it: that they agree,
  * or how they differ (a package re-downloaded over an old extraction, a folder edited in place).
  */
-export async function compareWithArchive(folder: ArtifactEntries, folderPath: string, archive: string, options: CompareOptions = {}): Promise<string> {
+export async function compareWithArchive(folder: ArtifactEntries, folderPath: string, archive: string, readArtifact: ArchiveReader, options: CompareOptions = {}): Promise<string> {
   const name = basename(archive);
   let theirs: Map<string, Buffer>;
   try {
@@ -115,8 +117,8 @@ export async function compareWithArchive(folder: ArtifactEntries, folderPath: st
 }
 
 /** One note per archive beside the folder. */
-export async function compareWithArchives(folder: ArtifactEntries, folderPath: string, archives: readonly string[], options: CompareOptions = {}): Promise<string[]> {
+export async function compareWithArchives(folder: ArtifactEntries, folderPath: string, archives: readonly string[], readArtifact: ArchiveReader, options: CompareOptions = {}): Promise<string[]> {
   const notes: string[] = [];
-  for (const archive of archives) notes.push(await compareWithArchive(folder, folderPath, archive, options));
+  for (const archive of archives) notes.push(await compareWithArchive(folder, folderPath, archive, readArtifact, options));
   return notes;
 }

@@ -11,12 +11,12 @@
 // Names are read as bytes, so a file name that is not UTF-8 is read too (shown with \xNN escapes).
 import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
-import { HEADER_BYTES } from '../header.js';
-import { pycLocation } from '../pyc-paths.js';
-import { FileError, readChunksSync, readHeadSync, readRegularFileSync } from '../regular-file.js';
-import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from './tar-members.js';
-import { METADATA_FILES } from './metadata.js';
-import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from './types.js';
+import { HEADER_BYTES } from '../../judge/header.js';
+import { pycLocation } from '../../judge/pyc-paths.js';
+import { FileError, readChunksSync, readHeadSync, readRegularFileSync } from '../access/regular-file.js';
+import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from '../formats/tar-members.js';
+import { METADATA_FILES } from '../formats/metadata.js';
+import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from '../types.js';
 import type { TreePart } from './targets.js';
 
 /** The largest conda-meta/*.json record read (a package of ~100,000 files has a record of ~30 MiB). */

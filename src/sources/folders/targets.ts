@@ -6,7 +6,7 @@
 // tree), or any other tree, walked for .pyc files (a __pycache__ folder with its sources beside it).
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { ArtifactOrigin } from '../channel/repodata.js';
+import type { ArtifactOrigin } from '../../channel/repodata.js';
 
 export interface Target {
   path: string;

@@ -15,13 +15,13 @@
 // this returns null and the caller reads the archive the general way (readArtifact), which reads
 // every layout it can and says what is wrong with one it cannot.
 import { closeSync, readSync } from 'node:fs';
-import { openRegularSync } from '../regular-file.js';
-import { zstd } from './codecs.js';
+import { openRegularSync } from '../access/regular-file.js';
+import { zstd } from '../codecs/codecs.js';
 import { isComponent, isInfoComponent } from './conda-zip.js';
-import { boundedFzstd } from './fzstd-bounded.js';
+import { boundedFzstd } from '../codecs/fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
-import { emptyEntries } from './types.js';
-import { decodeSmallZstd, SmallZstdFailed, zlibZstd } from './zlib-decoders.js';
+import { emptyEntries } from '../types.js';
+import { decodeSmallZstd, SmallZstdFailed, zlibZstd } from '../codecs/zlib-decoders.js';
 
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;

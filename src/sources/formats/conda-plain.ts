@@ -11,11 +11,11 @@
 // artifact the general way (zip-archive.ts), which says what is wrong with it: a bad file costs a
 // second read, never another message.
 import { closeSync } from 'node:fs';
-import { openRegularSync } from '../regular-file.js';
+import { openRegularSync } from '../access/regular-file.js';
 import { centralDirectory, LOCAL, need, readAt, storedData, TAIL_BYTES, type ZipEntry } from './conda-info.js';
 import { isComponent, isInfoComponent, readComponent } from './conda-zip.js';
 import { MemberCollector, type ScanOptions } from './tar-members.js';
-import { emptyEntries, type ArtifactEntries } from './types.js';
+import { emptyEntries, type ArtifactEntries } from '../types.js';
 import { readZipMember } from './wheel-zip.js';
 
 /**

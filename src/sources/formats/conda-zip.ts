@@ -1,9 +1,9 @@
 // The conda package format (.conda): a zip holding metadata.json, info-*.tar.zst and
 // pkg-*.tar.zst. Each component is a zstd-compressed tarball, streamed through the tar walker.
 // Which zip members are components, and what a zip that is not a package is told, live here only.
-import { zstd } from './codecs.js';
+import { zstd } from '../codecs/codecs.js';
 import { scanTarball, type MemberCollector, type ScanOptions } from './tar-members.js';
-import { InputError } from './types.js';
+import { InputError } from '../types.js';
 
 const COMPONENT = /^(info|pkg)-.+\.tar\.zst$/;
 

@@ -1,7 +1,7 @@
 // Whether a file holds a .conda package, from its first bytes (conda-zip.ts), before it is read.
 // Never from its name: a .conda renamed is still one, and a .tar.bz2 named .conda is not.
-import { openRegular } from '../regular-file.js';
-import { readFirst } from './access.js';
+import { openRegular } from '../access/regular-file.js';
+import { readFirst } from '../access/access.js';
 import { startsAsConda } from './conda-zip.js';
 
 /** False for anything else, unreadable files included (reading them says why). */

@@ -1,11 +1,11 @@
 // An artifact's bytes, from any access path, into the entries an audit keeps: the format is
 // sniffed from the first bytes and read by its one reader.
-import { HEADER_BYTES } from '../header.js';
-import type { ArtifactBytes } from './access.js';
+import { HEADER_BYTES } from '../../judge/header.js';
+import type { ArtifactBytes } from '../access/access.js';
 import { sniff } from './sniff.js';
 import { readTarball } from './tarball.js';
 import { spend, type ScanOptions } from './tar-members.js';
-import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
+import { emptyEntries, InputError, type ArtifactEntries } from '../types.js';
 import { readZipArchive } from './zip-archive.js';
 
 /** A loose .pyc: its first 16 bytes, and its size (counted when it comes as a stream). */

@@ -2,27 +2,20 @@
 // member, a small record of every .py and .pyo, and the whole of a few small metadata files.
 // Every other body is skipped as it streams; a .py body is hashed as it passes when a
 // checked-hash .pyc seen before it asked for that.
-import { HEADER_BYTES } from '../header.js';
-import { pycLocation } from '../pyc-paths.js';
-import { SourceHasher, rawMagic, type SipRounds } from '../source-hash.js';
-import { formatLimit } from '../regular-file.js';
+import { HEADER_BYTES } from '../../judge/header.js';
+import { pycLocation } from '../../judge/pyc-paths.js';
+import { checkedHashMagic, hashKey, SourceHasher, rawMagic, type HashRequest } from '../../judge/source-hash.js';
+import { formatLimit } from '../access/regular-file.js';
 import { METADATA_FILES, metadataLimit } from './metadata.js';
 import { TarWalker, type BodyObserver, type KeepDecision, type KeepPolicy, type LinkSink, type MemberSink } from './tar-walker.js';
-import { InputError, type ArtifactEntries, type PycMember, type SourceMember } from './types.js';
+import { InputError, type ArtifactEntries, type PycMember, type SourceMember } from '../types.js';
 
-export { metadataLimit };
+export { checkedHashMagic, hashKey, metadataLimit, type HashRequest };
 
 export function isPycPath(path: string): boolean {
   return path.endsWith('.pyc');
 }
 
-/** The key of a source hash in SourceMember.hashes. */
-export function hashKey(magic: number, rounds: SipRounds): string {
-  return `${magic}/${rounds}`;
-}
-
-/** Sources to hash on a second read: path -> the magics of the checked-hash .pyc that need them. */
-export type HashRequest = ReadonlyMap<string, readonly number[]>;
 
 /**
  * The decompressed bytes one artifact may make the tool read, whatever its format: generous for
@@ -74,12 +67,6 @@ export class SourceHashes implements BodyObserver {
   digests(): Map<string, string> {
     return new Map(this.hashers.map(([key, h]) => [key, h.digest()]));
   }
-}
-
-/** A checked-hash .pyc (PEP 552 flags 0b11 in a 16-byte header): its magic, else null. */
-export function checkedHashMagic(head: Buffer): number | null {
-  if (head.length < 16 || head[2] !== 0x0d || head[3] !== 0x0a) return null;
-  return head.readUInt32LE(4) === 3 ? head.readUInt16LE(0) : null;
 }
 
 /** A .py or .pyo member: the sink hears of it (path, size, mtime), its body is skipped. */

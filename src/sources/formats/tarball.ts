@@ -1,10 +1,10 @@
 // The tar family (.tar.bz2, .tar.gz, .tar): one tar stream, decompressed as it is read, through
 // the tar walker. A file may be handed to a decoder program by its open descriptor; every other
 // access path feeds the decoder its bytes.
-import type { ArtifactBytes } from './access.js';
-import { bzip2, gzip, type Codec } from './codecs.js';
+import type { ArtifactBytes } from '../access/access.js';
+import { bzip2, gzip, type Codec } from '../codecs/codecs.js';
 import { MemberCollector, scanTarball, type ScanOptions } from './tar-members.js';
-import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
+import { emptyEntries, InputError, type ArtifactEntries } from '../types.js';
 
 export type TarKind = 'tar.bz2' | 'tar.gz' | 'tar';
 

@@ -3,7 +3,7 @@
 // body is hashed when its checked-hash .pyc came first). A zip records local time without a
 // zone, so the times of its .py are not compared (their sizes are).
 import { spend, type MemberCollector, type ScanOptions } from './tar-members.js';
-import { InputError } from './types.js';
+import { InputError } from '../types.js';
 
 const WHEEL_MARKER = /^[^/]+\.dist-info\/WHEEL$/;
 

@@ -5,11 +5,11 @@
 // members, never from the file name.
 import { Readable } from 'node:stream';
 import yauzl, { type Entry, type ZipFile } from 'yauzl';
-import type { ArtifactBytes, RandomAccess } from './access.js';
+import type { ArtifactBytes, RandomAccess } from '../access/access.js';
 import { checkPackage, componentInputReusable, isComponent, isInfoComponent, readComponent } from './conda-zip.js';
 import { MemberCollector, type ScanOptions } from './tar-members.js';
 import { MAX_NAME_BYTES } from './tar-walker.js';
-import { emptyEntries, InputError, type ArtifactEntries } from './types.js';
+import { emptyEntries, InputError, type ArtifactEntries } from '../types.js';
 import { isWheelMarker, readZipMember } from './wheel-zip.js';
 import { readZipStream } from './zip-stream.js';
 

@@ -4,7 +4,7 @@
 // (stored members) and wheel writers give; a member sized only after its data (flag bit 3) is
 // refused with a plain reason rather than guessed at.
 import yauzl from 'yauzl';
-import { InputError } from './types.js';
+import { InputError } from '../types.js';
 
 const LOCAL = 0x04034b50;
 const CENTRAL = 0x02014b50;
