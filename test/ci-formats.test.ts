@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -13,6 +13,11 @@ import { sarifValidator } from './sarif-schema.js';
 
 const names = readdirSync(FIXTURES).filter((f) => /\.(conda|tar\.bz2)$/.test(f)).sort();
 const missing = join(tmpdir(), 'no-such-artifact.conda');
+// A working directory that holds none of the inputs, wherever the checkout is (the temporary
+// folder included): a folder made for it, removed at the end.
+const outside = mkdtempSync(join(tmpdir(), 'pyc-audit-elsewhere-'));
+const elsewhere = () => outside;
+test.after(() => rmSync(outside, { recursive: true, force: true }));
 
 function runIn(cwd: string, args: string[]): RunResult {
   const r = spawnSync(process.execPath, [BIN, '--isolated', ...args], { cwd, encoding: 'utf8', timeout: 60_000, maxBuffer: 64 << 20, env: { ...process.env, NO_COLOR: '1' } });
@@ -32,7 +37,7 @@ interface GitlabIssue {
 test('gitlab: a Code Quality issue per finding and per unreadable input, fingerprints unique and stable across runs and working directories', () => {
   // Relative paths from fixtures/ (as a CI job in a build folder), and the same files by absolute path from elsewhere.
   const here = runIn(FIXTURES, ['--format', 'gitlab', ...names, names[0]!, missing]);
-  const there = runIn(tmpdir(), ['--format', 'gitlab', ...names.map((n) => fixture(n)), fixture(names[0]!), missing]);
+  const there = runIn(elsewhere(), ['--format', 'gitlab', ...names.map((n) => fixture(n)), fixture(names[0]!), missing]);
   assert.equal(here.code, 2);
   const issues = JSON.parse(here.stdout) as GitlabIssue[];
   const json = JSON.parse(runIn(FIXTURES, ['--format', 'json', ...names, names[0]!]).stdout);
@@ -67,7 +72,7 @@ test('gitlab: a Code Quality issue per finding and per unreadable input, fingerp
 
 test('sarif: partialFingerprints unique and stable across runs; artifacts in the working directory are relative to %SRCROOT%', () => {
   const here = runIn(FIXTURES, ['--format', 'sarif', ...names, missing]);
-  const there = runIn(tmpdir(), ['--format', 'sarif', ...names.map((n) => fixture(n)), missing]);
+  const there = runIn(elsewhere(), ['--format', 'sarif', ...names.map((n) => fixture(n)), missing]);
   const validate = sarifValidator();
   for (const r of [here, there]) assert.ok(validate(JSON.parse(r.stdout)), JSON.stringify(validate.errors?.slice(0, 3)));
   const [a] = JSON.parse(here.stdout).runs;
@@ -87,7 +92,7 @@ test('sarif: partialFingerprints unique and stable across runs; artifacts in the
 
 test('junit: unique testcase names when a build exists as .conda and .tar.bz2, or is given twice', () => {
   const inputs = ['mixed-1.0-py314_0.conda', 'mixed-1.0-py314_0.tar.bz2', 'mixed-1.0-py314_0.conda'].map((n) => fixture(n));
-  const r = runIn(tmpdir(), ['--format', 'junit', ...inputs]);
+  const r = runIn(elsewhere(), ['--format', 'junit', ...inputs]);
   const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testcase', 'failure'].includes(name) }).parse(r.stdout);
   const cases = doc.testsuites.testsuite.testcase as { name: string; classname: string; failure: unknown[] }[];
   assert.deepEqual(cases.map((c) => `${c.classname} ${c.name}`), ['pyc-audit.linux-64 mixed-1.0-py314_0.conda', 'pyc-audit.linux-64 mixed-1.0-py314_0.tar.bz2', 'pyc-audit.linux-64 mixed-1.0-py314_0.conda (2)']);
