@@ -53,16 +53,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
       .option('--color', 'colour the text report even when not a terminal')
       .option('--no-color', 'never colour the text report');
+  // The report options first: --help lists what most runs set (--format, --output, --fail-on) at the top.
   const auditOptions = (cmd: Command, python: string) =>
-    reportOptions(
-      cmd
+    reportOptions(cmd)
         .option('--timeout <seconds>', 'URLs: give up after this long without a byte; --interpreter: without an answer', seconds, 30)
         .option('--deadline <seconds>', 'URLs: give up on an artifact whose download takes longer than this in all', seconds, DEFAULT_DEADLINE_SECONDS)
         .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
         .option('--python <X.Y>', python, pythonVersion)
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('--interpreter <path>', 'run this Python once: its magic and version are the target (sets --python)')
-        .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, CORES)
+        .addOption(new Option('-j, --jobs <n>', 'artifacts audited at once').argParser(positiveInt).default(CORES, 'the number of cores'))
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
@@ -70,8 +70,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE records this run\'s findings')
         .option('--update-baseline', 'with --baseline: record this run\'s findings in FILE (replacing it) instead of comparing')
         .option('--config <file>', 'read options from this TOML file (pyc-audit.toml, or a pyproject.toml with [tool.pyc-audit])')
-        .option('--isolated', 'read no configuration file'),
-    );
+        .option('--isolated', 'read no configuration file');
   const exitHelp = `
 Exit status: 0 nothing at or above --fail-on, 1 findings at or above it, 2 bad usage or an
 input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
@@ -80,11 +79,11 @@ input that could not be read. \`pyc-audit rules\` lists the finding codes.`;
     program
       .command('audit', { isDefault: true })
       .description('audit artifacts (the default command)')
-      .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin')
-      .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
-      .option('--hash-extracted', "package caches: also hash every file of an extracted folder and compare it with the archive's info/paths.json (reads every byte)"),
+      .argument('[path...]', 'artifacts (.conda, .tar.bz2, .whl, .zip, .tar.gz, .pyc), folders (a package cache, an environment, any tree), http(s) URLs, or - for stdin'),
     'the Python the artifacts target (default: inferred from each artifact)',
   )
+    .option('--pkgs-cache', 'also audit the package caches conda, mamba and pixi keep on this machine (says which)')
+    .option('--hash-extracted', "package caches: also hash every file of an extracted folder and compare it with the archive's info/paths.json (reads every byte)")
     .addHelpText('after', `${exitHelp}
 Examples:
   pyc-audit numpy-2.3.1-py314h1234_0.conda
@@ -95,14 +94,14 @@ Examples:
     program
       .command('channel')
       .description('audit the artifacts a conda channel lists in its repodata.json (a URL or a local folder)')
-      .argument('<source>', 'a channel URL (https://host/channel) or folder holding <subdir>/repodata.json')
-      .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
-      .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
-      .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
-      .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options')
-      .option('--no-learn-python', "judge with the magic table alone: do not read the channel's own python builds for each minor's final magic"),
+      .argument('<source>', 'a channel URL (https://host/channel) or folder holding <subdir>/repodata.json'),
     'audit only builds that depend on this Python, and expect it',
   )
+    .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
+    .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
+    .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
+    .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options')
+    .option('--no-learn-python', "judge with the magic table alone: do not read the channel's own python builds for each minor's final magic")
     .addHelpText('after', `${exitHelp}
 Examples:
   pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64 --python 3.14 --list-stale
@@ -161,7 +160,7 @@ ${items.join('\n')}
 ${exitHelp}
 Examples:
   One package:        pyc-audit numpy-2.3.1-py314h1234_0.conda
-  A CI step:          pyc-audit --format sarif --output pyc-audit.sarif build_artifacts/*/*.conda
+  A CI step:          pyc-audit --format sarif --output pyc-audit.sarif build_artifacts/
   A package cache:    pyc-audit --pkgs-cache --list-stale
   A channel:          pyc-audit channel https://conda.anaconda.org/my-channel --subdir linux-64
 Configuration: [tool.pyc-audit] in pyproject.toml, or pyc-audit.toml, found upward from here

@@ -137,9 +137,9 @@ test('baseline: the first run records and passes; later runs report only new fin
   assert.equal(runIn(dir, ['--isolated', '--update-baseline', stale]).stderr, 'pyc-audit: error: --update-baseline needs --baseline FILE\n');
 });
 
-test("the README's configuration example is valid and does what its comments say", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const toml = /## Configuration[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
+test("docs/configuration.md's example is valid and does what its comments say", () => {
+  const readme = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
+  const toml = /# Configuration[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
   const { root, sub } = project({ 'pyproject.toml': toml });
   const r = runIn(sub, ['--format', 'json', checks]);
   assert.equal(r.code, 0, 'the first run with a baseline records its findings and passes');

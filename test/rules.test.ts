@@ -6,7 +6,8 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, utimesSync, writeFil
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { RULES } from '../src/judge/rules.js';
-import { rulesMarkdown, severityRuleMarkdown } from '../src/judge/rule-docs.js';
+import { helpUri, rulesMarkdown, severityRuleMarkdown } from '../src/judge/rule-docs.js';
+import { projectUrl } from '../src/version.js';
 import { MagicTable } from '../src/magic/table.js';
 import { supersededBy } from '../src/magic/describe.js';
 import { judgePyc } from '../src/judge/verdict.js';
@@ -17,9 +18,11 @@ import { FIXTURES, ROOT, fixture, run } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-rules-'));
 const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+// The findings table and the anchors SARIF links to live in docs/rules.md.
+const rulesDoc = readFileSync(join(ROOT, 'docs', 'rules.md'), 'utf8');
 const between = (text: string, marker: string) => {
   const m = new RegExp(`<!-- ${marker}:start -->\\n([\\s\\S]*?)<!-- ${marker}:end -->`).exec(text);
-  assert.ok(m, `README has the ${marker} markers`);
+  assert.ok(m, `docs/rules.md has the ${marker} markers`);
   return m[1]!;
 };
 const json = (args: string[], env: Record<string, string | undefined> = {}) => {
@@ -31,13 +34,13 @@ type Finding = { code: string; severity: string; member: string; message: string
 // ---- the definitions and what is generated from them ---------------------------------------
 
 test('the README findings table and severity rule are the definitions, as `rules --format markdown` prints them', () => {
-  assert.equal(between(readme, 'rules-table'), rulesMarkdown(), 'README table differs from src/judge/rules.ts: paste `pyc-audit rules --format markdown`');
-  assert.equal(between(readme, 'severity-rule'), severityRuleMarkdown());
+  assert.equal(between(rulesDoc, 'rules-table'), rulesMarkdown(), 'docs/rules.md table differs from src/judge/rules.ts: paste `pyc-audit rules --format markdown`');
+  assert.equal(between(rulesDoc, 'severity-rule'), severityRuleMarkdown());
   const r = run(['rules', '--format', 'markdown']);
   assert.equal(r.code, 0);
-  assert.equal(r.stdout, between(readme, 'rules-table'));
+  assert.equal(r.stdout, between(rulesDoc, 'rules-table'));
   // One row per code, with its default severity in the fourth column.
-  const rows = between(readme, 'rules-table').split('\n').slice(2).filter(Boolean);
+  const rows = between(rulesDoc, 'rules-table').split('\n').slice(2).filter(Boolean);
   assert.deepEqual(rows.map((row) => /`(PYC\d{3})`/.exec(row)![1]), RULES.map((x) => x.code));
   assert.deepEqual(rows.map((row) => row.split(' | ')[3]), RULES.map((x) => x.severity));
 });
@@ -84,16 +87,34 @@ test('pyc-audit rule CODE explains one rule; an unknown code is one error line, 
   assert.equal(bad.stderr, 'pyc-audit: error: PYC999 is not a finding code (pyc-audit rules lists them)\n');
 });
 
-test('SARIF rules carry the help (text and Markdown) and a helpUri to the README anchor of their code', () => {
+test('SARIF rules carry the help (text and Markdown); a helpUri only where package.json says where the project lives', () => {
   const doc = JSON.parse(run(['--format', 'sarif', fixture('example-py314rc2.conda')]).stdout);
   const rules = doc.runs[0].tool.driver.rules;
   assert.equal(rules.length, RULES.length);
+  const repository = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).repository;
+  const home = projectUrl(repository);
   for (const [i, r] of RULES.entries()) {
     assert.equal(rules[i].help.text, `${r.meaning} What CPython does: ${r.cpython} Fix: ${r.fix}`);
     assert.match(rules[i].help.markdown, new RegExp(`\\*\\*How to fix:\\*\\* ${r.fix.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`));
-    const anchor = /#(pyc\d{3})$/.exec(rules[i].helpUri)![1];
-    assert.ok(readme.includes(`<a id="${anchor}"></a>`), `${r.code}: README has the anchor ${anchor}`);
+    // No link to a page that does not exist: none until the project's address is set.
+    assert.equal(rules[i].helpUri, home ? helpUri(r, home, doc.runs[0].tool.driver.version) : undefined);
+    const anchor = /#(pyc\d{3})$/.exec(helpUri(r, 'https://github.com/o/pyc-audit', '1.0.0'))![1];
+    assert.ok(rulesDoc.includes(`<a id="${anchor}"></a>`), `${r.code}: docs/rules.md has the anchor ${anchor}`);
   }
+  assert.equal(doc.runs[0].tool.driver.informationUri, home ?? undefined);
+  assert.equal(helpUri(RULES[0]!, 'https://github.com/o/pyc-audit', '1.2.3'), `https://github.com/o/pyc-audit/blob/v1.2.3/docs/rules.md#${RULES[0]!.code.toLowerCase()}`);
+});
+
+test('the project address is read from the forms package.json `repository` takes', () => {
+  for (const [given, url] of [
+    ['github:o/pyc-audit', 'https://github.com/o/pyc-audit'],
+    ['o/pyc-audit', 'https://github.com/o/pyc-audit'],
+    [{ type: 'git', url: 'git+https://github.com/o/pyc-audit.git' }, 'https://github.com/o/pyc-audit'],
+    ['https://gitlab.example/group/pyc-audit', 'https://gitlab.example/group/pyc-audit'],
+    [undefined, null],
+    [{ type: 'git' }, null],
+    ['ssh://git@host/x.git', null],
+  ] as const) assert.equal(projectUrl(given as Parameters<typeof projectUrl>[0]), url, JSON.stringify(given));
 });
 
 test('magic/ depends on nothing above it', () => {

@@ -1,13 +1,14 @@
 // Everything said about a rule, rendered from its one definition in rules.ts: `pyc-audit rules`
-// (text, json, markdown), `pyc-audit rule CODE`, the README table (a test keeps it equal to
+// (text, json, markdown), `pyc-audit rule CODE`, the docs/rules.md table (a test keeps it equal to
 // `rules --format markdown`), and SARIF's rule help.
 import { RULES, SEVERITIES, SEVERITY_RULE, type Rule } from './rules.js';
 
-/** Where the findings are documented: the README's table has an anchor per code (#pyc101). */
-export const RULES_DOC_URL = 'https://www.npmjs.com/package/pyc-audit';
-
-export function helpUri(rule: Rule): string {
-  return `${RULES_DOC_URL}#${rule.code.toLowerCase()}`;
+/**
+ * Where a rule is documented: docs/rules.md has an anchor per code (#pyc101), at the release
+ * `version` of the project at `projectUrl` (a GitHub-style web address).
+ */
+export function helpUri(rule: Rule, projectUrl: string, version: string): string {
+  return `${projectUrl}/blob/v${version}/docs/rules.md#${rule.code.toLowerCase()}`;
 }
 
 /** `pyc-audit rules`: each code, its default severity and title, and how to fix it. */
@@ -25,7 +26,7 @@ export function severityRuleLines(): string[] {
   return SEVERITIES.map((s) => `${s}: ${SEVERITY_RULE[s]}.`);
 }
 
-/** The README's list of the severity rule (between its severity-rule markers). */
+/** docs/rules.md's list of the severity rule (between its severity-rule markers). */
 export function severityRuleMarkdown(): string {
   return SEVERITIES.map((s) => `- **${s}**: ${SEVERITY_RULE[s]}.\n`).join('');
 }
@@ -70,7 +71,7 @@ export function ruleText(r: Rule): string {
 const cell = (s: string) => s.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 const code = (s: string) => `\`${s.replace(/`/g, '')}\``;
 
-/** The README's findings table (`pyc-audit rules --format markdown`). */
+/** docs/rules.md's findings table (`pyc-audit rules --format markdown`). */
 export function rulesMarkdown(): string {
   const head = '| code | meaning | what CPython does | default severity | how to fix |\n|---|---|---|---|---|\n';
   return head + RULES.map((r) => `| <a id="${r.code.toLowerCase()}"></a>${code(r.code)} | ${cell(r.meaning)} | ${cell(r.cpython)} | ${r.severity} | ${cell(r.fix)} |\n`).join('');

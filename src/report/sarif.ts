@@ -18,6 +18,9 @@ import { RULES, ruleFor, type Severity } from '../judge/rules.js';
 import { helpUri, sarifHelp } from '../judge/rule-docs.js';
 import { packageId } from '../judge/package-info.js';
 import type { Tally } from './json.js';
+import { projectUrl, VERSION } from '../version.js';
+
+const PROJECT_URL = projectUrl();
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
 
@@ -38,7 +41,8 @@ function ruleJson(code: string) {
     shortDescription: { text: r.title },
     fullDescription: { text: r.meaning },
     help: sarifHelp(r),
-    helpUri: helpUri(r),
+    // A link only where the project says where it lives (package.json `repository`).
+    ...(PROJECT_URL ? { helpUri: helpUri(r, PROJECT_URL, VERSION) } : {}),
     defaultConfiguration: { level: LEVEL[r.severity] },
     properties: { compiledAtFirstImport: r.invalidates },
   };
@@ -62,7 +66,7 @@ export class SarifReportWriter {
   constructor(private readonly toolVersion: string) {}
 
   begin(): string {
-    const driver = { name: 'pyc-audit', version: this.toolVersion, semanticVersion: this.toolVersion, rules: RULES.map((r) => ruleJson(r.code)) };
+    const driver = { name: 'pyc-audit', version: this.toolVersion, semanticVersion: this.toolVersion, ...(PROJECT_URL ? { informationUri: PROJECT_URL } : {}), rules: RULES.map((r) => ruleJson(r.code)) };
     const head = JSON.stringify({ tool: { driver } }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
     const base = JSON.stringify({ [SRCROOT]: { uri: pathToFileURL(`${process.cwd().replace(/\/$/, '')}/`).href, description: { text: 'The working directory pyc-audit ran in' } } });
     return `{\n  "$schema": "${SARIF_SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    ${head},\n      "originalUriBaseIds": ${base},\n      "results": [`;
