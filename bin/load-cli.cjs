@@ -18,15 +18,17 @@ const vm = require('node:vm');
 const { crc32 } = require('node:zlib');
 
 /**
- * The bundle of the package at `root`, or null when there is none, or when in a checkout (src/ is
- * there) it is older than what tsc last built (dist/src/cli.js): a `tsc` run without
- * `npm run build` leaves the bundle behind, and the bin then runs dist/src, which is current. An
- * installed package has no src/, and npm gives its files the times they were unpacked at.
+ * The bundle of the package at `root`: dist/bundle/cli.cjs (built by npm run build, npm pack and
+ * an install), else dist/action/cli.cjs (the GitHub Action's, committed: an action runs from its
+ * checkout, unbuilt). None when there is neither, or when in a checkout (src/ is there) it is
+ * older than what tsc last built (dist/src/cli.js): a `tsc` run without `npm run build` leaves
+ * the bundle behind, and the bin then runs dist/src, which is current. An installed package has
+ * no src/, and npm gives its files the times they were unpacked at.
  */
 function freshBundle(root) {
-  const bundle = join(root, 'dist', 'bundle', 'cli.cjs');
-  const built = statSync(bundle, { throwIfNoEntry: false });
-  if (!built?.isFile()) return null;
+  const bundle = ['bundle', 'action'].map((dir) => join(root, 'dist', dir, 'cli.cjs')).find((file) => statSync(file, { throwIfNoEntry: false })?.isFile());
+  if (!bundle) return null;
+  const built = statSync(bundle);
   const compiled = statSync(join(root, 'dist', 'src', 'cli.js'), { throwIfNoEntry: false });
   if (!compiled || compiled.mtimeMs <= built.mtimeMs) return bundle;
   return statSync(join(root, 'src'), { throwIfNoEntry: false })?.isDirectory() ? null : bundle;

@@ -13,7 +13,12 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const out = join(root, 'dist', 'bundle');
+// `--action [DIR]`: the GitHub Action's copy (dist/action/, committed): every dependency inside,
+// since an action runs from its checkout with no node_modules; minified, and checked by
+// test/action.test.ts against a build of the sources (npm run build:action writes it).
+const actionAt = process.argv.indexOf('--action');
+const action = actionAt >= 0;
+const out = action ? resolve(process.argv[actionAt + 1] ?? join(root, 'dist', 'action')) : join(root, 'dist', 'bundle');
 
 let esbuild;
 try {
@@ -26,7 +31,7 @@ try {
 
 // Loaded only on paths few runs take (URLs, channels, fallback decoders): left in node_modules and
 // required when used, so the bundle every run reads stays small (undici alone is 1 MB).
-const external = ['undici', '@msgpack/msgpack', 'fzstd', 'unbzip2-stream'];
+const external = action ? [] : ['undici', '@msgpack/msgpack', 'fzstd', 'unbzip2-stream'];
 
 // commander requires node:child_process at its top for executable subcommands, which pyc-audit has
 // none of; required on first use instead.
@@ -75,8 +80,23 @@ module.exports = {
   },
 };
 
+// The action's bundle has no node_modules beside it: the modules that load a package when first
+// needed (createRequire(import.meta.url)('fzstd'), …) are given esbuild's own require, which
+// bundles what it names and still runs it only when called.
+const requireInside = {
+  name: 'require-inside',
+  setup(build) {
+    build.onLoad({ filter: /[\\/]dist[\\/]src[\\/].*\.js$/ }, async (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      return { contents: text.replace(/^const require = createRequire\(import\.meta\.url\);$/m, '').replace(/createRequire\(import\.meta\.url\)\(/g, 'require('), loader: 'js' };
+    });
+  },
+};
+
 const common = {
   bundle: true,
+  minify: action,
+  keepNames: action,
   platform: 'node',
   target: 'node20',
   external,
@@ -92,7 +112,7 @@ const results = await Promise.all([
     entryPoints: [join(root, 'dist', 'src', 'bin-entry.js')],
     outfile: join(out, 'cli.cjs'),
     format: 'cjs',
-    plugins: [lazyChildProcess, ttyFromStdio],
+    plugins: [lazyChildProcess, ttyFromStdio, ...(action ? [requireInside] : [])],
     // import.meta is empty in CommonJS: its url is the bundle's own (package.json, the worker and
     // node_modules are found from dist/bundle/ as from dist/src/, one level below dist/).
     define: { 'import.meta.url': '__bundleUrl' },
@@ -107,6 +127,7 @@ const results = await Promise.all([
     entryPoints: [join(root, 'dist', 'src', 'run', 'worker.js')],
     outfile: join(out, 'worker.js'),
     format: 'esm',
+    plugins: action ? [requireInside] : [],
     // CommonJS dependencies bundled into an ES module call require: give them one.
     banner: { js: "import { createRequire as __bundleCreateRequire } from 'node:module'; const require = __bundleCreateRequire(import.meta.url);" },
   }),
@@ -133,6 +154,6 @@ if (/[^\x00-\x7f]/.test(cli)) {
 }
 if (/\bimport\(/.test(cli)) {
   rmSync(out, { recursive: true, force: true });
-  console.error('pyc-audit: dist/bundle/cli.cjs would hold an import(): bundling failed');
+  console.error(`pyc-audit: ${join(out, 'cli.cjs')} would hold an import(): bundling failed`);
   process.exit(1);
 }

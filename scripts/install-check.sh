@@ -5,6 +5,8 @@
 #   2. from git: npm pack git+file://CLONE → the same; and `npm install --global git+…`, which
 #      npm cannot build (npm/cli#8440), fails with the message that names route 2
 #   3. the GitHub Action's install and audit steps, run in a clean clone as the runner runs them
+#      (nothing installed or built there: it runs the committed dist/action/)
+#   4. the release's steps (scripts/release.sh --dry-run): checks, tarball, npm publish --dry-run
 # Needs: a checkout with `npm ci` done (dist/ built), git, and the npm registry (nothing else).
 # Usage: scripts/install-check.sh            (from anywhere; uses the checkout it is in)
 set -euo pipefail
@@ -63,8 +65,9 @@ npm install --global --prefix "$TMP/prefix3" "git+file://$TMP/clone" >"$TMP/glob
 grep -q 'npm pack git+' "$TMP/global-git.log" || fail "npm install --global git+… failed without naming the route that works: $(tail -5 "$TMP/global-git.log")"
 echo "install-check: git (npm install --global git+…): fails as documented, naming npm pack"
 
-echo "install-check: 3. the GitHub Action's steps, from a clean clone"
-node --input-type=module - "$ROOT" "$TMP/clone" "$ROOT/fixtures" <<'EOF'
+echo "install-check: 3. the GitHub Action's steps, from a clean clone with nothing installed or built"
+git clone --quiet "$ROOT" "$TMP/action"
+node --input-type=module - "$ROOT" "$TMP/action" "$ROOT/fixtures" <<'EOF'
 const [root, clone, fixtures] = process.argv.slice(2);
 const { runStep } = await import(`${root}/dist/test/action-steps.js`);
 const install = runStep(clone, 'install', {}, clone);
@@ -73,4 +76,9 @@ const audit = runStep(clone, 'audit', { paths: 'example-1.0-py314rc2_0.conda' },
 if (audit.code !== 1 || !audit.stdout.startsWith('::error file=example-1.0-py314rc2_0.conda,')) throw new Error(`audit step: exit ${audit.code}\n${audit.stdout}${audit.stderr}`);
 console.log('install-check: action (install, audit): ok (exit 1, an ::error annotation)');
 EOF
+echo "install-check: 4. the release's steps, dry (scripts/release.sh --dry-run, in the clone)"
+(cd "$TMP/clone" && npm ci --silent && GITHUB_REF_NAME="v$(node -p "require('./package.json').version")" bash scripts/release.sh --dry-run >"$TMP/release.log" 2>&1) || fail "release --dry-run: $(tail -5 "$TMP/release.log")"
+grep -q 'would create the GitHub release' "$TMP/release.log" || fail "release --dry-run did not reach its end: $(tail -5 "$TMP/release.log")"
+echo "install-check: release (dry): ok"
+
 echo "install-check: all ok"

@@ -50,7 +50,7 @@ export function runStep(actionPath: string, id: string, inputs: Record<string, s
   writeFileSync(output, '');
   const path = join(dir, 'path');
   writeFileSync(path, '');
-  const env: Record<string, string | undefined> = { ...process.env, GITHUB_OUTPUT: output, GITHUB_PATH: path, GITHUB_ACTION_PATH: actionPath, NO_COLOR: undefined, FORCE_COLOR: undefined };
+  const env: Record<string, string | undefined> = { ...process.env, GITHUB_OUTPUT: output, GITHUB_PATH: path, GITHUB_ACTION_PATH: actionPath, RUNNER_TEMP: dir, NO_COLOR: undefined, FORCE_COLOR: undefined };
   for (const [k, v] of Object.entries(step.env ?? {})) env[k] = substitute(action, v, inputs, actionPath);
   const where = step['working-directory'] ? substitute(action, step['working-directory'], inputs, actionPath) : cwd;
   const r = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', script], { cwd: where, env, encoding: 'utf8', timeout: 600_000, maxBuffer: 64 << 20 });

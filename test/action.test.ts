@@ -1,10 +1,11 @@
 // The GitHub Action (action.yml): its `run` steps executed as GitHub's runner executes them
 // (bash --noprofile --norc -eo pipefail, ${{ }} expressions substituted, GITHUB_OUTPUT a file),
-// from a build folder. The install step (npm ci in a fresh checkout) needs the registry, so
-// scripts/install-check.sh runs it, with this same substitution, on a clean clone.
+// from a build folder; and from a copy of what an action's checkout holds, with nothing installed
+// or built, as it runs on a runner.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAction, runStep as runStepAt } from './action-steps.js';
@@ -14,17 +15,17 @@ import { sarifValidator } from './sarif-schema.js';
 const action = readAction(ROOT);
 const runStep = (id: string, inputs: Record<string, string>, o: { cwd: string }) => runStepAt(ROOT, id, inputs, o.cwd);
 
-test('action.yml: a composite action that sets up Node 24, then installs and runs pyc-audit from its own checkout', () => {
+test('action.yml: a composite action that sets up Node, puts pyc-audit on PATH and runs it from its own checkout, installing and building nothing', () => {
   assert.equal(action.runs.using, 'composite');
   const [setup, install, audit] = action.runs.steps;
   assert.equal(setup!.uses, 'actions/setup-node@v4');
   assert.equal(setup!.with!['node-version'], '${{ inputs.node-version }}');
   assert.equal(action.inputs['node-version']!.default, '24');
   assert.equal(install!.id, 'install');
-  assert.equal(install!['working-directory'], '${{ github.action_path }}');
   assert.equal(audit!.id, 'audit');
   assert.equal((audit as { if?: string }).if, "inputs.paths != ''"); // no paths: install only
-  assert.match(install!.run!, /echo "\$GITHUB_ACTION_PATH\/bin" >> "\$GITHUB_PATH"\n/); // pyc-audit on PATH for later steps
+  assert.match(install!.run!, /echo "\$launcher" >> "\$GITHUB_PATH"\n/); // pyc-audit on PATH for later steps
+  assert.doesNotMatch(readFileSync(join(ROOT, 'action.yml'), 'utf8'), /npm (ci|install)|npm run build/);
   assert.equal(action.outputs['sarif-file']!.value, '${{ steps.audit.outputs.sarif-file }}');
   // Every input is used, and inputs reach the scripts only through env (never pasted into a script).
   const text = readFileSync(join(ROOT, 'action.yml'), 'utf8');
@@ -70,4 +71,43 @@ test('action: sarif-file writes a valid SARIF report for upload-sarif and names 
     'PYC001 %SRCROOT%/example-1.0-py314rc2_0.conda',
     'PYC203 %SRCROOT%/mixed-1.0-py314_0.conda',
   ]);
+});
+
+/** What a runner's checkout of the action holds that the action uses: no node_modules, no build. */
+function actionCheckout(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-action-checkout-'));
+  for (const part of ['action.yml', 'package.json', 'bin', join('dist', 'action')]) cpSync(join(ROOT, part), join(dir, part), { recursive: true });
+  return dir;
+}
+
+test('action: from a checkout with nothing installed or built, the steps audit, and later steps find pyc-audit on PATH', () => {
+  const checkout = actionCheckout();
+  try {
+    const install = runStepAt(checkout, 'install', {}, FIXTURES);
+    assert.equal(install.code, 0, install.stderr);
+    const launcher = install.path.trim();
+    const later = spawnSync('pyc-audit', ['--version', '--verbose'], { encoding: 'utf8', env: { ...process.env, PATH: `${launcher}:${process.env.PATH}` } });
+    assert.equal(later.status, 0, later.stderr);
+    assert.match(later.stdout, /^pyc-audit \d+\.\d+\.\d+\n/);
+    // A folder (a package cache here): archives, extracted packages and the comparison of the two.
+    const r = runStepAt(checkout, 'audit', { paths: 'pkgs-cache', format: 'json' }, FIXTURES);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.deepEqual(JSON.parse(r.stdout).artifacts.map((a: { status: string }) => a.status).sort(), ['ok', 'ok', 'ok', 'stale']);
+  } finally {
+    rmSync(checkout, { recursive: true, force: true });
+  }
+});
+
+test('action: the committed bundle (dist/action/) is what the sources build: npm run build:action after a change', () => {
+  const fresh = mkdtempSync(join(tmpdir(), 'pyc-audit-action-bundle-'));
+  try {
+    const r = spawnSync(process.execPath, [join(ROOT, 'scripts', 'bundle.mjs'), '--action', fresh], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    const committed = join(ROOT, 'dist', 'action');
+    assert.deepEqual(readdirSync(committed).sort(), readdirSync(fresh).sort());
+    for (const f of readdirSync(fresh)) assert.ok(readFileSync(join(fresh, f)).equals(readFileSync(join(committed, f))), `dist/action/${f} is stale: npm run build:action`);
+  } finally {
+    rmSync(fresh, { recursive: true, force: true });
+  }
 });
