@@ -1,16 +1,18 @@
 // docs/ci.md stays true: its YAML parses and uses the action's real inputs, its options exist,
-// and its conda-build, rattler-build and baseline lines run as written, on copies of the fixtures
-// made here, with stand-ins for `conda` and `rattler-build` (which this machine does not have)
-// that write what they would write.
+// and its GitHub, GitLab, conda-build, rattler-build and baseline recipes run as written — on a
+// build that wrote only .conda (as conda-forge and rattler-build do) and on a mixed one — on
+// copies of the fixtures made here, with stand-ins for `conda` and `rattler-build` (which this
+// machine does not have) that write what they would write.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { BIN, fixture, ROOT, run } from './helpers.js';
-import { readAction } from './action-steps.js';
+import { readAction, runStep } from './action-steps.js';
+import { sarifValidator } from './sarif-schema.js';
 
 const doc = readFileSync(join(ROOT, 'docs', 'ci.md'), 'utf8');
 const blocks = (lang: string) => [...doc.matchAll(new RegExp('```' + lang + '\\n([\\s\\S]*?)```', 'g'))].map((m) => m[1]!);
@@ -21,10 +23,15 @@ const shAfter = (heading: string) => {
   return /```sh\n([\s\S]*?)```/.exec(doc.slice(at))![1]!;
 };
 
-const BUILT = { 'linux-64': ['example-1.0-py314rc2_0.conda', 'example-1.0-py314_0.conda'], noarch: ['noarchpyc-1.0-pyh_0.conda'] };
+type Built = Record<string, string[]>;
+/** What a build writes: only .conda (conda-forge, rattler-build), or .conda and .tar.bz2. */
+const BUILDS: Record<string, Built> = {
+  '.conda only': { 'linux-64': ['example-1.0-py314rc2_0.conda', 'example-1.0-py314_0.conda'], noarch: ['noarchpyc-1.0-pyh_0.conda'] },
+  mixed: { 'linux-64': ['example-1.0-py314rc2_0.conda', 'example-1.0-py314rc2_0.tar.bz2', 'example-1.0-py314_0.tar.bz2'], noarch: ['noarchpyc-1.0-pyh_0.conda'] },
+};
 
 /** A folder with stand-in programs and `pyc-audit` (this checkout) on PATH; returns the env. */
-function tools(dir: string): NodeJS.ProcessEnv {
+function tools(dir: string, BUILT: Built): NodeJS.ProcessEnv {
   const bin = join(dir, 'bin');
   mkdirSync(bin);
   const write = (name: string, text: string) => {
@@ -36,7 +43,7 @@ function tools(dir: string): NodeJS.ProcessEnv {
     .map(([subdir, files]) => `mkdir -p "$out/${subdir}"\n${files.map((f) => `cp "${fixture(f)}" "$out/${subdir}/"`).join('\n')}`)
     .join('\n');
   const repodata = (subdir: string, files: string[]) =>
-    JSON.stringify({ info: { subdir }, packages: {}, 'packages.conda': Object.fromEntries(files.map((f) => { const [name, version, build] = f.replace(/\.conda$/, '').split(/-(?=[^-]+-[^-]+$)|-(?=[^-]+$)/); return [f, { name, version, build, depends: [], subdir }]; })) });
+    JSON.stringify({ info: { subdir }, ...Object.fromEntries(['packages', 'packages.conda'].map((key) => [key, Object.fromEntries(files.filter((f) => f.endsWith('.conda') === (key === 'packages.conda')).map((f) => { const [name, version, build] = f.replace(/\.(conda|tar\.bz2)$/, '').split(/-(?=[^-]+-[^-]+$)|-(?=[^-]+$)/); return [f, { name, version, build, depends: [], subdir }]; }))])) });
   // conda build RECIPE --output-folder DIR [--output]: builds into DIR/<subdir>/, or prints the paths.
   write('conda', `#!/usr/bin/env bash
 out=; print=
@@ -60,9 +67,13 @@ cp "${fixture('example-1.0-py314rc1_0.conda')}" "$out/src_cache/"
   return { ...process.env, PATH: `${bin}:${process.env.PATH}`, NO_COLOR: '1' };
 }
 
-function runBlock(script: string) {
+const made: string[] = [];
+test.after(() => made.forEach((d) => rmSync(d, { recursive: true, force: true })));
+
+function runBlock(script: string, built: Built = BUILDS['.conda only']!) {
   const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-ci-docs-'));
-  const env = tools(dir);
+  made.push(dir);
+  const env = tools(dir, built);
   mkdirSync(join(dir, 'recipe'));
   // -e: a line that fails stops the block (the last line's status is the block's).
   const r = spawnSync('bash', ['-e', '-c', script], { cwd: dir, env, encoding: 'utf8', timeout: 120_000 });
@@ -78,8 +89,34 @@ test('docs/ci.md: the GitHub workflow parses and gives the action only inputs it
   const upload = steps.find((s) => s.uses?.startsWith('github/codeql-action/upload-sarif@'))!;
   assert.equal(upload.with!.sarif_file, audit.with!['sarif-file']);
   assert.equal(upload.if, 'always()');
-  assert.equal(workflow.jobs.build.permissions['security-events'], 'write');
+  // What GitHub documents for actions/checkout and upload-sarif.
+  assert.deepEqual(workflow.jobs.build.permissions, { contents: 'read', 'security-events': 'write', actions: 'read' });
 });
+
+for (const [kind, built] of Object.entries(BUILDS)) {
+  test(`docs/ci.md: the GitHub workflow's audit, as written, on a build of ${kind}: exit 1 on the stale build, a valid SARIF file`, () => {
+    const steps = parse(blocks('yaml')[0]!).jobs.build.steps as { uses?: string; with?: Record<string, string> }[];
+    const inputs = steps.find((s) => s.uses?.includes('/pyc-audit@'))!.with!;
+    const { dir } = runBlock('conda build recipe/ --output-folder build_artifacts', built);
+    const r = runStep(ROOT, 'audit', inputs, dir);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, '');
+    assert.match(r.stdout, /^::error file=build_artifacts\/linux-64\/example-1\.0-py314rc2_0\.(conda|tar\.bz2),/m);
+    const sarif = JSON.parse(readFileSync(join(dir, inputs['sarif-file']!), 'utf8')) as { runs: { results: unknown[] }[] };
+    const validate = sarifValidator();
+    assert.ok(validate(sarif), JSON.stringify(validate.errors?.slice(0, 3)));
+    assert.ok(sarif.runs[0]!.results.length >= 1);
+  });
+
+  test(`docs/ci.md: the GitLab job's audit line, as written, on a build of ${kind}: the Code Quality report, exit 1`, () => {
+    const job = parse(blocks('yaml')[1]!)['pyc-audit'];
+    const line = (job.script as string[]).find((l) => l.startsWith('pyc-audit '))!;
+    const r = runBlock(`conda build recipe/ --output-folder build_artifacts\nset +e\n${line}\necho "exit $?" >&2`, built);
+    assert.match(r.stderr, /^exit 1$/m);
+    const report = JSON.parse(readFileSync(join(r.dir, job.artifacts.reports.codequality), 'utf8')) as { check_name: string; location: { path: string } }[];
+    assert.ok(report.some((i) => i.check_name === 'PYC001' && /^build_artifacts\/linux-64\/example-1\.0-py314rc2_0\./.test(i.location.path)), JSON.stringify(report));
+  });
+}
 
 test('docs/ci.md: the GitLab job writes the Code Quality report it declares', () => {
   const job = parse(blocks('yaml')[1]!)['pyc-audit'];
@@ -89,18 +126,21 @@ test('docs/ci.md: the GitLab job writes the Code Quality report it declares', ()
   assert.match(job.image, /^node:24/);
 });
 
-test('docs/ci.md: the conda-build lines audit exactly what the recipe built', () => {
-  const r = runBlock(shAfter('conda-build'));
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stdout, 'example-1.0-py314rc2_0\n');
-});
+for (const [kind, built] of Object.entries(BUILDS)) {
+  test(`docs/ci.md: the conda-build lines audit exactly what the recipe built (${kind})`, () => {
+    const r = runBlock(shAfter('conda-build'), built);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, 'example-1.0-py314rc2_0\n');
+  });
 
-test('docs/ci.md: the rattler-build lines audit every package in the output folder and nothing in its work folders', () => {
-  const r = runBlock(shAfter('rattler-build'));
-  assert.equal(r.code, 1, r.stderr);
-  assert.equal(r.stdout, 'example-1.0-py314rc2_0\n');
-  assert.match(r.stderr, /: 3 of 3 artifacts selected in linux-64\b.*, noarch\b/);
-});
+  test(`docs/ci.md: the rattler-build lines audit every package in the output folder and nothing in its work folders (${kind})`, () => {
+    const r = runBlock(shAfter('rattler-build'), built);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stdout, 'example-1.0-py314rc2_0\n');
+    // A build that exists as .conda and .tar.bz2 is audited once (the .conda).
+    assert.match(r.stderr, kind === 'mixed' ? /: 3 of 4 artifacts selected in linux-64\b.*, noarch\b.*; skipped 1 \.tar\.bz2 beside the \.conda of the same build/ : /: 3 of 3 artifacts selected in linux-64\b.*, noarch\b/);
+  });
+}
 
 test('docs/ci.md: the baseline lines: record (exit 0), compare (exit 0), update (exit 0)', () => {
   const script = shAfter('Adopting it on a channel with findings: a baseline')

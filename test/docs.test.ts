@@ -8,6 +8,7 @@ import { dirname, join, relative } from 'node:path';
 import { parse } from 'yaml';
 import { buildProgram } from '../src/cli.js';
 import { optionsMarkdown } from '../src/commands/reference.js';
+import { projectUrl } from '../src/version.js';
 import { ROOT, run } from './helpers.js';
 
 const docFiles = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => join('docs', f))];
@@ -93,4 +94,13 @@ test('docs/options.md is what the command definitions say (npm run docs rewrites
   for (const cmd of buildProgram({ stdout: discard, stderr: discard } as never, () => {}).commands) {
     for (const o of cmd.options) if (o.long !== '--help') assert.ok(generated.includes(`\`${o.flags}\``), `${cmd.name()} ${o.flags}`);
   }
+});
+
+test("the docs' `uses:` lines name the repository package.json gives (OWNER/pyc-audit while it gives none)", () => {
+  const repository = JSON.parse(readDoc('package.json')).repository;
+  const home = projectUrl(repository);
+  const expected = home && /^https:\/\/github\.com\/([\w.-]+\/[\w.-]+)$/.exec(home)?.[1];
+  const named = docFiles.flatMap((f) => [...readDoc(f).matchAll(/uses: ([\w.-]+\/pyc-audit)@/g)].map((m) => `${f}: ${m[1]}`));
+  assert.ok(named.length >= 2, named.join(', '));
+  for (const line of named) assert.ok(line.endsWith(`: ${expected ?? 'OWNER/pyc-audit'}`), line);
 });
