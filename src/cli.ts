@@ -6,7 +6,7 @@ import { Command, CommanderError, Option } from 'commander';
 import { runAudit } from './commands/audit.js';
 import type { ChannelFlags } from './commands/channel.js';
 import { runMagic } from './commands/magic.js';
-import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
+import { buildTime, byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
 import { CORES } from './run/cores.js';
 import { EXIT, UsageError } from './run/exit.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
@@ -49,6 +49,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       .addOption(formatOption(FORMATS))
       .option('--output <file>', 'write the report to FILE (the text summary still goes to the terminal), or FORMAT=FILE, repeatable: several reports from one read', repeated)
       .option('--list-stale', 'print name-version-build of each artifact that fails --fail-on (needs a rebuild), one per line')
+      .addOption(new Option('--by <what>', "--list-stale: a line per failing artifact, or per recipe (info/about.json's extra.remote_url) with the commits built and its artifacts").choices(['artifact', 'recipe']).default('artifact'))
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at least this severe').choices([...SEVERITIES, 'never']).default('error'))
       .option('--max-findings <n>', 'findings listed per artifact in text output (0: all)', nonNegativeInt, 10)
       .option('--color', 'colour the text report even when not a terminal')
@@ -99,6 +100,8 @@ Examples:
   )
     .addOption(new Option('--subdir <names>', 'subdirs to read, comma-separated or repeated').argParser(collect).default([], 'all the channel has'))
     .addOption(new Option('--name <globs>', 'package names to audit: globs, comma-separated or repeated').argParser(collect).default([], 'all'))
+    .option('--built-after <date>', 'audit only builds made at or after this date or time (repodata timestamps), selected before anything is downloaded', buildTime)
+    .option('--built-before <date>', 'audit only builds made before this date or time', buildTime)
     .option('--shard <K/N>', 'audit only shard K of N (1-based): a fixed partition, so N machines share a channel')
     .option('--cache <dir>', 'keep results by artifact SHA-256 and skip artifacts already audited with the same options')
     .option('--no-learn-python', "judge with the magic table alone: do not read the channel's own python builds for each minor's final magic")

@@ -22,6 +22,8 @@ export interface BuildOptions {
   from?: string;
   /** depends of a record, by its build (default: depends()). */
   depends?: (name: string, build: string) => string[];
+  /** The build time a record gives (repodata's `timestamp`, ms), by file name; none by default. */
+  timestamp?: (file: string) => number | undefined;
 }
 
 /** depends as conda-build writes them: python_abi and python for pyXY builds, python alone for noarch. */
@@ -50,7 +52,8 @@ export function buildChannel(dir: string, layout: Layout, options: BuildOptions)
       const bytes = readFileSync(from);
       copyFileSync(from, join(dir, subdir, file));
       const [, name, version, build] = /^(.+)-([^-]+)-([^-]+)\.(?:conda|tar\.bz2)$/.exec(file)!;
-      const record = { name, version, build, build_number: 0, depends: (options.depends ?? ((_, b) => depends(b)))(name!, build!), md5: createHash('md5').update(bytes).digest('hex'), sha256: sha256(bytes), size: bytes.length, subdir };
+      const timestamp = options.timestamp?.(file);
+      const record = { name, version, build, build_number: 0, depends: (options.depends ?? ((_, b) => depends(b)))(name!, build!), md5: createHash('md5').update(bytes).digest('hex'), sha256: sha256(bytes), size: bytes.length, subdir, ...(timestamp !== undefined ? { timestamp } : {}) };
       (file.endsWith('.conda') ? condaPackages : packages)[file] = record;
     }
     const repodata = JSON.stringify({ info: { subdir }, packages, 'packages.conda': condaPackages, removed: [], repodata_version: 1 });

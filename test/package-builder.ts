@@ -21,6 +21,8 @@ export interface Package {
   files: PackageFile[];
   /** info/index.json's depends. */
   depends: string[];
+  /** info/about.json, when the package has one (conda-smithy's builds put the recipe in extra). */
+  about?: Record<string, unknown>;
 }
 
 export const fullName = (p: Package) => `${p.name}-${p.version}-${p.build}`;
@@ -88,6 +90,7 @@ export function infoFiles(p: Package): PackageFile[] {
     paths_version: 1,
   };
   return [
+    ...(p.about ? [{ path: 'info/about.json', data: Buffer.from(JSON.stringify(p.about, null, 2)), mtime: INFO_MTIME }] : []),
     { path: 'info/index.json', data: Buffer.from(JSON.stringify(index, null, 2)), mtime: INFO_MTIME },
     { path: 'info/paths.json', data: Buffer.from(JSON.stringify(paths, null, 2)), mtime: INFO_MTIME },
   ];

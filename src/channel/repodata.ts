@@ -13,6 +13,8 @@ export interface ChannelRecord {
   file: string;
   sha256: string | null;
   size: number | null;
+  /** When it was built (repodata's `timestamp`, in milliseconds since 1970), or null. */
+  timestamp?: number | null;
 }
 
 /** Where an audited artifact came from in a channel run; carried into every report, for merge. */
@@ -21,6 +23,8 @@ export interface ArtifactOrigin {
   subdir: string;
   file: string;
   sha256: string | null;
+  /** When it was built, from the channel's index (ms since 1970); absent or null when it does not say. */
+  timestamp?: number | null;
   /**
    * --shard K/N (1/1 without it), how many artifacts shard K holds and how many all N hold, so a
    * merge can find gaps (a shard missing, or cut short) without knowing the channel.
@@ -35,6 +39,9 @@ export interface RecordSelection {
   python: string | null;
   /** Also note the channel's `python` builds, whatever the selection (to learn each minor's final magic from). */
   learnPython?: boolean;
+  /** --built-after / --built-before: only builds whose timestamp lies in [after, before) (ms since 1970). */
+  builtAfter?: number | null;
+  builtBefore?: number | null;
 }
 
 /** How many records were looked at, chosen, and why the others were not. */
@@ -49,12 +56,14 @@ export interface SelectionCounts {
   noPython: number;
   /** A .tar.bz2 whose build is also a .conda (conda downloads the .conda). */
   duplicate: number;
+  /** Built outside --built-after/--built-before, or without a build timestamp when a window is given. */
+  outsideWindow: number;
   /** A file name that is not a conda artifact's, or one that could climb out of the subdir. */
   badName: number;
 }
 
 export function emptyCounts(): SelectionCounts {
-  return { considered: 0, selected: 0, otherName: 0, otherPython: 0, noPython: 0, duplicate: 0, badName: 0 };
+  return { considered: 0, selected: 0, otherName: 0, otherPython: 0, noPython: 0, duplicate: 0, outsideWindow: 0, badName: 0 };
 }
 
 export function addCounts(into: SelectionCounts, more: SelectionCounts): void {
@@ -68,6 +77,7 @@ export function describeSkipped(c: SelectionCounts): string {
     [c.otherPython, 'for another Python'],
     [c.noPython, 'depending on no Python'],
     [c.duplicate, '.tar.bz2 beside the .conda of the same build'],
+    [c.outsideWindow, 'built outside --built-after/--built-before'],
     [c.badName, 'not an artifact file name'],
   ];
   return parts
@@ -84,6 +94,18 @@ function sha256Of(value: unknown): string | null {
   if (typeof value === 'string') return SHA256.test(value.toLowerCase()) ? value.toLowerCase() : null;
   if (value instanceof Uint8Array && value.length === 32) return Buffer.from(value.buffer, value.byteOffset, value.length).toString('hex');
   return null;
+}
+
+/**
+ * A record's build time in milliseconds: repodata's `timestamp` is in milliseconds (conda-build),
+ * older records' in seconds (conda treats a value below year 9999 in seconds as seconds); null
+ * when absent or not a plausible time.
+ */
+export function timestampOf(r: Record<string, unknown>): number | null {
+  const t = r.timestamp;
+  if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return null;
+  const ms = t < 253_402_300_800 ? t * 1000 : t;
+  return ms <= 8.64e15 ? Math.round(ms) : null;
 }
 
 const sizeOf = (r: Record<string, unknown>) => (typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null);
@@ -147,7 +169,9 @@ export class RecordSelector {
     // Only when needed: a depends list parsed per record is time on a channel of 10^6 records.
     const python = this.selection.python || this.pythons ? recordPython(r) : null;
     if (this.selection.python && python !== this.selection.python) return void (python === null ? this.counts.noPython++ : this.counts.otherPython++);
-    const record: ChannelRecord = { subdir, file, sha256: sha256Of(r.sha256), size: sizeOf(r) };
+    const timestamp = timestampOf(r);
+    if (!inWindow(timestamp, this.selection)) return void this.counts.outsideWindow++;
+    const record: ChannelRecord = { subdir, file, sha256: sha256Of(r.sha256), size: sizeOf(r), timestamp };
     if (this.pythons) {
       const minor = python ?? pythonBuildMinor(file, r);
       if (minor) this.minors.add(minor);
@@ -170,6 +194,13 @@ export class RecordSelector {
     this.counts.selected = out.length;
     return out;
   }
+}
+
+/** Whether a build time lies in the window asked for; a build that does not say lies in none. */
+function inWindow(timestamp: number | null, s: RecordSelection): boolean {
+  if (s.builtAfter == null && s.builtBefore == null) return true;
+  if (timestamp === null) return false;
+  return (s.builtAfter == null || timestamp >= s.builtAfter) && (s.builtBefore == null || timestamp < s.builtBefore);
 }
 
 const isConda = (r: ChannelRecord) => r.file.endsWith('.conda');

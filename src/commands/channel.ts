@@ -22,10 +22,15 @@ export interface ChannelFlags extends RunFlags {
   shard?: string;
   cache?: string;
   learnPython: boolean;
+  builtAfter?: number;
+  builtBefore?: number;
 }
 
 export async function runChannel(source: string, flags: ChannelFlags, io: ReportIo): Promise<number> {
   for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
+  if (flags.builtAfter !== undefined && flags.builtBefore !== undefined && flags.builtAfter >= flags.builtBefore) {
+    throw new UsageError(`--built-after ${new Date(flags.builtAfter).toISOString()} is not before --built-before ${new Date(flags.builtBefore).toISOString()}`);
+  }
   await resolveInterpreter(flags);
   let shard;
   try {
@@ -35,7 +40,7 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target }, cacheDir: flags.cache ?? null });
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target, builtAfter: flags.builtAfter ?? null, builtBefore: flags.builtBefore ?? null }, cacheDir: flags.cache ?? null });
   } catch (err) {
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;
@@ -47,7 +52,7 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   const targets: Target[] = mine.map((r) => ({
     ...artifactLocation(channel, r),
     size: r.size ?? undefined,
-    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
+    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, timestamp: r.timestamp ?? null, shard: { ...shard, size: mine.length, total: selected.length } },
   }));
   if (channel.python) {
     const { learnFromChannel } = await import('../channel/learn.js');

@@ -55,3 +55,17 @@ export function byteSize(value: string): number {
   if (bytes < 1) throw new InvalidArgumentError('expected a size of at least 1 byte');
   return bytes;
 }
+
+/**
+ * --built-after/--built-before: a date (2025-08-14, midnight UTC) or a time with its zone
+ * (2025-08-14T12:00:00Z, 2025-08-14T14:00+02:00), as milliseconds since 1970.
+ */
+export function buildTime(value: string): number {
+  const text = value.trim();
+  const m = /^(\d{4})-(\d{2})-(\d{2})(T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2}))?$/.exec(text);
+  // A day that the month has (Date.parse would move 2025-02-30 to March).
+  const realDay = !!m && Number(m[2]) >= 1 && Number(m[2]) <= 12 && Number(m[3]) >= 1 && Number(m[3]) <= new Date(Date.UTC(Number(m[1]), Number(m[2]), 0)).getUTCDate();
+  const ms = realDay ? Date.parse(m![4] ? text : `${text}T00:00:00Z`) : NaN;
+  if (!Number.isFinite(ms)) throw new InvalidArgumentError('expected a date (2025-08-14) or a time with its zone (2025-08-14T12:00:00Z)');
+  return ms;
+}

@@ -3,7 +3,7 @@
 import { basename } from 'node:path';
 import { pycLocation } from './pyc-paths.js';
 import type { MagicTable, TargetMagic } from '../magic/table.js';
-import { inferExpected, parseArtifactName, parseIndexJson, type Expected, type PackageInfo } from './package-info.js';
+import { inferExpected, parseArtifactName, parseIndexJson, parseRecipe, type Expected, type PackageInfo, type Recipe } from './package-info.js';
 import type { ArtifactEntries, ArtifactKind } from '../sources/types.js';
 import { judgePyc, worstStatus, type PycStatus, type PycVerdict } from './verdict.js';
 import { checkArtifact, isInstalled, type Finding, type Impact } from './checks.js';
@@ -37,6 +37,8 @@ export interface ArtifactResult {
   impact: Impact;
   /** In a channel run: where in the channel the artifact is, and its shard. */
   origin?: ArtifactOrigin;
+  /** The recipe the build came from (info/about.json), where it says; absent in results from before it was read. */
+  recipe?: Recipe | null;
 }
 
 export interface AuditOptions {
@@ -124,6 +126,8 @@ export function judgeArtifact(path: string, entries: ArtifactEntries, options: A
     unreadable: entries.unreadable ?? [],
     findings,
     impact: checked.impact,
+    // An environment's info/ is not one package's: its packages' recipes are not read.
+    recipe: entries.kind === 'env' ? null : parseRecipe(entries.metadata.get('info/about.json')),
   };
 }
 

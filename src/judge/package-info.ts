@@ -47,6 +47,36 @@ export function parseIndexJson(bytes: Buffer | undefined): PackageInfo {
   };
 }
 
+/** Where a build's recipe lives and the commit built: info/about.json's extra.remote_url and extra.sha. */
+export interface Recipe {
+  url: string;
+  sha: string | null;
+}
+
+const RECIPE_URL = /^(?:https?:\/\/|ssh:\/\/|git@)[^\s\x00-\x1f\x7f]{1,2000}$/;
+const COMMIT = /^[0-9a-f]{7,64}$/i;
+
+/**
+ * The recipe of a build from info/about.json: `extra.remote_url` (a feedstock's git URL, as
+ * conda-smithy's build scripts pass it with --extra-meta) and `extra.sha` (the commit built), or
+ * null when it has no remote_url, or one that is not a git URL. The URL loses a trailing `.git`
+ * and `/`, so the two forms of one repository are one recipe.
+ */
+export function parseRecipe(bytes: Buffer | undefined): Recipe | null {
+  if (!bytes) return null;
+  let data: unknown;
+  try {
+    data = JSON.parse(bytes.toString('utf8'));
+  } catch {
+    return null;
+  }
+  const extra = data && typeof data === 'object' ? (data as { extra?: unknown }).extra : null;
+  if (!extra || typeof extra !== 'object') return null;
+  const { remote_url: url, sha } = extra as Record<string, unknown>;
+  if (typeof url !== 'string' || !RECIPE_URL.test(url.trim())) return null;
+  return { url: url.trim().replace(/\/+$/, '').replace(/\.git$/, ''), sha: typeof sha === 'string' && COMMIT.test(sha.trim()) ? sha.trim().toLowerCase() : null };
+}
+
 /** "name-version-build", as conda names a build, or null when one of the three is not known. */
 export function packageId(pkg: Pick<PackageInfo, 'name' | 'version' | 'build'>): string | null {
   return pkg.name && pkg.version && pkg.build ? `${pkg.name}-${pkg.version}-${pkg.build}` : null;

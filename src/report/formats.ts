@@ -9,7 +9,7 @@ import { formatArtifact, formatSummary } from './text.js';
 import type { ReportWriter } from './writer.js';
 import type { Severity } from '../judge/rules.js';
 
-export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github', 'gitlab'] as const;
+export const FORMATS = ['text', 'json', 'ndjson', 'sarif', 'junit', 'github', 'gitlab', 'rebuild-plan'] as const;
 export type Format = (typeof FORMATS)[number];
 
 export type { ReportWriter } from './writer.js';
@@ -54,6 +54,11 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
     }
     case 'ndjson':
       return ndjsonWriter;
+    case 'rebuild-plan': {
+      const { RebuildPlanWriter } = await import('./rebuild-plan.js');
+      const w = new RebuildPlanWriter(o);
+      return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
+    }
     case 'github': {
       const { GithubReportWriter } = await import('./github.js');
       const w = new GithubReportWriter({ failOn: o.failOn, summaryPath: process.env.GITHUB_STEP_SUMMARY || null, append: (path, text) => appendFileSync(path, text) });

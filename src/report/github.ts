@@ -151,7 +151,8 @@ export class GithubReportWriter {
       left += worst.dropped;
       for (const a of worst.kept) out += `::${a.level} file=${escapeProperty(a.file)},title=${escapeProperty(a.title)}::${(Array.isArray(a.message) ? a.message : [a.message]).map(escapeData).join('%0A')}\n`;
     }
-    let summary = formatSummary(t, { color: new Chalk({ level: 0 }) }).trim();
+    // The summary line alone (a channel run's build windows follow it in the text report).
+    let summary = formatSummary(t, { color: new Chalk({ level: 0 }) }).split('\n')[0]!.trim();
     if (left) summary += `; ${left} more ${left === 1 ? 'group' : 'groups'} of findings not annotated (GitHub shows ${ANNOTATIONS_PER_LEVEL} of each level per step)${this.o.summaryPath ? ': see the job summary' : ''}`;
     if (this.o.summaryPath) {
       try {

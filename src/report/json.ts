@@ -7,13 +7,15 @@ import type { MagicEntry } from '../magic/types.js';
 import { fails } from '../judge/artifact.js';
 import type { Severity } from '../judge/rules.js';
 import type { ArtifactOrigin } from '../channel/repodata.js';
+import { addToWindows, sortedWindows, type MagicWindow } from './windows.js';
 
 /**
- * 3: notes are {level, text}; findings carry the `cause` reports group them by; statuses
+ * 4: artifacts carry their `recipe` (info/about.json), a channel artifact its build `timestamp`,
+ * the summary a channel run's build `windows`. 3: notes are {level, text}; findings carry the `cause` reports group them by; statuses
  * `superseded` and `unconfirmed`. 2: findings with codes and the impact were added (1 had the .pyc
  * statuses only).
  */
-export const JSON_SCHEMA_VERSION = 3;
+export const JSON_SCHEMA_VERSION = 4;
 
 export function artifactJson(r: ArtifactResult) {
   return {
@@ -26,6 +28,8 @@ export function artifactJson(r: ArtifactResult) {
       subdir: r.package.subdir,
       noarch: r.package.noarch,
     },
+    // Where the build's recipe lives and the commit built (info/about.json), or null.
+    recipe: r.recipe ?? null,
     expected: r.expected
       ? {
           version: r.expected.version,
@@ -153,6 +157,7 @@ const ARTIFACT: Record<string, Check> = {
   path: str,
   kind: nullable(oneOf(KINDS)),
   package: object({ name: nullable(str), version: nullable(str), build: nullable(str), subdir: nullable(str), noarch: nullable(str) }),
+  recipe: nullable(object({ url: str, sha: nullable(str) })),
   expected: nullable(
     object({
       version: nullable(str),
@@ -174,8 +179,9 @@ const ARTIFACT: Record<string, Check> = {
     subdir: str,
     file: str,
     sha256: nullable(str),
+    timestamp: nullable(count),
     shard: object({ index: int(1, MAX_SHARDS), count: int(1, MAX_SHARDS), size: int(0, MAX_ARTIFACTS), total: int(0, MAX_ARTIFACTS) }),
-  }),
+  }, ['timestamp']),
   pyc: array(
     object(
       {
@@ -198,7 +204,8 @@ const ARTIFACT: Record<string, Check> = {
 
 /** Why a parsed JSON value is not an artifact of a pyc-audit report ("findings[2].severity is not one of …"), or null. */
 export function artifactJsonProblem(value: unknown): string | null {
-  const problem = fields(value, ARTIFACT, ['channel']);
+  // Reports written before recipes and build times were read have neither.
+  const problem = fields(value, ARTIFACT, ['channel', 'recipe']);
   if (problem) return problem;
   const shard = (value as { channel?: { shard: { index: number; count: number; size: number; total: number } } }).channel?.shard;
   if (shard && shard.index > shard.count) return `channel.shard.index ${shard.index} is more than its count ${shard.count}`;
@@ -220,10 +227,12 @@ export interface Tally {
   /** Summed over artifacts: modules compiled at first import, and their source bytes. */
   impact: { modules: number; sourceBytes: number };
   failOn: Severity | 'never';
+  /** Channel runs: when the failing bytecode was built, per magic (windows.ts). */
+  windows: Map<number, MagicWindow>;
 }
 
 export function emptyTally(failOn: Severity | 'never' = 'error'): Tally {
-  return { artifacts: 0, pyc: 0, findings: 0, bySeverity: { error: 0, warning: 0, info: 0 }, failing: 0, errors: 0, incomplete: 0, impact: { modules: 0, sourceBytes: 0 }, failOn };
+  return { artifacts: 0, pyc: 0, findings: 0, bySeverity: { error: 0, warning: 0, info: 0 }, failing: 0, errors: 0, incomplete: 0, impact: { modules: 0, sourceBytes: 0 }, failOn, windows: new Map() };
 }
 
 export function addToTally(t: Tally, r: ArtifactResult): void {
@@ -236,6 +245,7 @@ export function addToTally(t: Tally, r: ArtifactResult): void {
   if (r.unreadable.length) t.incomplete++;
   t.impact.modules += r.impact.modules;
   t.impact.sourceBytes += r.impact.sourceBytes;
+  addToWindows(t.windows, r, t.failOn);
 }
 
 /**
@@ -274,7 +284,8 @@ export class JsonReportWriter {
 
 export function summaryJson(t: Tally) {
   const { artifacts, pyc, findings, bySeverity, failing, errors, incomplete, impact, failOn } = t;
-  return { artifacts, pyc, findings, bySeverity, failing, failOn, errors, incomplete, impact };
+  const windows = sortedWindows(t.windows).map((w) => ({ magic: w.magic, artifacts: w.artifacts, firstBuilt: new Date(w.first).toISOString(), lastBuilt: new Date(w.last).toISOString() }));
+  return { artifacts, pyc, findings, bySeverity, failing, failOn, errors, incomplete, impact, ...(windows.length ? { windows } : {}) };
 }
 
 export function magicEntryJson(e: MagicEntry) {

@@ -4,6 +4,11 @@
 // would not accept (a hostile index.json: `"name": "evil\u001b[2K\rinnocent\nnumpy"`) is printed
 // escaped and in quotes, so no script acting on the list can take it for a package, and a
 // warning on stderr says why.
+//
+// --by recipe: a line per recipe repository (info/about.json's extra.remote_url, as conda-smithy's
+// builds record it), `URL COMMITS ARTIFACTS…` — the commits built, comma-separated (`-` when none
+// is recorded), then its failing artifacts as subdir/name-version-build; then a line per package
+// name whose builds record no recipe, `NAME - ARTIFACTS…`. Sorted, so two runs give the same list.
 import type { ArtifactResult } from '../judge/artifact.js';
 import { needsRebuild } from '../judge/artifact.js';
 import { failsAt, ruleFor, type Severity } from '../judge/rules.js';
@@ -60,5 +65,48 @@ export function listStaleWriter(failOn: Severity | 'never', warn: (line: string)
       return out;
     },
     end: () => '',
+  };
+}
+
+/** One failing artifact as --by recipe lists it: subdir/name-version-build (the subdir where known). */
+function artifactId(r: ArtifactResult, id: PackageId): string {
+  const subdir = r.origin?.subdir ?? r.package.subdir;
+  return line({ ...id, id: subdir && id.problem === null ? `${subdir}/${id.id}` : id.id });
+}
+
+const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+/** --list-stale --by recipe: what to rebuild, a line per recipe, written when the run ends. */
+export function recipeListWriter(failOn: Severity | 'never', warn: (line: string) => void): ReportWriter {
+  const recipes = new Map<string, { commits: Set<string>; artifacts: Set<string> }>();
+  const unattributed = new Map<string, Set<string>>();
+  return {
+    begin: () => '',
+    artifact: (r) => {
+      const { ids } = rebuildIds(r, failOn);
+      if (!ids.length) return '';
+      const artifacts = ids.map((id) => artifactId(r, id));
+      if (r.recipe) {
+        const entry = recipes.get(r.recipe.url) ?? { commits: new Set<string>(), artifacts: new Set<string>() };
+        if (r.recipe.sha) entry.commits.add(r.recipe.sha);
+        for (const a of artifacts) entry.artifacts.add(a);
+        recipes.set(r.recipe.url, entry);
+      } else {
+        const name = r.package.name ?? r.path;
+        const entry = unattributed.get(name) ?? new Set<string>();
+        for (const a of artifacts) entry.add(a);
+        unattributed.set(name, entry);
+      }
+      return '';
+    },
+    end: () => {
+      let out = '';
+      for (const [url, { commits, artifacts }] of [...recipes].sort(([a], [b]) => byText(a, b))) {
+        out += `${printable(url)} ${commits.size ? [...commits].sort(byText).join(',') : '-'} ${[...artifacts].sort(byText).join(' ')}\n`;
+      }
+      if (unattributed.size) warn(`pyc-audit: warning: --list-stale --by recipe: ${unattributed.size === 1 ? '1 package records' : `${unattributed.size} packages record`} no recipe (info/about.json has no extra.remote_url): listed by package name\n`);
+      for (const [name, artifacts] of [...unattributed].sort(([a], [b]) => byText(a, b))) out += `${line({ id: name, problem: /^[A-Za-z0-9_.+-]+$/.test(name) ? null : 'not a package name' })} - ${[...artifacts].sort(byText).join(' ')}\n`;
+      return out;
+    },
   };
 }

@@ -11,7 +11,7 @@ import type { MagicTable } from '../magic/table.js';
 import type { Severity } from '../judge/rules.js';
 import { addToTally, emptyTally, type Tally } from './json.js';
 import { writerFor, type Format, type ReportWriter } from './formats.js';
-import { listStaleWriter } from './list-stale.js';
+import { listStaleWriter, recipeListWriter } from './list-stale.js';
 import { formatSummary, printable } from './text.js';
 import { OutputError, OutputFile, type OutputPlan } from './output.js';
 
@@ -22,6 +22,8 @@ export interface ReportFlags {
   /** --output values: FILE and FORMAT=FILE (see output.ts). */
   output?: string[];
   listStale?: boolean;
+  /** --by: what --list-stale lists, one line each: artifacts (the default), or the recipes that built them. */
+  by?: 'artifact' | 'recipe';
   maxFindings: number;
   failOn: Severity | 'never';
   /** Append to the ndjson --output: the results it already holds are added with add(r, i, true). */
@@ -34,7 +36,7 @@ export interface ReportIo {
 }
 
 /** Only the closing summary line of the text report (beside --output). */
-function summaryWriter(o: { color: ChalkInstance }): ReportWriter {
+function summaryWriter(o: { color: ChalkInstance; table?: MagicTable }): ReportWriter {
   return { begin: () => '', artifact: () => '', end: (t) => formatSummary(t, o) };
 }
 
@@ -115,9 +117,9 @@ export class Reporter {
     }
     // stdout: the rebuild list with --list-stale; else the report, or its summary line when a
     // plain --output FILE takes the report.
-    if (flags.listStale) reporter.writers.push({ writer: listStaleWriter(flags.failOn, warn), sink: stdout });
+    if (flags.listStale) reporter.writers.push({ writer: flags.by === 'recipe' ? recipeListWriter(flags.failOn, warn) : listStaleWriter(flags.failOn, warn), sink: stdout });
     else if (plan.stdoutFormat) reporter.writers.push({ writer: await writerFor(plan.stdoutFormat, options(o.color)), sink: stdout });
-    else reporter.writers.push({ writer: summaryWriter({ color: o.color }), sink: stdout });
+    else reporter.writers.push({ writer: summaryWriter({ color: o.color, table: o.table }), sink: stdout });
     reporter.inOrder = reporter.writers.some((w) => !w.writer.inFinishOrder);
     for (const { writer, sink } of reporter.writers) sink.write(writer.begin());
     return reporter;

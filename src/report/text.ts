@@ -10,6 +10,7 @@ import { describeImpact } from '../judge/checks.js';
 import { ruleFor, type Severity } from '../judge/rules.js';
 import { printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
+import { windowLines } from './windows.js';
 
 export interface TextOptions {
   color: ChalkInstance;
@@ -101,11 +102,12 @@ function findingCounts(findings: readonly { severity: Severity }[], c: ChalkInst
   return parts.join(', ');
 }
 
-export function formatSummary(t: Tally, o: Pick<TextOptions, 'color'>): string {
+export function formatSummary(t: Tally, o: Pick<TextOptions, 'color'> & { table?: MagicTable }): string {
   const c = o.color;
   const counts = (['error', 'warning', 'info'] as const).filter((sev) => t.bySeverity[sev]).map((sev) => (sev === 'info' ? `${t.bySeverity.info} info` : s(t.bySeverity[sev], sev)));
   const failing = t.failOn === 'never' ? '' : `; ${s(t.failing, 'artifact')} fail${t.failing === 1 ? 's' : ''} (--fail-on ${t.failOn})`;
   const impact = t.impact.modules ? `; ${describeImpact(t.impact)}` : '';
   const line = `${s(t.artifacts, 'artifact')}, ${t.pyc} pyc: ${s(t.findings, 'finding')}${counts.length ? ` (${counts.join(', ')})` : ''}${failing}${impact}${t.errors ? `; ${t.errors} could not be read` : ''}`;
-  return `${t.errors ? c.red(line) : t.failing ? c.red(line) : t.findings ? c.yellow(line) : c.green(line)}\n`;
+  const windows = windowLines(t.windows, (magic) => (o.table ? magicLabel(o.table.lookup(magic), magic) : String(magic))).map((w) => `  ${w}\n`).join('');
+  return `${t.errors ? c.red(line) : t.failing ? c.red(line) : t.findings ? c.yellow(line) : c.green(line)}\n${windows}`;
 }

@@ -5,6 +5,8 @@
 const LIMITS = new Map([
   ['info/index.json', 4 << 20],
   ['info/paths.json', 64 << 20],
+  // The recipe a build came from (extra.remote_url, extra.sha: conda-smithy's builds write them).
+  ['info/about.json', 4 << 20],
 ]);
 
 /** Paths, inside a package, of the metadata files read whole. */
