@@ -206,7 +206,10 @@ test('a 1 TB member: the default budget on decompressed data stops it, and says 
   assert.equal(r.code, 2, r.stderr);
   assert.equal(r.stderr, `pyc-audit: error: ${file}: the 16 GiB limit on decompressed data reached (raise it with --max-bytes): stopped after ${16 * GiB} bytes of decompressed data, not all of the artifact was audited`);
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
-  assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
+  // Bounded, not proportional to the 17 GiB: node:zlib's public zstd stream hands out a fresh
+  // output buffer per MiB, which V8 frees when their external memory passes its ~64 MB trigger
+  // (docs/performance.md); 140–200 MB measured, ~70 MB with the internal engine it replaced.
+  assert.ok(r.rssMB < 260, `peak RSS ${r.rssMB} MB`);
 });
 
 const python3 = spawnSync('python3', ['-c', 'pass']).status === 0;

@@ -92,13 +92,14 @@ test('--format json: the documented fields', () => {
     incomplete: 0,
     impact: { modules: 1, sourceBytes: 117 },
   });
-  assert.equal(doc.tool.schema, 3);
+  assert.equal(doc.tool.schema, 4);
   assert.deepEqual(doc.artifacts[0].findings, [
     { code: 'PYC001', severity: 'error', member: 'lib/python3.14/site-packages/example/__pycache__/__init__.cpython-314.pyc', message: 'written by 3.14rc2; 3.14.0 expects 3627', cause: 'written by 3.14rc2; 3.14.0 expects 3627' },
   ]);
   assert.deepEqual(doc.artifacts[0].impact, { modules: 1, sourceBytes: 117 });
   const a = doc.artifacts[0];
   assert.deepEqual(a.package, { name: 'example', version: '1.0', build: 'py314rc2_0', subdir: 'linux-64', noarch: null });
+  assert.equal(a.recipe, null); // its info/about.json names no recipe
   assert.equal(a.expected.version, '3.14');
   assert.equal(a.expected.from, 'python_abi');
   assert.equal(a.error, null);
