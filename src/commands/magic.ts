@@ -1,6 +1,6 @@
 // `pyc-audit magic [NUMBER…]`: what the magic table says of each number, or the whole table.
 import { EXIT, UsageError } from '../run/exit.js';
-import { explainMagic, parseMagicArgument } from '../magic/explain.js';
+import { explainEntry, explainMagic, parseMagicArgument } from '../magic/explain.js';
 import { magicEntryJson, magicTableJson } from '../report/json.js';
 import type { ReportIo } from '../report/reporter.js';
 import { loadTable } from '../run/load-table.js';
@@ -26,7 +26,7 @@ export async function runMagic(args: string[], flags: { format: 'text' | 'json';
     return magics.some((m) => !table.lookup(m)) ? EXIT.findings : EXIT.clean;
   }
   if (!magics.length) {
-    for (const e of table.entries) io.stdout.write(`${explainMagic(table, e.magic)}\n`);
+    for (const e of table.entries) io.stdout.write(`${explainEntry(table, e)}\n`);
     return EXIT.clean;
   }
   let unknown = false;
