@@ -63,7 +63,8 @@ export function judgePyc(
       if (newer) {
         return { ...base, magic, header, implementation: 'CPython', version: minor, releases: null, status: 'unconfirmed', message: `magic ${magic} is newer than this table: ${where}; not judged: ${SETTLE_NEWER}` };
       }
-      return { ...base, magic, header, ...described, status: 'unknown-magic', message: `magic ${magic} is not in the table: ${where}` };
+      const want = finalExpectation(table, minor, 'CPython');
+      return { ...base, magic, header, ...described, status: 'unknown-magic', message: `magic ${magic} is not in the table: ${where}${where.includes('probably') ? `; ${want.text}` : ''}` };
     }
     return { ...base, magic, header, ...described, status: 'unknown-magic', message: `magic ${magic} is not in the table (newer than this release of pyc-audit? see --magic-table)` };
   }
