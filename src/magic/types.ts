@@ -50,4 +50,6 @@ export interface MagicEntry {
   note: string | null;
   /** Where the row comes from (file:line @ ref, or the user's table file). */
   source: string;
+  /** Which table it is in, when not the built-in one alone: "update", "built-in + update", "--magic-table". */
+  origin?: string;
 }
