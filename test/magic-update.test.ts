@@ -143,9 +143,10 @@ test('a 3.15.0 that kept 3666: the rc magic becomes final', async () => {
   assert.equal((await runAsync(['magic', '--update'], env)).code, 0);
   const audit = JSON.parse((await runAsync(['--format', 'json', pkg315(3666)], env)).stdout);
   assert.deepEqual(audit.artifacts[0].findings, []);
-  // and 3667 is still newer than the table: placed, a warning
+  // 3.15 final is known now: 3667 is no longer newer than the table but a number 3.15.0 rejects
   const newer = JSON.parse((await runAsync(['--format', 'json', pkg315(3667)], env)).stdout);
-  assert.deepEqual(newer.artifacts[0].findings.map((f: { code: string; severity: string }) => [f.code, f.severity]), [['PYC007', 'warning']]);
+  assert.deepEqual(newer.artifacts[0].findings.map((f: { code: string; severity: string }) => [f.code, f.severity]), [['PYC004', 'error']]);
+  assert.match(newer.artifacts[0].findings[0].message, /after 3\.15's newest known 3666 \(.*\), before 3\.16's 3700: no release in this table wrote it/);
 });
 
 test('the release list answers 404: an error, nothing written', async () => {

@@ -105,7 +105,8 @@ export const SETTLE_NEWER =
  * A CPython magic the table does not know, for a .pyc whose cache tag or package says minor
  * `minor`: is it newer than this table (a release after the table was made: never condemned), and
  * where does it fall, in words. Newer means: `minor` is at or past the newest minor any release in
- * the table wrote, the magic is above every known number of `minor` (and of older minors when
+ * the table wrote and no final release of it is known (once one is, from an update, --magic-table,
+ * --interpreter or a channel's python, a number it does not write is rejected as before), the magic is above every known number of `minor` (and of older minors when
  * `minor` has none), and below the first known number of any later minor. A magic between known
  * numbers of older minors (3540 in a 3.12 package: 3.12 final is 3531, 3.13 starts at 3550) is not.
  */
@@ -113,6 +114,7 @@ export function newerThanTable(table: MagicTable, magic: number, minor: string):
   const place = placeMagic(table, magic);
   const where = placementText(table, magic, place);
   if (!isCPython3Range(magic) || !place.newestReleasedMinor || compareMinors(minor, place.newestReleasedMinor) < 0) return { newer: false, where };
+  if (table.finalMagics(minor).length) return { newer: false, where };
   const ofMinor = table.entries.filter((e) => isCPython3Row(e) && (e.version === minor || e.alsoVersions.includes(minor)));
   const older = table.entries.filter((e) => isCPython3Row(e) && compareMinors(e.version, minor) <= 0);
   const floor = Math.max(...(ofMinor.length ? ofMinor : older).map((e) => e.magic), 0);

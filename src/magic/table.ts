@@ -1,7 +1,6 @@
 import { CPYTHON_MAGICS, CPYTHON_SOURCE } from './cpython-history.js';
 import { OTHER_IMPLEMENTATION_MAGICS } from './other-implementations.js';
-import type { CPythonMagic, MagicEntry } from './types.js';
-import type { TableProvenance } from './update.js';
+import type { CPythonMagic, MagicEntry, TableProvenance } from './types.js';
 
 export function fromCPython(row: CPythonMagic): MagicEntry {
   return {

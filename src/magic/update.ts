@@ -10,7 +10,9 @@
 // Lib/importlib/_bootstrap_external.py before (`MAGIC_NUMBER = (3531).to_bytes(2, 'little') + b'\r\n'`).
 import { CPYTHON_SOURCE } from './cpython-history.js';
 import { compareMinors } from './describe.js';
-import type { MagicEntry } from './types.js';
+import type { MagicEntry, TableProvenance } from './types.js';
+
+export type { TableProvenance } from './types.js';
 
 export class MagicUpdateError extends Error {}
 
@@ -264,13 +266,6 @@ export function updateRows(update: MagicUpdate, builtIn: readonly MagicEntry[]):
     });
   }
   return rows;
-}
-
-/** The table's own account of where it comes from: `--version --verbose`, JSON and SARIF run properties. */
-export interface TableProvenance {
-  builtIn: { newestTag: string; tagsRead: number; source: string };
-  update: { file: string; fetchedAt: string; tagsUrl: string; rawUrl: string; releases: number; newestTag: string | null } | null;
-  magicTable: string | null;
 }
 
 export function describeProvenance(p: TableProvenance): string {

@@ -18,7 +18,8 @@ export function updateFilePath(env: NodeJS.ProcessEnv = process.env): string | n
   return base ? join(base, 'pyc-audit', UPDATE_FILE_NAME) : null;
 }
 
-const missing = (err: unknown) => (err as NodeJS.ErrnoException).code === 'ENOENT';
+// No file, or no folder to hold one (XDG_CACHE_HOME a file): no update, as before any was made.
+const missing = (err: unknown) => ['ENOENT', 'ENOTDIR'].includes((err as NodeJS.ErrnoException).code ?? '');
 
 function parsed(bytes: Buffer, path: string): MagicUpdate {
   return parseUpdateFile(bytes.toString('utf8'), path);
