@@ -125,15 +125,19 @@ test('bytecode outside every import location: one PYC210 (info) that says so, no
   const p: Package = {
     name: 'ros-jazzy-audio-tools', version: '2.5', build: 'h0_0',
     files: [py(`${sp}/audio_tools/__init__.py`), pyc(`${sp}/audio_tools/__pycache__/__init__.cpython-312.pyc`, 3531), launch,
-      pyc('share/audio_tools/launch/__pycache__/audio_vad.launch.cpython-312.pyc', 3531), py('bin/tool.py'), pyc('bin/__pycache__/tool.cpython-312.pyc', 3495)],
+      pyc('share/audio_tools/launch/__pycache__/audio_vad.launch.cpython-312.pyc', 3531), py('bin/tool.py'), pyc('bin/__pycache__/tool.cpython-312.pyc', 3495),
+      // colcon's prefix-root scripts, compiled by conda-build
+      py('_local_setup_util_sh.py'), pyc('__pycache__/_local_setup_util_sh.cpython-312.pyc', 3531)],
     depends: ['python >=3.12,<3.13.0a0'],
   };
   const r = audit(p);
   assert.deepEqual(r.findings.map((f) => [f.code, f.severity, f.member]), [
+    ['PYC210', 'info', '__pycache__/_local_setup_util_sh.cpython-312.pyc'],
     ['PYC210', 'info', 'bin/__pycache__/tool.cpython-312.pyc'],
     ['PYC210', 'info', 'share/audio_tools/launch/__pycache__/audio_vad.launch.cpython-312.pyc'],
   ]);
-  assert.match(r.findings[1]!.message, /^outside every import location \(share\/\): no import finds it/);
+  assert.match(r.findings[0]!.message, /^outside every import location \(the prefix root\): no import finds it/);
+  assert.match(r.findings[2]!.message, /^outside every import location \(share\/\): no import finds it/);
   assert.equal(r.code, 0);
   assert.match(run(['rule', 'PYC210'], env).stdout, /Why this severity\n {2}Info: nothing is imported from it/);
 });

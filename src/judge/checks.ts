@@ -175,8 +175,8 @@ const PLACEMENT_RULES: readonly PlacementRule[] = [
 
 /** "share/", "bin/", "the prefix root": where a member outside every import location is. */
 function outsideRoot(member: string): string {
-  const slash = member.indexOf('/');
-  return slash < 0 ? 'the prefix root' : `${member.slice(0, slash + 1)}`;
+  const folder = member.replace(/(^|\/)__pycache__\/[^/]+$/, '$1').replace(/[^/]+$/, '');
+  return folder ? folder.slice(0, folder.indexOf('/') + 1) : 'the prefix root';
 }
 
 /**
