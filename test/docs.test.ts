@@ -29,7 +29,7 @@ test('docs/channel-audits.md: the Kubernetes Job is Indexed, one pod per shard',
 
 test('every pyc-audit option used in the docs and the README exists', () => {
   const help = [[], ['audit'], ['channel'], ['merge'], ['magic'], ['rules']].map((c) => run([...c, '--help']).stdout).join('\n');
-  const texts = [doc, readFileSync(join(ROOT, 'README.md'), 'utf8')];
+  const texts = [doc, readFileSync(join(ROOT, 'README.md'), 'utf8'), readFileSync(join(ROOT, 'docs', 'magic-table.md'), 'utf8')];
   const used = new Set<string>();
   for (const text of texts) {
     for (const line of text.split('\n')) {
