@@ -71,7 +71,9 @@ export function tableOf(update: MagicUpdate | null, file: string | null, extra: 
 export async function loadTable(path: string | undefined): Promise<MagicTable> {
   const file = updateFilePath();
   try {
-    const update = await readUpdate(file);
+    // Read synchronously: a small file, usually absent, and an audit of a .conda loads no
+    // node:fs/promises (docs/performance.md).
+    const update = readUpdateSync(file);
     return tableOf(update, file, path ? await loadUserTable(path) : [], path ?? null);
   } catch (err) {
     if (err instanceof MagicTableError || err instanceof MagicUpdateError) throw new UsageError(err.message);
