@@ -67,7 +67,7 @@ if (version && args.length === 1) {
   if (version && args[1] === '--verbose') {
     // What this machine would run: the decoders found, forced ones (PYC_AUDIT_ZSTD/BZIP2) checked.
     try {
-      process.stdout.write(`${[`pyc-audit ${packageVersion()}`, `node ${process.version}`, ...cli.decoderReport()].join('\n')}\n`);
+      process.stdout.write(`${[`pyc-audit ${packageVersion()}`, `node ${process.version}`, ...cli.decoderReport(), cli.magicTableReport()].join('\n')}\n`);
     } catch (err) {
       process.stderr.write(`pyc-audit: error: ${err.message}\n`);
       process.exitCode = 2;

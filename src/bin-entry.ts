@@ -2,3 +2,4 @@
 // so the decoder checks the bin makes and the audit share one copy of the decoder modules.
 export { main } from './cli.js';
 export { bzip2, decoderReport, zstd } from './sources/codecs/codecs.js';
+export { magicTableReport } from './run/load-table.js';

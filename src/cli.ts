@@ -147,7 +147,11 @@ Exit status as for audit; 2 also when shards are missing or cut short (each said
     .argument('[number...]', 'magic numbers: 3627, 0x0e2b or header bytes 2b0e0d0a')
     .addOption(formatOption(['text', 'json']))
     .option('--magic-table <file>', 'extra magic numbers (JSON)')
-    .action(async (args: string[], flags: { format: 'text' | 'json'; magicTable?: string }) => setExit(await runMagic(args, flags, io)));
+    .option('--update', "bring the table up to date from CPython's published release tags (written to the user's cache folder; docs/magic-table.md)")
+    .option('--tags-url <url>', 'with --update: base URL of the release list (BASE/repos/python/cpython/tags; env PYC_AUDIT_TAGS_URL)')
+    .option('--raw-url <url>', 'with --update: base URL of tagged sources (BASE/python/cpython/TAG/PATH; env PYC_AUDIT_RAW_URL)')
+    .option('--timeout <seconds>', 'with --update: give up on a request after this long in all', seconds, 30)
+    .action(async (args: string[], flags: Parameters<typeof runMagic>[1]) => setExit(await runMagic(args, flags, io)));
 
   // `pyc-audit --help` shows what most runs need: the options of audit, the default command.
   program.addHelpText('after', () => {

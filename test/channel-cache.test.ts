@@ -3,7 +3,7 @@
 // per artifact location, so channels that disagree about a SHA-256 cannot poison each other.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fixture, runAsync } from './helpers.js';
@@ -88,4 +88,21 @@ test('--cache: a channel listing its file under another file\'s SHA-256 gets an 
   const fixed = await runAsync(['channel', liar, '--cache', cache, '--format', 'json']);
   assert.equal(fixed.code, 1, fixed.stderr);
   assert.equal(hits(fixed.stderr), 0);
+});
+
+test('--cache: what `magic --update` wrote is in the key (a result judged with another table is not reused)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-cachekey-update-'));
+  buildChannel(dir, LAYOUT, { json: true });
+  const cache = mkdtempSync(join(tmpdir(), 'pyc-audit-cache-'));
+  const home = mkdtempSync(join(tmpdir(), 'pyc-audit-xdg-'));
+  const env = { XDG_CACHE_HOME: home };
+  assert.equal(hits((await runAsync(['channel', dir, '--cache', cache, '--format', 'json'], env)).stderr), 0);
+  assert.equal(hits((await runAsync(['channel', dir, '--cache', cache, '--format', 'json'], env)).stderr), COUNT);
+  // an update file as `magic --update` writes it
+  mkdirSync(join(home, 'pyc-audit'), { recursive: true });
+  const update = { format: 'pyc-audit-magic-update/1', fetchedAt: '2026-12-06T00:00:00.000Z', tagsUrl: 'https://api.github.com', rawUrl: 'https://raw.githubusercontent.com', tagsListed: 700, after: '3.15rc1', releases: [{ tag: 'v3.15.0', version: '3.15', magic: 3667, file: 'Include/internal/pycore_magic_number.h', line: 313 }] };
+  writeFileSync(join(home, 'pyc-audit', 'magic-update.json'), JSON.stringify(update));
+  assert.equal(hits((await runAsync(['channel', dir, '--cache', cache, '--format', 'json'], env)).stderr), 0, 'a result cached before the update was used');
+  assert.equal(hits((await runAsync(['channel', dir, '--cache', cache, '--format', 'json'], env)).stderr), COUNT);
+  for (const d of [dir, cache, home]) rmSync(d, { recursive: true, force: true });
 });

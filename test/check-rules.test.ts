@@ -224,10 +224,13 @@ test('a .pyo is PYC206; .opt-1 bytecode is checked but is no default .pyc', asyn
   assert.deepEqual(r.impact, { modules: 1, sourceBytes: SOURCE.length });
 });
 
-test('outside every import location an error is a warning, and out of the impact; scripts need no .pyc', async () => {
+test('outside every import location: one PYC210 (info), no header advice, out of the impact; scripts need no .pyc', async () => {
   const r = await audit(conda([py('bin/tool.py'), tsPyc('bin/__pycache__/tool.cpython-313.pyc', M313, { size: 1 }), py('share/x/data.py')]));
-  assert.deepEqual(brief(r.findings), ['PYC102 warning bin/__pycache__/tool.cpython-313.pyc']);
+  assert.deepEqual(brief(r.findings), ['PYC210 info bin/__pycache__/tool.cpython-313.pyc']);
   assert.deepEqual(r.impact, { modules: 0, sourceBytes: 0 });
+  // a sourceless legacy .pyc there is run by path (python x.pyc): its magic still counts, as a warning
+  const sourceless = await audit(conda([tsPyc('bin/run.pyc', 3626)]));
+  assert.deepEqual(brief(sourceless.findings), ['PYC002 warning bin/run.pyc']);
 });
 
 test('a wheel: zip times before 1980 are PYC107, and the sources carry no mtime to compare', async () => {
@@ -301,10 +304,10 @@ test('PYC203 for a PyPy target names PyPy', () => {
 test('without a target version the bytecode\'s own version decides the layout rules', () => {
   const noTarget = { ...expected313, version: null };
   // a 2.7 .pyc in __pycache__: 2.7 never reads it there
-  const r = check({ expected: noTarget, pyc: [verdict('lib/__pycache__/m.cpython-27.pyc', pycBytes(62211, { mtime: 1, size: 1 }), noTarget)], sources: [{ path: 'lib/m.py', size: 1, mtime: 1 }] });
+  const r = check({ expected: noTarget, pyc: [verdict('lib/python2.7/__pycache__/m.cpython-27.pyc', pycBytes(62211, { mtime: 1, size: 1 }), noTarget)], sources: [{ path: 'lib/python2.7/m.py', size: 1, mtime: 1 }] });
   assert.deepEqual(r.findings.map((f) => f.code), ['PYC208']);
   // a legacy .pyc of unknown magic, beside its source: no version, so no layout rule; the magic speaks
-  const unknown = check({ expected: noTarget, pyc: [verdict('lib/m.pyc', pycBytes(9999, { mtime: 1, size: 1 }), noTarget)], sources: [{ path: 'lib/m.py', size: 1, mtime: 1 }] });
+  const unknown = check({ expected: noTarget, pyc: [verdict('lib/python3.13/m.pyc', pycBytes(9999, { mtime: 1, size: 1 }), noTarget)], sources: [{ path: 'lib/python3.13/m.py', size: 1, mtime: 1 }] });
   assert.deepEqual(unknown.findings.map((f) => f.code), ['PYC004']);
 });
 

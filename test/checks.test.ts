@@ -117,15 +117,17 @@ const corpusCases: [string, Record<string, number>, string][] = [
   ['conda+conda-package-handling/mock-2.0.0-py37_1000.tar.bz2', {}, 'consistent'],
   ['venicegeo+conda-channel/pip-9.0.1-py27_0.tar.bz2', {}, 'Python 2 legacy .pyc beside each .py: consistent'],
   // py35 builds carry Python-2 style .pyc beside the .py (3.5 ignores them: each module is compiled
-  // at first import) plus setuptools' __pycache__ .pyc without sources.
-  ['venicegeo+conda-channel/pip-9.0.1-py35_0.tar.bz2', { PYC209: 48, PYC202: 242, PYC207: 242 }, 'legacy .pyc in a 3.5 package'],
-  ['venicegeo+conda-channel/six-1.10.0-py35_1.tar.bz2', { PYC209: 44, PYC202: 1, PYC207: 1 }, 'six.pyc beside six.py; stray setuptools .pyc'],
-  ['venicegeo+conda-channel/coverage-4.2-py35_0.tar.bz2', { PYC209: 43, PYC202: 31, PYC207: 31 }, 'legacy and __pycache__ mixed'],
+  // at first import) plus setuptools' and pkg_resources' __pycache__ .pyc without sources: another
+  // package's files (PYC211), which clash with setuptools' own at install.
+  ['venicegeo+conda-channel/pip-9.0.1-py35_0.tar.bz2', { PYC211: 48, PYC202: 242, PYC207: 242 }, 'legacy .pyc in a 3.5 package'],
+  ['venicegeo+conda-channel/six-1.10.0-py35_1.tar.bz2', { PYC211: 44, PYC202: 1, PYC207: 1 }, 'six.pyc beside six.py; stray setuptools .pyc'],
+  ['venicegeo+conda-channel/coverage-4.2-py35_0.tar.bz2', { PYC211: 43, PYC202: 31, PYC207: 31 }, 'legacy and __pycache__ mixed'],
   // 3.5.0–3.5.2 wrote 3350; 3.5.3 and later load only 3351.
   ['venicegeo+conda-channel/wheel-0.29.0-py35_0.tar.bz2', { PYC006: 34 }, '3.5.0–3.5.2 bytecode'],
   ['conda+conda-verify/testfile-0.0.23-py36_0.tar.bz2', { PYC005: 1, PYC206: 1 }, 'a 0-byte .pyc and a .pyo'],
-  // Its launch file has a dotted name (audio_vad.launch.py -> audio_vad.launch.cpython-312.pyc).
-  ['CLFML+conda_ros2_jazzy_channel/ros-jazzy-audio-tools-2.5-h738df08_0.tar.bz2', {}, 'a dotted module name, consistent'],
+  // Its launch file has a dotted name (audio_vad.launch.py -> audio_vad.launch.cpython-312.pyc), under
+  // share/: outside every import location, one PYC210 (info) and no header checks.
+  ['CLFML+conda_ros2_jazzy_channel/ros-jazzy-audio-tools-2.5-h738df08_0.tar.bz2', { PYC210: 1 }, 'a dotted module name under share/'],
   ['pex-tool+pex/aws_cfn_bootstrap-1.4-py2-none-any.whl', { PYC206: 108 }, 'a wheel of .pyo'],
 ];
 

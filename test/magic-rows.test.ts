@@ -53,7 +53,10 @@ test('a CPython row as the program sees it: versions, finals and where it comes 
 
 test('rows of other implementations: a final release is final for its minor and the minors it also wrote; a development number for none', () => {
   const pypy = row(336, 'PyPy');
-  assert.deepEqual([pypy.final, pypy.finalFor, pypy.alsoVersions, pypy.firstFinal, pypy.firstRelease, pypy.current], [true, ['3.9'], [], pypy.releases, pypy.releases, true]);
+  assert.deepEqual([pypy.final, pypy.finalFor, pypy.alsoVersions, pypy.firstFinal, pypy.firstRelease, pypy.current], [true, ['3.9'], [], 'PyPy3.9 7.3.10', pypy.releases, true]);
+  // PyPy3.9 7.3.8–7.3.9 wrote CPython's 3425 (lib-python's MAGIC_NUMBER), final for them, no longer current
+  const cpythonMagic = row(3425, 'PyPy');
+  assert.deepEqual([cpythonMagic.final, cpythonMagic.finalFor, cpythonMagic.firstFinal, cpythonMagic.current], [true, ['3.9'], 'PyPy3.9 7.3.8', false]);
   const graal = row(21290, 'GraalPy');
   assert.deepEqual([graal.finalFor, graal.alsoVersions], [['3.11', '3.12'], ['3.12']]);
   const dev = row(304, 'PyPy');
@@ -72,7 +75,8 @@ test('lookup prefers the implementation asked for, else the first row of the num
 test('finals and the newest magic of a minor, per implementation', () => {
   assert.deepEqual(table.finalMagics('3.5').map((e) => e.magic), [3350, 3351]);
   assert.deepEqual(table.finalMagics('1.2').map((e) => e.magic), [39171]);
-  assert.deepEqual(table.finalMagics('3.9', 'PyPy').map((e) => e.magic), [320, 336]);
+  assert.deepEqual(table.finalMagics('3.9', 'PyPy').map((e) => e.magic), [3425, 336]);
+  assert.deepEqual(table.finalMagics('3.8', 'PyPy').map((e) => e.magic), [3413, 256]);
   assert.deepEqual(table.finalMagics('3.9', 'GraalPy'), []);
   assert.equal(table.finalMagics('3.5'), table.finalMagics('3.5'), 'asked twice, computed once');
   assert.equal(table.newest('3.15')!.magic, 3666);
@@ -140,7 +144,7 @@ test('who writes a magic, in words', () => {
   assert.equal(writtenBy(row(3666)), '3.15b1–3.15rc1', 'current, not final');
   assert.equal(writtenBy(row(3665)), '3.15 development builds (3.15a8, never in a release)');
   assert.equal(writtenBy(row(62001)), '2.3 development builds (never in a release)');
-  assert.equal(writtenBy(row(336, 'PyPy')), 'PyPy3.9 7.3.9 – 7.3.16 (Python 3.9)');
+  assert.equal(writtenBy(row(336, 'PyPy')), 'PyPy3.9 7.3.10 – 7.3.16 (Python 3.9)');
   assert.equal(writtenBy({ ...row(336, 'PyPy'), releases: null }), 'PyPy 3.9');
   assert.equal(magicLabel(row(3626), 3626), '3626 (3.14rc2)');
   assert.equal(magicLabel(undefined, 4999), '4999 (unknown)');
@@ -164,7 +168,8 @@ test('superseded and unconfirmed magics', () => {
   assert.equal(supersededBy(table, row(3350))?.magic, 3351);
   assert.equal(supersededBy(table, row(3351)), null, 'current');
   assert.equal(supersededBy(table, row(3626)), null, 'not final');
-  assert.equal(supersededBy(table, row(320, 'PyPy'))?.magic, 336);
+  assert.equal(supersededBy(table, row(3425, 'PyPy'))?.magic, 336);
+  assert.equal(supersededBy(table, row(320, 'PyPy')), null, 'never written by a release');
   // a final, no longer current magic with no current one beside it
   assert.equal(supersededBy(new MagicTable([{ ...row(3350) }]), row(3350)), null);
   assert.equal(unconfirmedFinal(table, row(3666)), true);
@@ -177,8 +182,9 @@ test('explain: one line per number', () => {
   assert.equal(explainMagic(table, 3627), '3627 → CPython 3.14rc3 onward (3.14.0 final): final-release bytecode for CPython 3.14');
   assert.equal(explainMagic(table, 3571), '3571 → CPython 3.13b2 onward (3.13.0 final): final-release bytecode for CPython 3.13');
   assert.equal(explainMagic(table, 3350), `3350 → CPython 3.5b3–3.5.2 (3.5.0 final): final-release bytecode for CPython 3.5; 3.5.3 and later load only 3351`);
-  assert.equal(explainMagic(table, 4999), '4999 → unknown: not a magic number in this table (see --magic-table to add one)');
-  assert.equal(explainMagic(table, 336), '336 → PyPy3.9 7.3.9 – 7.3.16 (Python 3.9): final-release bytecode for PyPy 3.9');
+  assert.equal(explainMagic(table, 2999), '2999 → unknown: not a magic number in this table (see --magic-table to add one)');
+  assert.match(explainMagic(table, 4999), /^4999 → unknown to this table: after 3\.16's newest known 3705 \(a development number\): probably a later 3\.16 pre-release, or a newer Python; settle it with --interpreter PATH/);
+  assert.equal(explainMagic(table, 336), '336 → PyPy3.9 7.3.10 – 7.3.16 (Python 3.9): final-release bytecode for PyPy 3.9');
   assert.equal(explainMagic(table, 62211), '62211 → CPython 2.7a3 onward: final-release bytecode for CPython 2.7');
   // a final magic whose words already name its first final release adds nothing
   const named = new MagicTable([{ ...row(3627), firstRelease: '3.14.0', releases: '3.14.0' }]);

@@ -123,11 +123,13 @@ test('a magic written by the final releases of two minors is final for each (391
 
 test('PyPy releases of 3.8, 3.9 and 3.11 are in the table, each row with the tag it was read at', () => {
   const finals = (v: string) => table.finalMagics(v, 'PyPy').map((e) => e.magic);
-  assert.deepEqual(finals('3.8'), [256]);
-  assert.deepEqual(finals('3.9'), [320, 336]);
+  // 7.3.6–7.3.9 (3.8) and 7.3.8–7.3.9 (3.9) wrote CPython's 3413 and 3425 (pypy/pypy issue #3782)
+  assert.deepEqual(finals('3.8'), [3413, 256]);
+  assert.deepEqual(finals('3.9'), [3425, 336]);
   assert.deepEqual(finals('3.11'), [400, 416, 432]);
   assert.deepEqual(finals('3.6'), [160, 192]);
-  assert.equal(table.lookup(304)!.final, false, '304: 7.3.8 release candidates only');
+  assert.equal(table.lookup(304)!.final, false, "304: 7.3.8 release candidates' pycode.py number, never written");
+  assert.equal(table.lookup(320)!.final, false, "320: 7.3.8's pycode.py number, never written");
   for (const e of table.entries.filter((x) => x.implementation !== 'CPython')) assert.match(e.source, /\.(py|java)/, `${e.magic} says what it rests on`);
 });
 
@@ -176,8 +178,8 @@ test('--select and --ignore accumulate when repeated, as comma lists do', () => 
 test('--magic-table changes the verdict of an audit, not only of `magic`', () => {
   const artifact = conda('new-1.0-py315_0', module('3.15', 'pkg', 3667));
   const before = audit([artifact]);
-  assert.equal(before.artifacts[0]!.pyc[0]!.status, 'unknown-magic');
-  assert.equal(before.code, 1);
+  assert.equal(before.artifacts[0]!.pyc[0]!.status, 'unconfirmed', 'newer than the table: placed, not condemned');
+  assert.equal(before.code, 0);
   const rows = join(dir, 'extra.json');
   writeFileSync(rows, JSON.stringify([{ magic: 3667, version: '3.15', releases: '3.15.0', final: true }]));
   const after = audit(['--magic-table', rows, artifact]);
@@ -206,8 +208,8 @@ test('--magic-table naming a FIFO or a huge file is an error, not a hang', { ski
 // ---- other implementations end to end ----------------------------------------------------
 
 test('a PyPy .pyc in an artifact: PyPy and its version, final or not by its release', () => {
-  // 320 (PyPy 7.3.8) is final, but 7.3.9 and later load only 336: bytecode only older builds load.
-  for (const [magic, status] of [[336, 'ok'], [320, 'superseded'], [304, 'stale'], [384, 'tag-mismatch']] as const) {
+  // 3425 (PyPy 7.3.8–7.3.9) is final, but 7.3.10 and later load only 336: bytecode only older builds load.
+  for (const [magic, status] of [[336, 'ok'], [3425, 'superseded'], [320, 'stale'], [304, 'stale'], [384, 'tag-mismatch']] as const) {
     const artifact = zipOf(`pypy-${magic}.zip`, 'site-packages/pkg/__pycache__/m.pypy39.pyc', pyc(magic));
     const p = audit([artifact]).artifacts[0]!.pyc[0]!;
     assert.equal(p.implementation, 'PyPy', `${magic}`);
@@ -320,7 +322,7 @@ test('a python package among the inputs: its stdlib magic is what its minor expe
   const pkg = conda('pkg-1.0-py315_0', module('3.15', 'pkg', 3667));
   const old = conda('old-1.0-py315_0', module('3.15', 'old', 3666));
   const alone = audit([pkg]);
-  assert.equal(alone.artifacts[0]!.pyc[0]!.status, 'unknown-magic');
+  assert.equal(alone.artifacts[0]!.pyc[0]!.status, 'unconfirmed', 'alone: newer than the table');
   const together = audit([pkg, old, python]);
   const status = Object.fromEntries(together.artifacts.map((a) => [a.path.replace(/^.*\//, ''), a.status]));
   assert.deepEqual(status, { 'pkg-1.0-py315_0.conda': 'ok', 'old-1.0-py315_0.conda': 'stale', 'python-3.15.0-h1_0_cpython.conda': 'ok' });

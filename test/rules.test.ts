@@ -56,7 +56,7 @@ test('every rule is documented: meaning, what CPython does, an example of its ow
   }
   // Not installed (info/) is never an error; facts are info.
   assert.deepEqual(RULES.filter((r) => !r.installed).map((r) => `${r.code} ${r.severity}`), ['PYC205 warning']);
-  assert.deepEqual(RULES.filter((r) => r.severity === 'info').map((r) => r.code), ['PYC104', 'PYC106', 'PYC201']);
+  assert.deepEqual(RULES.filter((r) => r.severity === 'info').map((r) => r.code), ['PYC104', 'PYC106', 'PYC201', 'PYC210']);
 });
 
 test('pyc-audit rules: every code with its severity, title and a fix line; --format json is the definitions', () => {
@@ -177,7 +177,7 @@ test('the newest pre-release magic of a minor with no final known: UNCONFIRMED a
   assert.deepEqual(a.impact, { modules: 0, sourceBytes: 0 });
   const text = run(['--magic-table', file, dir]);
   assert.match(text.stdout, /^UNCONFIRMED {4}\S+future-1\.0-py399_0 {2}1 pyc {2}3995 \(3\.99b1–3\.99rc1\) ×1 .* {2}1 warning\n/);
-  assert.match(text.stdout, /\n {10}fix: once the final release is out, check again/);
+  assert.match(text.stdout, /\n {10}fix: check again against the target itself \(--interpreter PATH\)/);
   assert.equal(run(['--magic-table', file, '--fail-on', 'warning', dir]).code, 1);
   // The older pre-release magic of that minor is stale.
   assert.equal(json(['--magic-table', file, condaFolder('future-1.0-py399_1', '3.99', module('3.99', 'm', 3990))]).doc.artifacts[0].status, 'stale');
@@ -232,8 +232,8 @@ test('an error about a .pyc outside every import location (bin/, the prefix root
   const a = json([dir]).doc.artifacts[0];
   assert.deepEqual(a.findings.map((f: Finding) => `${f.severity} ${f.code} ${f.member}`), [
     'error PYC001 lib/python3.14/site-packages/pkg/__pycache__/m.cpython-314.pyc',
-    'warning PYC001 bin/__pycache__/tool.cpython-314.pyc',
     'warning PYC001 setup_helper.pyc',
+    'info PYC210 bin/__pycache__/tool.cpython-314.pyc',
   ]);
   assert.deepEqual(a.impact, { modules: 1, sourceBytes: SOURCE.length });
   // A wheel's .data/scripts/ is not imported either; its packages are.

@@ -10,7 +10,7 @@ import type { ReportIo } from '../report/reporter.js';
 import { printable } from '../report/text.js';
 import { ResultCache } from '../run/result-cache.js';
 import type { RunFlags } from '../run/flags.js';
-import { loadTable } from '../run/load-table.js';
+import { loadTable, readUpdate } from '../run/load-table.js';
 import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
 import type { Target } from '../sources/folders/targets.js';
@@ -61,6 +61,10 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
     flags.learned = await learnFromChannel(channel, { table: await loadTable(flags.magicTable), read, cacheDir: flags.cache ?? null, version: VERSION, audited: new Set(targets.map((t) => t.path)), jobs: flags.jobs, say });
   }
   const magicTable = flags.magicTable ? await readRegularFile(flags.magicTable, { maxBytes: 16 << 20 }).then((b) => b.toString('utf8'), () => flags.magicTable) : null;
+  // What `magic --update` added judges too: a cached result is of the table it was judged with.
+  const update = await readUpdate().catch((err: Error) => {
+    throw new UsageError(err.message);
+  });
   const cache = flags.cache
     ? new ResultCache(
         flags.cache,
@@ -70,6 +74,7 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
           schema: JSON_SCHEMA_VERSION,
           python: flags.python ?? null,
           magicTable,
+          ...(update ? { magicUpdate: update.releases.map((r) => `${r.tag}=${r.magic}`) } : {}),
           select: flags.select ?? null,
           ignore: flags.ignore ?? null,
           maxBytes: flags.maxBytes ?? null,

@@ -122,6 +122,8 @@ interface PycContext {
   /** The version whose rules apply: the expected one, else the bytecode's own. */
   version: string | null;
   legacyPython: boolean;
+  /** Whether the .pyc sits where import reads bytecode (pyc-paths.ts, inImportLocation). */
+  imported: boolean;
 }
 
 /** Facts about the whole artifact the rules share. */
@@ -140,6 +142,23 @@ type PlacementRule = (p: PycContext, a: ArtifactContext) => Said | null;
 /** Stage 1, in order of precedence: where the .pyc is decides whether the target ever reads it. */
 const PLACEMENT_RULES: readonly PlacementRule[] = [
   (p) => (isInstalled(p.pyc.member) ? null : { code: 'PYC205', message: 'conda never installs info/: dead weight in the package' }),
+  // Outside every import location (share/, bin/, the prefix root): no import finds it, so the checks
+  // of importable bytecode (mtime, size, magic) say nothing useful. A legacy .pyc with no source
+  // beside it is the exception: `python x.pyc` runs it, so its magic still matters.
+  (p) =>
+    !p.imported && (p.where.layout === 'pep3147' || p.source)
+      ? { code: 'PYC210', message: `outside every import location (${outsideRoot(p.pyc.member)}): no import finds it; bytecode of a script or data file, dead weight (header checks do not apply)`, cause: 'outside every import location: no import finds them; bytecode of scripts or data files, dead weight' }
+      : null,
+  (p, a) => {
+    const owner = otherOwner(p.where.source, a);
+    if (!owner) return null;
+    const dep = owner.dependency ? `, a dependency of ${a.input.package.name}` : '';
+    return {
+      code: 'PYC211',
+      message: `bytecode of ${owner.module} (${owner.owner}'s${dep}), not of ${a.input.package.name}: another package's file, which clashes with ${owner.owner}'s own at install (the last installed overwrites the other; removing either removes it)`,
+      cause: `bytecode of ${owner.owner}'s modules${dep}: another package's files, which clash with ${owner.owner}'s own at install`,
+    };
+  },
   (_p, a) => (a.noarchPython ? { code: 'PYC204', message: 'noarch: python packages are compiled at install for the Python there; a shipped .pyc fits at most one' } : null),
   (p) => (p.where.layout === 'pep3147' && p.legacyPython ? { code: 'PYC208', message: `${p.version} reads a .pyc beside its source, not __pycache__/: never read` } : null),
   (p, a) => {
@@ -153,6 +172,52 @@ const PLACEMENT_RULES: readonly PlacementRule[] = [
       : null,
   (p) => (p.where.layout === 'legacy' && p.source && p.version && !p.legacyPython ? { code: 'PYC207', message: `${p.version} reads __pycache__/, not a .pyc beside its source: never read` } : null),
 ];
+
+/** "share/", "bin/", "the prefix root": where a member outside every import location is. */
+function outsideRoot(member: string): string {
+  const folder = member.replace(/(^|\/)__pycache__\/[^/]+$/, '$1').replace(/[^/]+$/, '');
+  return folder ? folder.slice(0, folder.indexOf('/') + 1) : 'the prefix root';
+}
+
+/**
+ * Top-level modules whose files belong to a well-known package, whatever ships them: setuptools
+ * installs setuptools/, pkg_resources/, _distutils_hack/ and easy_install.py; pip and wheel their own.
+ * Old conda-build leaked them from the build environment into other packages (pip, six, coverage).
+ */
+const WELL_KNOWN_OWNERS: Readonly<Record<string, string>> = {
+  setuptools: 'setuptools',
+  pkg_resources: 'setuptools',
+  _distutils_hack: 'setuptools',
+  easy_install: 'setuptools',
+  pip: 'pip',
+  wheel: 'wheel',
+};
+
+const SITE_PACKAGES = /^(?:lib\/python\d\.\d+t?\/|lib\/pypy\d\.\d+\/|Lib\/)?site-packages\/([^/]+?)(?:\.py)?(?:\/|$)/;
+const normalName = (name: string) => name.toLowerCase().replace(/[-.]/g, '_');
+
+/**
+ * The package that owns a module's files, when it is not the artifact's: a dependency's module
+ * (site-packages/<dependency>/), or a well-known package's (pkg_resources/ is setuptools'). Null for
+ * the artifact's own modules, or when the artifact's name is not known.
+ */
+function otherOwner(source: string, a: ArtifactContext): { module: string; owner: string; dependency: boolean } | null {
+  const name = a.input.package.name;
+  if (!name) return null;
+  const m = SITE_PACKAGES.exec(source);
+  if (!m || m[1]!.endsWith('.dist-info') || m[1]!.endsWith('.egg-info') || m[1] === '__pycache__') return null;
+  const module = m[1]!;
+  const label = m[0].endsWith('/') ? `${module}/` : `${module}.py`;
+  const self = normalName(name);
+  const deps = new Set(a.input.package.depends.map((d) => normalName(d.trim().split(/\s+/)[0] ?? '')));
+  const known = WELL_KNOWN_OWNERS[module];
+  if (known) {
+    return normalName(known) === self ? null : { module: label, owner: known, dependency: deps.has(normalName(known)) };
+  }
+  const mod = normalName(module);
+  if (mod !== self && deps.has(mod) && mod !== 'python') return { module: label, owner: module, dependency: true };
+  return null;
+}
 
 /** Stage 2: the magic. A status other than ok is one finding; the message is the verdict's. */
 function magicFinding(p: PycContext): Said | null {
@@ -251,8 +316,8 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
   for (const pyc of input.pyc) {
     const where = pycLocation(pyc.member);
     const version = expected.version ?? pyc.version;
-    const p: PycContext = { pyc, where, source: sources.get(where.source), version, legacyPython: version !== null && legacyLayout(version) };
     const imported = inImportLocation(pyc.member, input.kind);
+    const p: PycContext = { pyc, where, source: sources.get(where.source), version, legacyPython: version !== null && legacyLayout(version), imported };
     const placed = PLACEMENT_RULES.reduce<Said | null>((found, rule) => found ?? rule(p, a), null);
     if (placed) {
       add(placed, pyc.member, imported);

@@ -63,7 +63,7 @@ export function ruleText(r: Rule): string {
     wrap(r.fix),
     '',
     'Why this severity',
-    wrap(`Default severities follow what CPython does with the file. ${r.severity}: ${SEVERITY_RULE[r.severity]}. An error about a .pyc outside every import location (bin/, the prefix root, share/) is a warning: no import compiles it again.`),
+    wrap(`${r.why ? `${r.why} ` : ''}Default severities follow what CPython does with the file. ${r.severity}: ${SEVERITY_RULE[r.severity]}. An error about a .pyc outside every import location (bin/, the prefix root, share/) is a warning: no import compiles it again.`),
     '',
   ].join('\n');
 }

@@ -33,6 +33,8 @@ export interface Rule {
   example: string;
   /** One line: what the packager does about it. */
   fix: string;
+  /** Why its default severity, when more than the severity rule says (`pyc-audit rule CODE`). */
+  why?: string;
 }
 
 export const RULES: readonly Rule[] = [
@@ -60,9 +62,9 @@ export const RULES: readonly Rule[] = [
   },
   {
     code: 'PYC004', severity: 'error', title: 'unknown magic number', invalidates: true, installed: true,
-    meaning: 'The magic number is not in pyc-audit\'s table: bytecode of a Python newer than this release of pyc-audit, an implementation it does not know, or not bytecode at all.',
+    meaning: 'The magic number is not in pyc-audit\'s table, and is not newer than it: it falls between known numbers of older minors (3540 in a 3.12 package: 3.12 final writes 3531, 3.13 starts at 3550), belongs to an implementation pyc-audit does not know, or is not bytecode at all. A CPython magic newer than the table, for a minor at or past the newest the table has a release of, is PYC007 instead.',
     cpython: 'A magic the interpreter does not write is rejected: the .pyc is ignored and the module compiled at first import.',
-    example: 'PYC004  x/__pycache__/m.cpython-316.pyc  magic 3700 is not in the table (newer than this release of pyc-audit? see --magic-table)',
+    example: 'PYC004  lib/python3.12/site-packages/x/__pycache__/m.cpython-312.pyc  magic 3540 is not in the table: after 3.12\'s newest known 3531 (3.12b1 onward), before 3.13\'s 3550: no release in this table wrote it',
     fix: 'if a newer Python wrote it, tell pyc-audit its magic (--magic-table FILE, or a newer pyc-audit); otherwise rebuild the package',
   },
   {
@@ -81,10 +83,11 @@ export const RULES: readonly Rule[] = [
   },
   {
     code: 'PYC007', severity: 'warning', title: 'the final magic of the target is not known', invalidates: false, installed: true,
-    meaning: 'The .pyc carries the newest magic known for the target minor, but no final release of that minor is in pyc-audit\'s table: whether the final release keeps this magic cannot be known yet (3.14rc3 changed it after rc2).',
-    cpython: 'If the final release writes the same magic, the .pyc is loaded; if it bumped the magic, the .pyc is ignored and every module compiled at first import.',
+    meaning: 'The .pyc carries the newest magic known for the target minor, but no final release of that minor is in pyc-audit\'s table: whether the final release keeps this magic cannot be known yet (3.14rc3 changed it after rc2). Or it carries a CPython magic newer than the table (3667 in a cpython-315 .pyc when 3666 is the newest 3.15 number known; 3706 for 3.16): a release made after the table, which pyc-audit places but does not judge.',
+    cpython: 'If the target writes this magic, the .pyc is loaded; if not, the .pyc is ignored and every module compiled at first import. Which one, only the target (or a table that knows it) can say.',
     example: 'PYC007  lib/python3.15/site-packages/x/__pycache__/m.cpython-315.pyc  3.15 final\'s magic is not in this table; 3666 is 3.15b1–3.15rc1',
-    fix: 'once the final release is out, check again with a newer pyc-audit, with --magic-table FILE naming its magic, or against the interpreter itself; rebuild if it differs',
+    fix: 'check again against the target itself (--interpreter PATH), after `pyc-audit magic --update`, with --magic-table FILE naming its magic, or with the channel\'s own python build; rebuild if it differs',
+    why: 'A warning, not an error: the table cannot know a release made after it, and condemning a correct package for that would fail every CI gate the day a new Python ships. Nothing is claimed about modules compiled at first import.',
   },
   // The header against its source: CPython recompiles when they disagree.
   {
@@ -199,6 +202,22 @@ export const RULES: readonly Rule[] = [
     cpython: 'Never reads it: a __pycache__ .pyc is used only beside its source (a sourceless module must be x.pyc in the package folder).',
     example: 'PYC209  x/__pycache__/gone.cpython-313.pyc  no x/gone.py in the artifact: a __pycache__ .pyc is only read beside its source, so this one never is',
     fix: 'delete bytecode of removed modules before packaging (stale __pycache__ from an earlier build)',
+  },
+  {
+    code: 'PYC210', severity: 'info', title: 'bytecode outside every import location', invalidates: false, installed: true,
+    meaning: 'A __pycache__ .pyc (or a .pyc beside its source) outside every place import reads bytecode from: share/ (colcon and ament launch files, data), bin/, the prefix root. conda-build compiles every .py it packages, scripts and data included.',
+    cpython: 'No import finds it: a script is run from its source, and python never reads a script\'s __pycache__. A tool that loads a file by path with importlib\'s SourceFileLoader (ros2 launch for launch files) may read it, and recompiles it when it does not match.',
+    example: 'PYC210  share/audio_tools/launch/__pycache__/audio_vad.launch.cpython-312.pyc  outside every import location (share/): no import finds it; bytecode of a script or data file, dead weight (header checks do not apply)',
+    fix: 'nothing is needed; to drop the dead weight, remove the .pyc outside site-packages at the end of the build',
+    why: 'Info: nothing is imported from it, so nothing is recompiled or slower because of it, and the checks of importable bytecode (source mtime, size, magic) would give advice that does not apply. conda-build, not the packager, usually put it there.',
+  },
+  {
+    code: 'PYC211', severity: 'warning', title: "bytecode of another package's modules", invalidates: false, installed: true,
+    meaning: 'The .pyc is bytecode of a module another package owns: a dependency\'s (site-packages/<dependency>/), or a well-known package\'s (setuptools/, pkg_resources/ and _distutils_hack/ are setuptools\', pip/ pip\'s, wheel/ wheel\'s). Old conda-build leaked such files from the build environment (pip, six and coverage py35 packages ship setuptools\' bytecode).',
+    cpython: 'Reads it beside the owner\'s source when its header matches that source, and ignores it otherwise. The real problem is at install: both packages install a file at the same path, so conda reports a clobber, the last one installed wins, and removing either package removes the file the other still lists.',
+    example: "PYC211  lib/python3.5/site-packages/setuptools/__pycache__/dist.cpython-35.pyc  bytecode of setuptools/ (setuptools's, a dependency of pip), not of pip: another package's file, which clashes with setuptools's own at install (the last installed overwrites the other; removing either removes it)",
+    fix: 'ship only the package\'s own files: build in a clean environment, or delete other packages\' files (site-packages/setuptools/, pkg_resources/) at the end of the build',
+    why: 'A warning: a packaging defect conda reports as a clobber at install, and one that can leave the owner\'s modules with stale or missing bytecode depending on install order; but no import of this package fails or is recompiled because of it, so not an error. It replaces PYC209 ("never read"), which would blame a missing source the owner in fact installs.',
   },
 ];
 

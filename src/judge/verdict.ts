@@ -1,6 +1,6 @@
 // Expected version + decoded header + magic table -> a status for one .pyc. Pure.
 import { decodeHeader, headerSizeFor, hex, type PycHeader } from './header.js';
-import { finalExpectation, supersededBy, unconfirmedFinal, writtenBy } from '../magic/describe.js';
+import { finalExpectation, newerThanTable, SETTLE_NEWER, supersededBy, unconfirmedFinal, writtenBy } from '../magic/describe.js';
 import type { MagicTable } from '../magic/table.js';
 import { cacheTag, type Expected } from './package-info.js';
 
@@ -39,7 +39,9 @@ export function judgePyc(
   const headerHex = hex(member.head);
   const base = { member: member.path, size: member.size, headerHex };
   const rawMagic = member.head.length >= 2 ? member.head.readUInt16LE(0) : null;
-  const entry = rawMagic === null ? undefined : table.lookup(rawMagic, expected.implementation);
+  const tag = cacheTag(member.path);
+  // A cache tag names the implementation that wrote the file: PyPy3.8 7.3.6–7.3.9 wrote CPython's 3413 under pypy38.
+  const entry = rawMagic === null ? undefined : table.lookup(rawMagic, tag?.implementation ?? expected.implementation);
   const decoded = decodeHeader(member.head, rawMagic === null ? undefined : headerSizeFor(rawMagic, entry?.version, entry?.implementation));
   const described = {
     implementation: entry?.implementation ?? null,
@@ -52,10 +54,21 @@ export function judgePyc(
   const { header } = decoded;
   const magic = header.magic;
   if (!entry) {
+    // The minor the file is for: its CPython cache tag, else the package's. A magic newer than the
+    // table for a minor at or past the table's newest is placed, not condemned: a release made after
+    // the table (3.14.0rc3 bumped the magic after rc2) writes a number the table cannot know.
+    const minor = tag ? (tag.implementation === 'CPython' ? tag.version : null) : expected.implementation === 'CPython' ? expected.version : null;
+    if (minor) {
+      const { newer, where } = newerThanTable(table, magic, minor);
+      if (newer) {
+        return { ...base, magic, header, implementation: 'CPython', version: minor, releases: null, status: 'unconfirmed', message: `magic ${magic} is newer than this table: ${where}; not judged: ${SETTLE_NEWER}` };
+      }
+      const want = finalExpectation(table, minor, 'CPython');
+      return { ...base, magic, header, ...described, status: 'unknown-magic', message: `magic ${magic} is not in the table: ${where}${where.includes('probably') ? `; ${want.text}` : ''}` };
+    }
     return { ...base, magic, header, ...described, status: 'unknown-magic', message: `magic ${magic} is not in the table (newer than this release of pyc-audit? see --magic-table)` };
   }
   const said = writtenBy(entry);
-  const tag = cacheTag(member.path);
   if (tag && (tag.version !== entry.version || tag.implementation !== entry.implementation) && !entry.alsoVersions.includes(tag.version)) {
     return { ...base, magic, header, ...described, status: 'tag-mismatch', message: `cache tag ${tag.tag} but ${entry.implementation} ${entry.version} bytecode (${magic}, written by ${said})` };
   }

@@ -17,9 +17,12 @@ type Row = Pick<MagicEntry, 'magic' | 'implementation' | 'version' | 'releases' 
   current?: boolean;
   /** Later minors whose releases wrote it too, and are final for it. */
   alsoVersions?: string[];
+  /** The first final release, when not all of `releases` ("PyPy3.8 7.3.10"). */
+  firstFinal?: string;
 };
 
 const PYCODE = 'pypy/interpreter/pycode.py';
+const BOOTSTRAP = 'lib-python/3/importlib/_bootstrap_external.py';
 const GRAAL_IMP = 'graalpython/com.oracle.graal.python/src/com/oracle/graal/python/builtins/modules/ImpModuleBuiltins.java';
 const GRAAL_LANGUAGE = 'graalpython/com.oracle.graal.python/src/com/oracle/graal/python/PythonLanguage.java';
 
@@ -36,10 +39,12 @@ const ROWS: Row[] = [
   { magic: 192, implementation: 'PyPy', version: '3.6', releases: 'PyPy3.6 7.2.0 – 7.3.3 (Python 3.6)', note: null, source: `${PYCODE} pypy_incremental_magic = 192 @ release-pypy3.6-v7.2.0rc0 … release-pypy3.6-v7.3.3` },
   { magic: 224, implementation: 'PyPy', version: '3.7', releases: 'PyPy3.7 7.3.2 – 7.3.3 (Python 3.7)', note: null, current: false, source: `${PYCODE} pypy_incremental_magic = 224 @ release-pypy3.7-v7.3.2rc1 … release-pypy3.7-v7.3.3` },
   { magic: 240, implementation: 'PyPy', version: '3.7', releases: 'PyPy3.7 7.3.4 – 7.3.9 (Python 3.7)', note: null, source: `${PYCODE} pypy_incremental_magic = 240 @ release-pypy3.7-v7.3.4rc1 … release-pypy3.7-v7.3.9` },
-  { magic: 256, implementation: 'PyPy', version: '3.8', releases: 'PyPy3.8 7.3.6 – 7.3.11 (Python 3.8)', note: null, source: `${PYCODE} pypy_incremental_magic = 256 @ release-pypy3.8-v7.3.6rc1 … release-pypy3.8-v7.3.11` },
-  { magic: 304, implementation: 'PyPy', version: '3.9', releases: 'PyPy3.9 7.3.8rc1 – 7.3.8rc2 (Python 3.9)', note: 'release candidates only', final: false, source: `${PYCODE} pypy_incremental_magic = 304 @ release-pypy3.9-v7.3.8rc1, release-pypy3.9-v7.3.8rc2` },
-  { magic: 320, implementation: 'PyPy', version: '3.9', releases: 'PyPy3.9 7.3.8 (Python 3.9)', note: null, current: false, source: `${PYCODE} pypy_incremental_magic = 320 @ release-pypy3.9-v7.3.8` },
-  { magic: 336, implementation: 'PyPy', version: '3.9', releases: 'PyPy3.9 7.3.9 – 7.3.16 (Python 3.9)', note: null, source: `${PYCODE} pypy_incremental_magic = 336 @ release-pypy3.9-v7.3.9 … release-pypy3.9-v7.3.16` },
+  { magic: 3413, implementation: 'PyPy', version: '3.8', releases: 'PyPy3.8 7.3.6 – 7.3.9 (Python 3.8)', firstFinal: 'PyPy3.8 7.3.6', note: "CPython 3.8's magic, under the pypy38 cache tag", current: false, source: `${BOOTSTRAP}:342 MAGIC_NUMBER = (3413).to_bytes(2, 'little') + b'\\r\\n' @ release-pypy3.8-v7.3.6 (2021-10-17) … release-pypy3.8-v7.3.9 (2022-03-28), from commit c9993687e2f (2020-12-31); pypy/pypy issue #3782; fixed by 746b424ef983 (2022-07-24)` },
+  { magic: 256, implementation: 'PyPy', version: '3.8', releases: 'PyPy3.8 7.3.10 – 7.3.11 (Python 3.8)', firstFinal: 'PyPy3.8 7.3.10', note: null, source: `${PYCODE} pypy_incremental_magic = 256 @ release-pypy3.8-v7.3.6rc1 … release-pypy3.8-v7.3.11; written only from 7.3.10 (2022-12-04: commit 746b424ef983, pypy/doc/release-v7.3.10.rst L287), before that ${BOOTSTRAP} wrote 3413` },
+  { magic: 304, implementation: 'PyPy', version: '3.9', releases: null, note: "release candidates' pycode.py number (7.3.8rc1, rc2), never written: lib-python set MAGIC_NUMBER to 3425", final: false, source: `${PYCODE} pypy_incremental_magic = 304 @ release-pypy3.9-v7.3.8rc1, release-pypy3.9-v7.3.8rc2; overwritten by ${BOOTSTRAP}:349 (3425)` },
+  { magic: 320, implementation: 'PyPy', version: '3.9', releases: null, note: "7.3.8's pycode.py number, never written: lib-python set MAGIC_NUMBER to 3425", final: false, source: `${PYCODE} pypy_incremental_magic = 320 @ release-pypy3.9-v7.3.8; overwritten by ${BOOTSTRAP}:349 (3425)` },
+  { magic: 3425, implementation: 'PyPy', version: '3.9', releases: 'PyPy3.9 7.3.8 – 7.3.9 (Python 3.9)', firstFinal: 'PyPy3.9 7.3.8', note: "CPython 3.9's magic, under the pypy39 cache tag", current: false, source: `${BOOTSTRAP}:349 MAGIC_NUMBER = (3425).to_bytes(2, 'little') + b'\\r\\n' @ release-pypy3.9-v7.3.8 (2022-02-19), release-pypy3.9-v7.3.9 (2022-03-29), from commit c9993687e2f (2020-12-31); pypy/pypy issue #3782 (abc.pypy39.pyc began 61 0d 0d 0a); fixed by 746b424ef983 (2022-07-24)` },
+  { magic: 336, implementation: 'PyPy', version: '3.9', releases: 'PyPy3.9 7.3.10 – 7.3.16 (Python 3.9)', firstFinal: 'PyPy3.9 7.3.10', note: null, source: `${PYCODE} pypy_incremental_magic = 336 @ release-pypy3.9-v7.3.9 … release-pypy3.9-v7.3.16; written only from 7.3.10 (2022-12-03: commit 746b424ef983), before that ${BOOTSTRAP} wrote 3425` },
   { magic: 384, implementation: 'PyPy', version: '3.10', releases: 'PyPy3.10 7.3.12 – 7.3.19 (Python 3.10)', note: null, source: `${PYCODE} pypy_incremental_magic = 384 @ release-pypy3.10-v7.3.12rc1 … release-pypy3.10-v7.3.19` },
   { magic: 400, implementation: 'PyPy', version: '3.11', releases: 'PyPy3.11 7.3.18 (Python 3.11)', note: null, current: false, source: `${PYCODE} pypy_incremental_magic = 400 @ release-pypy3.11-v7.3.18` },
   { magic: 416, implementation: 'PyPy', version: '3.11', releases: 'PyPy3.11 7.3.19 – 7.3.22 (Python 3.11)', note: null, current: false, source: `${PYCODE} pypy_incremental_magic = 416 @ release-pypy3.11-v7.3.19 … release-pypy3.11-v7.3.22` },
@@ -71,7 +76,7 @@ export const OTHER_IMPLEMENTATION_MAGICS: readonly MagicEntry[] = ROWS.map((r) =
     firstRelease: r.releases,
     final,
     finalFor: final ? [r.version, ...alsoVersions] : [],
-    firstFinal: final ? r.releases : null,
+    firstFinal: final ? (r.firstFinal ?? r.releases) : null,
     current: r.current ?? final,
     commentTag: null,
     note: r.note,

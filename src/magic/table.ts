@@ -1,6 +1,6 @@
 import { CPYTHON_MAGICS, CPYTHON_SOURCE } from './cpython-history.js';
 import { OTHER_IMPLEMENTATION_MAGICS } from './other-implementations.js';
-import type { CPythonMagic, MagicEntry } from './types.js';
+import type { CPythonMagic, MagicEntry, TableProvenance } from './types.js';
 
 export function fromCPython(row: CPythonMagic): MagicEntry {
   return {
@@ -36,8 +36,12 @@ export class MagicTable {
   readonly entries: readonly MagicEntry[];
   private readonly byMagic = new Map<number, MagicEntry[]>();
 
-  constructor(entries: readonly MagicEntry[]) {
+  /** Where the rows come from: the built-in history, an update, a --magic-table file. */
+  readonly provenance: TableProvenance;
+
+  constructor(entries: readonly MagicEntry[], provenance?: TableProvenance) {
     this.entries = entries;
+    this.provenance = provenance ?? { builtIn: { newestTag: CPYTHON_SOURCE.newestTag, tagsRead: CPYTHON_SOURCE.tagsRead, source: CPYTHON_SOURCE.comment }, update: null, magicTable: null };
     for (const e of entries) {
       const list = this.byMagic.get(e.magic);
       if (list) list.push(e);
@@ -45,14 +49,27 @@ export class MagicTable {
     }
   }
 
-  /** The built-in table, optionally extended (and overridden, magic by magic) by user rows. */
-  static builtIn(extra: readonly MagicEntry[] = []): MagicTable {
-    const base = [...CPYTHON_MAGICS.map(fromCPython), ...OTHER_IMPLEMENTATION_MAGICS];
-    const overridden = new Set(extra.map((e) => `${e.implementation}\0${e.magic}`));
-    return new MagicTable([
-      ...base.filter((e) => !overridden.has(`${e.implementation}\0${e.magic}`)),
-      ...extra,
-    ]);
+  /** The built-in rows, as they are. */
+  static builtInRows(): MagicEntry[] {
+    return [...CPYTHON_MAGICS.map(fromCPython), ...OTHER_IMPLEMENTATION_MAGICS];
+  }
+
+  /**
+   * The built-in table, optionally extended (and overridden, magic by magic) by rows of an update
+   * (`magic --update`) and then by user rows (--magic-table): the last word is the user's.
+   */
+  static builtIn(extra: readonly MagicEntry[] = [], updated: readonly MagicEntry[] = [], provenance?: TableProvenance): MagicTable {
+    const key = (e: MagicEntry) => `${e.implementation}\0${e.magic}`;
+    const layers = [MagicTable.builtInRows(), [...updated], [...extra]];
+    let rows: MagicEntry[] = [];
+    for (const layer of layers) {
+      // an overriding row keeps its place in the order (newest() takes the last of a minor)
+      const replaced = new Map(layer.map((e) => [key(e), e]));
+      rows = rows.map((e) => replaced.get(key(e)) ?? e);
+      const placed = new Set(rows.map(key));
+      rows.push(...layer.filter((e) => !placed.has(key(e))));
+    }
+    return new MagicTable(rows, provenance);
   }
 
   lookup(magic: number, implementation?: string): MagicEntry | undefined {
@@ -119,7 +136,7 @@ export class MagicTable {
         source: target.source,
       });
     }
-    return new MagicTable(entries);
+    return new MagicTable(entries, this.provenance);
   }
 
   /** The newest magic known for `version` (the last one in the table's order). */

@@ -50,4 +50,13 @@ export interface MagicEntry {
   note: string | null;
   /** Where the row comes from (file:line @ ref, or the user's table file). */
   source: string;
+  /** Which table it is in, when not the built-in one alone: "update", "built-in + update", "--magic-table". */
+  origin?: string;
+}
+
+/** The table's own account of where it comes from: `--version --verbose`, JSON and SARIF run properties. */
+export interface TableProvenance {
+  builtIn: { newestTag: string; tagsRead: number; source: string };
+  update: { file: string; fetchedAt: string; tagsUrl: string; rawUrl: string; releases: number; newestTag: string | null } | null;
+  magicTable: string | null;
 }

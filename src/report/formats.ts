@@ -35,7 +35,7 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
   switch (format) {
     case 'sarif': {
       const { SarifReportWriter } = await import('./sarif.js');
-      const w = new SarifReportWriter(o.version);
+      const w = new SarifReportWriter(o.version, o.table.provenance);
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     case 'junit': {
@@ -49,7 +49,7 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: () => w.end() };
     }
     case 'json': {
-      const w = new JsonReportWriter(o.version);
+      const w = new JsonReportWriter(o.version, o.table.provenance);
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     case 'ndjson':

@@ -264,10 +264,11 @@ function nested(value: unknown): string {
  */
 export class JsonReportWriter {
   private first = true;
-  constructor(private readonly toolVersion: string) {}
+  /** `magicTable`: where the run's magic table comes from (built-in, `magic --update`, --magic-table). */
+  constructor(private readonly toolVersion: string, private readonly magicTable?: object) {}
 
   begin(): string {
-    const tool = JSON.stringify({ name: 'pyc-audit', version: this.toolVersion, schema: JSON_SCHEMA_VERSION });
+    const tool = JSON.stringify({ name: 'pyc-audit', version: this.toolVersion, schema: JSON_SCHEMA_VERSION, ...(this.magicTable ? { magicTable: this.magicTable } : {}) });
     return `{\n  "tool": ${tool},\n  "artifacts": [`;
   }
 

@@ -63,11 +63,12 @@ export class SarifReportWriter {
   private readonly artifacts: { location: { uri: string; uriBaseId?: string }; parentIndex?: number; roles?: string[] }[] = [];
   private readonly notifications: object[] = [];
 
-  constructor(private readonly toolVersion: string) {}
+  /** `magicTable`: where the run's magic table comes from, as the run's properties say. */
+  constructor(private readonly toolVersion: string, private readonly magicTable?: object) {}
 
   begin(): string {
     const driver = { name: 'pyc-audit', version: this.toolVersion, semanticVersion: this.toolVersion, ...(PROJECT_URL ? { informationUri: PROJECT_URL } : {}), rules: RULES.map((r) => ruleJson(r.code)) };
-    const head = JSON.stringify({ tool: { driver } }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
+    const head = JSON.stringify({ tool: { driver }, ...(this.magicTable ? { properties: { magicTable: this.magicTable } } : {}) }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
     const base = JSON.stringify({ [SRCROOT]: { uri: pathToFileURL(`${process.cwd().replace(/\/$/, '')}/`).href, description: { text: 'The working directory pyc-audit ran in' } } });
     return `{\n  "$schema": "${SARIF_SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    ${head},\n      "originalUriBaseIds": ${base},\n      "results": [`;
   }
