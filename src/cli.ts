@@ -36,11 +36,17 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       // Configuration files apply to the commands that audit (they have --isolated).
       if (!action.options.some((o) => o.long === '--isolated')) return;
       const { applyConfig, ConfigError } = await import('./run/config.js');
+      const { printable } = await import('./report/escape.js');
+      let search;
       try {
-        await applyConfig(action);
+        search = await applyConfig(action);
       } catch (err) {
-        throw err instanceof ConfigError ? new UsageError(err.message) : err;
+        throw err instanceof ConfigError ? new UsageError(printable(err.message)) : err;
       }
+      // The configuration applied is named, always (docs/security.md): a file from a folder above
+      // changes the verdict, and a run must say so. A file the search would not read is named too.
+      if (search.config) io.stderr.write(`pyc-audit: config: ${printable(search.config.file)}\n`);
+      else if (search.stoppedAt) io.stderr.write(`pyc-audit: config: not reading ${printable(search.stoppedAt.file)} (in ${printable(search.stoppedAt.reason)}; --config names it)\n`);
     });
 
   /** What every auditing command reports and how (audit, channel; merge takes the report part). */

@@ -4,7 +4,7 @@
 // scripts/install-check.sh runs it, with this same substitution, on a clean clone.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAction, runStep as runStepAt } from './action-steps.js';
@@ -70,4 +70,23 @@ test('action: sarif-file writes a valid SARIF report for upload-sarif and names 
     'PYC001 %SRCROOT%/example-1.0-py314rc2_0.conda',
     'PYC203 %SRCROOT%/mixed-1.0-py314_0.conda',
   ]);
+});
+
+test('action: no configuration file is read unless the config input names one (a pyc-audit.toml above the workspace changes nothing)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pyc-audit-action-config-'));
+  try {
+    const work = join(root, 'workspace');
+    mkdirSync(work);
+    copyFileSync(join(FIXTURES, 'example-1.0-py314rc2_0.conda'), join(work, 'example-1.0-py314rc2_0.conda'));
+    // Planted above the workspace: it would turn the stale package green.
+    writeFileSync(join(root, 'pyc-audit.toml'), 'fail-on = "never"\nignore = ["PYC"]\n');
+    const r = runStep('audit', { paths: 'example-1.0-py314rc2_0.conda' }, { cwd: work });
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /config/);
+    const named = runStep('audit', { paths: 'example-1.0-py314rc2_0.conda', config: join(root, 'pyc-audit.toml') }, { cwd: work });
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(named.stderr, `pyc-audit: config: ${join(root, 'pyc-audit.toml')}\n`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });
