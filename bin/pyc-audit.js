@@ -59,10 +59,14 @@ if (version && args.length === 1) {
   // where; the bundled CLI's own (bin/load-cli.cjs). NODE_DISABLE_COMPILE_CACHE turns both off.
   const { homedir } = require('node:os');
   const { join } = require('node:path');
+  // Either is used only in a folder nobody else can write, and not in CI unless asked
+  // (PYC_AUDIT_CODE_CACHE; bin/load-cli.cjs, docs/security.md): cached code is run as it is.
   const userCache = process.env.NODE_DISABLE_COMPILE_CACHE ? null : process.env.XDG_CACHE_HOME || (homedir() && join(homedir(), '.cache'));
-  if (module.enableCompileCache && userCache && !process.env.NODE_COMPILE_CACHE) module.enableCompileCache(join(userCache, 'pyc-audit', 'node-compile-cache'));
+  const loader = require('./load-cli.cjs');
+  const nodeCache = module.enableCompileCache && !process.env.NODE_COMPILE_CACHE && loader.cacheFolder(userCache, 'node-compile-cache');
+  if (nodeCache) module.enableCompileCache(nodeCache);
   // A small audit calls other functions (the short way to a plain .conda): it keeps its own cache.
-  const bundled = require('./load-cli.cjs').loadBundle(join(import.meta.dirname, '..'), userCache && join(userCache, 'pyc-audit', 'code-cache'), small ? 'small' : kind);
+  const bundled = loader.loadBundle(join(import.meta.dirname, '..'), loader.cacheFolder(userCache, 'code-cache'), small ? 'small' : kind);
   const cli = bundled ? bundled.exports : await import('../dist/src/bin-entry.js');
   if (version && args[1] === '--verbose') {
     // What this machine would run: the decoders found, forced ones (PYC_AUDIT_ZSTD/BZIP2) checked.
