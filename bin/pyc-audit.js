@@ -15,6 +15,30 @@ process.stdout.on('error', (err) => {
   process.stderr.write(`pyc-audit: error: stdout: ${err.code && err.message.startsWith(`${err.code}:`) ? err.message.replace(/, [a-z]+$/, '') : (err.code ?? err.message)}\n`);
   process.exit(2);
 });
+// A crash is exit 2, never 1 (1 means findings at or above --fail-on): an exception nothing caught
+// or a promise rejection nothing handled ends the run with one line and status 2. An --output
+// file not yet complete is removed on 'exit' (src/report/output.ts), so reports are whole or absent.
+// A write error on stderr itself (2>/dev/full: stderr has no 'error' listener) lands here too: the
+// run could not say what it had to, so it ends with 2 as well (the line about it goes nowhere).
+let crashed = false;
+function crash(err) {
+  if (crashed) return;
+  crashed = true;
+  const message = String((err && typeof err === 'object' && 'message' in err ? err.message : err) ?? 'unknown').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, 500);
+  try {
+    process.stderr.write(`pyc-audit: internal error: ${message} (please report)\n`);
+  } catch {
+    // stderr is gone too: the exit status says it.
+  }
+  process.exit(2);
+}
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+// A test hook (docs/security.md): PYC_AUDIT_DEBUG=crash throws from a timer once the run is under
+// way, PYC_AUDIT_DEBUG=reject rejects a promise nobody handles, to show a crash is exit 2.
+if (process.env.PYC_AUDIT_DEBUG === 'crash') setTimeout(() => { throw new Error('forced crash (PYC_AUDIT_DEBUG=crash)'); }, 50);
+if (process.env.PYC_AUDIT_DEBUG === 'reject') setTimeout(() => void Promise.reject(new Error('forced rejection (PYC_AUDIT_DEBUG=reject)')), 50);
+
 /** Inputs of at most this many bytes in all make a small audit. */
 const SMALL_AUDIT_BYTES = 16 << 20;
 

@@ -17,6 +17,7 @@ import type { RunFlags } from './run/flags.js';
 import { findRule, SEVERITIES } from './judge/rules.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './judge/rule-docs.js';
 import { VERSION } from './version.js';
+import { printable } from './report/escape.js';
 // `channel` and `merge` (commands/channel.ts, commands/merge.ts), the cache and --resume are loaded
 // when used: every module costs start-up time (docs/performance.md), and most runs are a plain audit.
 
@@ -36,7 +37,6 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       // Configuration files apply to the commands that audit (they have --isolated).
       if (!action.options.some((o) => o.long === '--isolated')) return;
       const { applyConfig, ConfigError } = await import('./run/config.js');
-      const { printable } = await import('./report/escape.js');
       let search;
       try {
         search = await applyConfig(action);
@@ -211,7 +211,7 @@ export async function main(argv: string[], io: Io = standardIo()): Promise<numbe
       io.stderr.write(`pyc-audit: error: ${err.message}\n`);
       return EXIT.error;
     }
-    io.stderr.write(`pyc-audit: internal error: ${(err as Error).message}\n`);
+    io.stderr.write(`pyc-audit: internal error: ${printable(String((err as Error)?.message ?? err))} (please report)\n`);
     return EXIT.error;
   }
 }
