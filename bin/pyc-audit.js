@@ -15,6 +15,30 @@ process.stdout.on('error', (err) => {
   process.stderr.write(`pyc-audit: error: stdout: ${err.code && err.message.startsWith(`${err.code}:`) ? err.message.replace(/, [a-z]+$/, '') : (err.code ?? err.message)}\n`);
   process.exit(2);
 });
+// A crash is exit 2, never 1 (1 means findings at or above --fail-on): an exception nothing caught
+// or a promise rejection nothing handled ends the run with one line and status 2. An --output
+// file not yet complete is removed on 'exit' (src/report/output.ts), so reports are whole or absent.
+// A write error on stderr itself (2>/dev/full: stderr has no 'error' listener) lands here too: the
+// run could not say what it had to, so it ends with 2 as well (the line about it goes nowhere).
+let crashed = false;
+function crash(err) {
+  if (crashed) return;
+  crashed = true;
+  const message = String((err && typeof err === 'object' && 'message' in err ? err.message : err) ?? 'unknown').replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').trim().slice(0, 500);
+  try {
+    process.stderr.write(`pyc-audit: internal error: ${message} (please report)\n`);
+  } catch {
+    // stderr is gone too: the exit status says it.
+  }
+  process.exit(2);
+}
+process.on('uncaughtException', crash);
+process.on('unhandledRejection', crash);
+// A test hook (docs/security.md): PYC_AUDIT_DEBUG=crash throws from a timer once the run is under
+// way, PYC_AUDIT_DEBUG=reject rejects a promise nobody handles, to show a crash is exit 2.
+if (process.env.PYC_AUDIT_DEBUG === 'crash') setTimeout(() => { throw new Error('forced crash (PYC_AUDIT_DEBUG=crash)'); }, 50);
+if (process.env.PYC_AUDIT_DEBUG === 'reject') setTimeout(() => void Promise.reject(new Error('forced rejection (PYC_AUDIT_DEBUG=reject)')), 50);
+
 /** Inputs of at most this many bytes in all make a small audit. */
 const SMALL_AUDIT_BYTES = 16 << 20;
 
@@ -59,10 +83,14 @@ if (version && args.length === 1) {
   // where; the bundled CLI's own (bin/load-cli.cjs). NODE_DISABLE_COMPILE_CACHE turns both off.
   const { homedir } = require('node:os');
   const { join } = require('node:path');
+  // Either is used only in a folder nobody else can write, and not in CI unless asked
+  // (PYC_AUDIT_CODE_CACHE; bin/load-cli.cjs, docs/security.md): cached code is run as it is.
   const userCache = process.env.NODE_DISABLE_COMPILE_CACHE ? null : process.env.XDG_CACHE_HOME || (homedir() && join(homedir(), '.cache'));
-  if (module.enableCompileCache && userCache && !process.env.NODE_COMPILE_CACHE) module.enableCompileCache(join(userCache, 'pyc-audit', 'node-compile-cache'));
+  const loader = require('./load-cli.cjs');
+  const nodeCache = module.enableCompileCache && !process.env.NODE_COMPILE_CACHE && loader.cacheFolder(userCache, 'node-compile-cache');
+  if (nodeCache) module.enableCompileCache(nodeCache);
   // A small audit calls other functions (the short way to a plain .conda): it keeps its own cache.
-  const bundled = require('./load-cli.cjs').loadBundle(join(import.meta.dirname, '..'), userCache && join(userCache, 'pyc-audit', 'code-cache'), small ? 'small' : kind);
+  const bundled = loader.loadBundle(join(import.meta.dirname, '..'), loader.cacheFolder(userCache, 'code-cache'), small ? 'small' : kind);
   const cli = bundled ? bundled.exports : await import('../dist/src/bin-entry.js');
   if (version && args[1] === '--verbose') {
     // What this machine would run: the decoders found, forced ones (PYC_AUDIT_ZSTD/BZIP2) checked.

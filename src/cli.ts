@@ -17,6 +17,7 @@ import type { RunFlags } from './run/flags.js';
 import { findRule, SEVERITIES } from './judge/rules.js';
 import { ruleText, rulesJson, rulesMarkdown, rulesText } from './judge/rule-docs.js';
 import { VERSION } from './version.js';
+import { printable } from './report/escape.js';
 // `channel` and `merge` (commands/channel.ts, commands/merge.ts), the cache and --resume are loaded
 // when used: every module costs start-up time (docs/performance.md), and most runs are a plain audit.
 
@@ -36,11 +37,16 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
       // Configuration files apply to the commands that audit (they have --isolated).
       if (!action.options.some((o) => o.long === '--isolated')) return;
       const { applyConfig, ConfigError } = await import('./run/config.js');
+      let search;
       try {
-        await applyConfig(action);
+        search = await applyConfig(action);
       } catch (err) {
-        throw err instanceof ConfigError ? new UsageError(err.message) : err;
+        throw err instanceof ConfigError ? new UsageError(printable(err.message)) : err;
       }
+      // The configuration applied is named, always (docs/security.md): a file from a folder above
+      // changes the verdict, and a run must say so. A file the search would not read is named too.
+      if (search.config) io.stderr.write(`pyc-audit: config: ${printable(search.config.file)}\n`);
+      else if (search.stoppedAt) io.stderr.write(`pyc-audit: config: not reading ${printable(search.stoppedAt.file)} (in ${printable(search.stoppedAt.reason)}; --config names it)\n`);
     });
 
   /** What every auditing command reports and how (audit, channel; merge takes the report part). */
@@ -211,7 +217,7 @@ export async function main(argv: string[], io: Io = standardIo()): Promise<numbe
       io.stderr.write(`pyc-audit: error: ${err.message}\n`);
       return EXIT.error;
     }
-    io.stderr.write(`pyc-audit: internal error: ${(err as Error).message}\n`);
+    io.stderr.write(`pyc-audit: internal error: ${printable(String((err as Error)?.message ?? err))} (please report)\n`);
     return EXIT.error;
   }
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAction, runStep as runStepAt } from './action-steps.js';
@@ -109,5 +109,24 @@ test('action: the committed bundle (dist/action/) is what the sources build: npm
     for (const f of readdirSync(fresh)) assert.ok(readFileSync(join(fresh, f)).equals(readFileSync(join(committed, f))), `dist/action/${f} is stale: npm run build:action`);
   } finally {
     rmSync(fresh, { recursive: true, force: true });
+  }
+});
+
+test('action: no configuration file is read unless the config input names one (a pyc-audit.toml above the workspace changes nothing)', () => {
+  const root = mkdtempSync(join(tmpdir(), 'pyc-audit-action-config-'));
+  try {
+    const work = join(root, 'workspace');
+    mkdirSync(work);
+    copyFileSync(join(FIXTURES, 'example-1.0-py314rc2_0.conda'), join(work, 'example-1.0-py314rc2_0.conda'));
+    // Planted above the workspace: it would turn the stale package green.
+    writeFileSync(join(root, 'pyc-audit.toml'), 'fail-on = "never"\nignore = ["PYC"]\n');
+    const r = runStep('audit', { paths: 'example-1.0-py314rc2_0.conda' }, { cwd: work });
+    assert.equal(r.code, 1, r.stderr);
+    assert.doesNotMatch(r.stderr, /config/);
+    const named = runStep('audit', { paths: 'example-1.0-py314rc2_0.conda', config: join(root, 'pyc-audit.toml') }, { cwd: work });
+    assert.equal(named.code, 0, named.stderr);
+    assert.equal(named.stderr, `pyc-audit: config: ${join(root, 'pyc-audit.toml')}\n`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
   }
 });

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { storedZip } from './archives.js';
-import { fixture, FIXTURES, ROOT, run } from './helpers.js';
+import { BIN, fixture, FIXTURES, ROOT, run } from './helpers.js';
 
 /** bzip2 programs on this machine (lbzip2 reports truncation in its own words). */
 const programs = ['bzip2', 'lbzip2'].filter((p) => spawnSync(p, ['--help'], { stdio: 'ignore' }).error === undefined);
@@ -272,4 +272,34 @@ test('--format json is streamed but is one valid document, summary last', () => 
   assert.deepEqual([doc.summary.artifacts, doc.summary.pyc, doc.summary.findings, doc.summary.failing, doc.summary.errors], [3, 2, 3, 2, 1]);
   assert.equal(doc.artifacts[1].error, 'no such file');
   assert.equal(doc.artifacts[1].kind, null);
+});
+
+test('a crash is exit 2 with one line: an exception from a timer, a rejection nobody handles (PYC_AUDIT_DEBUG test hook); an --output report is whole or not written', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-crash-'));
+  try {
+    const out = join(dir, 'report.json');
+    writeFileSync(out, 'the previous report\n');
+    for (const [hook, message] of [['crash', 'forced crash (PYC_AUDIT_DEBUG=crash)'], ['reject', 'forced rejection (PYC_AUDIT_DEBUG=reject)']] as const) {
+      const r = run(['--format', 'json', '--output', out, FIXTURES], { PYC_AUDIT_DEBUG: hook });
+      assert.equal(r.code, 2, r.stderr);
+      assert.equal(r.stderr, `pyc-audit: internal error: ${message} (please report)\n`);
+      const text = readFileSync(out, 'utf8');
+      if (text !== 'the previous report\n') JSON.parse(text); // whole, or the previous one left
+      assert.deepEqual(readdirSync(dir), ['report.json'], 'no half-written file left');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('stderr that cannot be written (2>/dev/full): a run with an unreadable input still exits 2; a clean run still 0', { skip: existsSync('/dev/full') ? false : 'no /dev/full' }, () => {
+  const full = openSync('/dev/full', 'w');
+  try {
+    const bad = spawnSync(process.execPath, [BIN, join(tmpdir(), 'no-such-file.conda'), fixture('example-1.0-py314_0.conda')], { stdio: ['ignore', 'pipe', full], timeout: 60_000 });
+    assert.equal(bad.status, 2);
+    const clean = spawnSync(process.execPath, [BIN, fixture('example-1.0-py314_0.conda')], { stdio: ['ignore', 'pipe', full], timeout: 60_000 });
+    assert.equal(clean.status, 0);
+  } finally {
+    closeSync(full);
+  }
 });

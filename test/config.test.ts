@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, fixture, ROOT, type RunResult } from './helpers.js';
@@ -151,4 +151,61 @@ test("docs/configuration.md's example is valid and does what its comments say", 
   const warned = runIn(sub, ['--format', 'json', '--select', 'PYC202', '--update-baseline', checks]);
   assert.equal(warned.code, 0);
   assert.equal(runIn(root, ['--isolated', '--select', 'PYC202', '--fail-on', 'warning', checks]).code, 1);
+});
+
+test('the configuration applied is named on stderr; the search stops at the repository root and never reads a FIFO, a folder or /dev/zero', () => {
+  const { root, sub } = project({ 'pyc-audit.toml': 'format = "json"\nfail-on = "never"\n' });
+  try {
+    const found = runIn(sub, [stale]);
+    assert.equal(found.code, 0);
+    assert.equal(found.stderr, `pyc-audit: config: ${join(root, 'pyc-audit.toml')}\n`);
+    // A repository between: the file above its root is not the project's.
+    mkdirSync(join(root, 'sub', '.git'));
+    const repo = runIn(sub, [stale]);
+    assert.equal(repo.code, 1, repo.stderr);
+    assert.equal(repo.stderr, '');
+    rmSync(join(root, 'sub', '.git'), { recursive: true });
+    // Not a regular file where a configuration file is: one line naming it, exit 2, within the bound.
+    rmSync(join(root, 'pyc-audit.toml'));
+    const fifo = join(root, 'pyc-audit.toml');
+    assert.equal(spawnSync('mkfifo', [fifo]).status, 0);
+    const r = runIn(sub, [stale]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `pyc-audit: error: ${fifo}: not a regular file (a FIFO)\n`);
+    rmSync(fifo);
+    symlinkSync('/dev/zero', join(root, 'pyproject.toml'));
+    const zero = runIn(sub, [stale]);
+    assert.equal(zero.code, 2);
+    assert.equal(zero.stderr, `pyc-audit: error: ${join(root, 'pyproject.toml')}: not a regular file (a character device)\n`);
+    rmSync(join(root, 'pyproject.toml'));
+    mkdirSync(join(root, 'pyproject.toml'));
+    const dir = runIn(sub, [stale]);
+    assert.equal(dir.code, 2);
+    assert.equal(dir.stderr, `pyc-audit: error: ${join(root, 'pyproject.toml')}: not a regular file (a directory)\n`);
+    rmSync(join(root, 'pyproject.toml'), { recursive: true });
+    writeFileSync(join(root, 'pyc-audit.toml'), `# ${'x'.repeat(2 << 20)}\n`);
+    const big = runIn(sub, [stale]);
+    assert.equal(big.code, 2);
+    assert.equal(big.stderr, `pyc-audit: error: ${join(root, 'pyc-audit.toml')}: larger than the 1 MiB a configuration file may have\n`);
+    // An escape sequence in a file's text is shown, not played.
+    writeFileSync(join(root, 'pyc-audit.toml'), 'fail-on = "\\u001b[2Jnever"\n');
+    const esc = runIn(sub, [stale]);
+    assert.equal(esc.code, 2);
+    assert.doesNotMatch(esc.stderr, /\x1b/);
+    assert.match(esc.stderr, /\\x1b\[2Jnever/);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
+});
+
+test('a configuration file in a folder owned by another user is not read, and the run says so', { skip: process.getuid?.() === 0 ? false : 'needs root to give a folder to another user' }, () => {
+  const { root, sub } = project({ 'pyc-audit.toml': 'fail-on = "never"\nignore = ["PYC"]\n' });
+  try {
+    chownSync(root, 65534, 65534);
+    const r = runIn(sub, [stale]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(r.stderr, `pyc-audit: config: not reading ${join(root, 'pyc-audit.toml')} (in a folder owned by another user; --config names it)\n`);
+  } finally {
+    rmSync(root, { recursive: true, force: true });
+  }
 });

@@ -193,3 +193,23 @@ test('--hash-extracted finds a file edited in place that keeps its size; the def
   writeFileSync(py, 'value = 22\n'); // another size: the walk sees it without hashing
   assert.match(json([cache]).doc.artifacts[0].notes[0].text, /DISAGREES .*: 1 file differs \(lib\/python3\.14\/site-packages\/demo\/__init__\.py\) in size on disk$/);
 });
+
+test('a FIFO, socket or device named *.pyc in a walked folder is reported (one line naming them, exit 2); a tree of only such entries is not a clean run', () => {
+  const dir = tmp();
+  mkdirSync(join(dir, '__pycache__'));
+  mkfifo(join(dir, '__pycache__', 'a.cpython-314.pyc'));
+  execFileSync('python3', ['-c', 'import socket,sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])', join(dir, '__pycache__', 'b.cpython-314.pyc')]);
+  const r = run([dir]);
+  assert.equal(r.code, 2, r.stdout);
+  assert.equal(
+    r.stderr,
+    `pyc-audit: error: ${dir}: 2 entries could not be read: __pycache__/a.cpython-314.pyc: not a regular file (a FIFO); __pycache__/b.cpython-314.pyc: not a regular file (a socket)\n`,
+  );
+  // Beside a good .pyc: still judged, the run still exit 2.
+  writeFileSync(join(dir, '__pycache__', 'c.cpython-314.pyc'), pycBytes(3627, { mtime: 0, size: 0 }));
+  const mixed = run([dir, '--format', 'json']);
+  assert.equal(mixed.code, 2);
+  const doc = JSON.parse(mixed.stdout);
+  assert.deepEqual(doc.artifacts[0].unreadable, ['__pycache__/a.cpython-314.pyc: not a regular file (a FIFO)', '__pycache__/b.cpython-314.pyc: not a regular file (a socket)']);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -2,9 +2,10 @@
 // (bin/load-cli.cjs), and dist/src when the bundle is missing or older than what tsc built.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, closeSync, cpSync, existsSync, mkdtempSync, openSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, truncateSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
+import { createHmac } from 'node:crypto';
 import * as zlib from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { pathToFileURL } from 'node:url';
@@ -20,7 +21,7 @@ function runAt(root: string, cache: string, args: string[], env: Record<string, 
   const r = spawnSync(process.execPath, [join(root, 'bin', 'pyc-audit.js'), ...args], {
     encoding: 'utf8',
     timeout: 60_000,
-    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: cache, ...env },
+    env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, CI: undefined, PYC_AUDIT_CODE_CACHE: undefined, XDG_CACHE_HOME: cache, ...env },
   });
   if (r.error) throw r.error;
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -28,7 +29,14 @@ function runAt(root: string, cache: string, args: string[], env: Record<string, 
 
 const codeCaches = (cache: string) => {
   const dir = join(cache, 'pyc-audit', 'code-cache');
-  return existsSync(dir) ? readdirSync(dir).map((name) => join(dir, name)) : [];
+  return existsSync(dir) ? readdirSync(dir).filter((name) => name.endsWith('.v8')).map((name) => join(dir, name)) : [];
+};
+
+/** The HMAC-SHA256 a cache file starts with: of its name and data, under the folder's key. */
+const macOf = (file: string, data: Buffer) => createHmac('sha256', readFileSync(join(dirname(file), 'key'))).update(basename(file)).update('\0').update(data).digest();
+const macHolds = (file: string) => {
+  const bytes = readFileSync(file);
+  return bytes.length > 32 && macOf(file, bytes.subarray(32)).equals(bytes.subarray(0, 32));
 };
 
 function withTemp(body: (dir: string) => void) {
@@ -54,8 +62,9 @@ test('the bin runs the bundle, keeps a code cache of the run, and the next run u
     assert.equal(files.length, 1, `one cache file: ${files.join(', ')}`);
     // An audit of a few MiB of files keeps its own cache (it calls other functions).
     assert.match(files[0]!, new RegExp(`/small-${process.version.replace(/\./g, '\\.')}-${process.arch}-[0-9a-f]+-[0-9a-f]+-\\d+\\.v8$`));
-    const bytes = readFileSync(files[0]!);
-    assert.equal(bytes.readUInt32LE(0), crc32(bytes.subarray(4)), 'the file starts with the CRC-32 of the cached data');
+    assert.ok(macHolds(files[0]!), 'the file starts with the HMAC of its name and data');
+    assert.equal(statSync(files[0]!).mode & 0o777, 0o600);
+    assert.equal(statSync(join(cache, 'pyc-audit', 'code-cache', 'key')).mode & 0o777, 0o600);
     const before = statSync(files[0]!).mtimeMs;
     const second = runAt(ROOT, cache, [EXAMPLE]);
     assert.deepEqual(second, first);
@@ -91,7 +100,7 @@ test('a damaged or foreign code cache is not used: the run is the same and the c
       const r = runAt(ROOT, cache, [EXAMPLE, '--format', 'json']);
       assert.deepEqual(r, clean);
       const rewritten: Buffer = readFileSync(file);
-      assert.equal(rewritten.readUInt32LE(0), crc32(rewritten.subarray(4)));
+      assert.ok(macHolds(file));
       assert.ok(rewritten.length > 1000, 'V8 data again');
     }
     // A cache file far larger than any code cache (sparse: 1 GiB of nothing) is not read at all.
@@ -99,11 +108,81 @@ test('a damaged or foreign code cache is not used: the run is the same and the c
     const bin = join(ROOT, 'bin', 'pyc-audit.js');
     const script = join(cache, 'measured.mjs');
     writeFileSync(script, `process.argv = ${JSON.stringify([process.execPath, bin, EXAMPLE, '--format', 'json'])}; process.on('exit', () => process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n')); await import(${JSON.stringify(pathToFileURL(bin).href)});`);
-    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, XDG_CACHE_HOME: cache } });
+    const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 60_000, env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, NODE_COMPILE_CACHE: undefined, NODE_DISABLE_COMPILE_CACHE: undefined, CI: undefined, XDG_CACHE_HOME: cache } });
     assert.equal(r.stdout, clean.stdout);
     const rssMB = Number(/^maxrss (\d+)$/m.exec(r.stderr)?.[1]);
     assert.ok(rssMB < 300, `peak RSS ${rssMB} MB: the oversized cache file was read`);
     assert.ok(readFileSync(file).length < 16 << 20, 'written anew');
+  });
+});
+
+/**
+ * V8 data of a script as long as the bundle's wrapper whose top level prints PLANTED and exits 7:
+ * what an attacker writes. V8 checks the source's length, not its text, so unguarded it runs.
+ */
+function plantedCode(dir: string): Buffer {
+  const text = readFileSync(bundle, 'latin1');
+  const length = `(function (exports, require, module, __filename, __dirname) {${text}\n})`.length;
+  const head = '(function (exports, require, module, __filename, __dirname) {process.stdout.write("PLANTED\\n");process.exit(7);/*';
+  const script = join(dir, 'plant.cjs');
+  writeFileSync(script, `const vm = require('node:vm'); const src = ${JSON.stringify(head)} + ' '.repeat(${length} - ${head.length} - 5) + '*/\\n})'; process.stdout.write(new vm.Script(src, { filename: ${JSON.stringify(bundle)} }).createCachedData().toString('base64'));`);
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  return Buffer.from(r.stdout, 'base64');
+}
+
+test('a planted code cache is never run: wrong MAC (a right CRC-32 included), another owner, open to others, a link, or in CI', () => {
+  assert.ok(bundleFresh(), 'run `npm run build`');
+  withTemp((cache) => {
+    const clean = runAt(ROOT, cache, [EXAMPLE]);
+    assert.equal(clean.code, 1, clean.stderr);
+    const [file] = codeCaches(cache);
+    assert.ok(file);
+    const code = plantedCode(cache);
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32LE(crc32(code));
+    const plant = (bytes: Buffer, mode = 0o600) => {
+      rmSync(file, { force: true });
+      writeFileSync(file, bytes, { mode });
+      chmodSync(file, mode);
+    };
+    const signed = () => Buffer.concat([macOf(file, code), code]);
+    // The control: signed with this user's key, in this user's folder, the payload does run.
+    plant(signed());
+    const control = runAt(ROOT, cache, [EXAMPLE]);
+    assert.deepEqual([control.code, control.stdout], [7, 'PLANTED\n'], 'the planted code is a working payload');
+    // As the issue's attacker wrote it: a CRC-32 header (what the old loader checked), or any MAC not made with the key.
+    for (const bytes of [Buffer.concat([crc, code]), Buffer.concat([Buffer.alloc(32, 7), code])]) {
+      plant(bytes);
+      assert.deepEqual(runAt(ROOT, cache, [EXAMPLE]), clean);
+      assert.ok(macHolds(file), 'replaced by a cache of its own');
+    }
+    // Signed right, but readable or writable by others: refused.
+    plant(signed(), 0o644);
+    assert.deepEqual(runAt(ROOT, cache, [EXAMPLE]), clean);
+    // A link to a signed file elsewhere: not followed.
+    const elsewhere = join(cache, 'elsewhere.v8');
+    writeFileSync(elsewhere, signed(), { mode: 0o600 });
+    rmSync(file);
+    symlinkSync(elsewhere, file);
+    assert.deepEqual(runAt(ROOT, cache, [EXAMPLE]), clean);
+    // Restored in CI (CI=true): no cache is read or written unless PYC_AUDIT_CODE_CACHE=1 asks.
+    rmSync(file, { force: true });
+    plant(signed());
+    assert.deepEqual(runAt(ROOT, cache, [EXAMPLE], { CI: 'true' }), clean);
+    assert.deepEqual(runAt(ROOT, cache, [EXAMPLE], { PYC_AUDIT_CODE_CACHE: '0' }), clean);
+    assert.equal(runAt(ROOT, cache, [EXAMPLE], { CI: 'true', PYC_AUDIT_CODE_CACHE: '1' }).stdout, 'PLANTED\n', 'asked for, the (signed) cache is used');
+    // Another user's file, or a folder others can write: refused (needs root to give a file away).
+    if (process.getuid?.() === 0) {
+      plant(signed());
+      chownSync(file, 65534, 65534);
+      assert.deepEqual(runAt(ROOT, cache, [EXAMPLE]), clean);
+      rmSync(file, { force: true });
+      plant(signed());
+      chmodSync(dirname(file), 0o777);
+      assert.deepEqual(runAt(ROOT, cache, [EXAMPLE]), clean);
+      chmodSync(dirname(file), 0o700);
+    }
   });
 });
 

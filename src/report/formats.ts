@@ -1,6 +1,6 @@
 // Report formats as writers (writer.ts) that emit text as artifacts finish, in order: begin, one
 // piece per artifact, end. Text and JSON live in their own files; the line formats for CI live here.
-import { appendFileSync } from 'node:fs';
+import { appendRegularSync } from '../sources/access/regular-file.js';
 import type { ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../judge/artifact.js';
 import type { MagicTable } from '../magic/table.js';
@@ -61,7 +61,7 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
     }
     case 'github': {
       const { GithubReportWriter } = await import('./github.js');
-      const w = new GithubReportWriter({ failOn: o.failOn, summaryPath: process.env.GITHUB_STEP_SUMMARY || null, append: (path, text) => appendFileSync(path, text) });
+      const w = new GithubReportWriter({ failOn: o.failOn, summaryPath: process.env.GITHUB_STEP_SUMMARY || null, append: (path, text) => appendRegularSync(path, text) });
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     default:

@@ -8,7 +8,8 @@
 // Beyond the options: `extend-select` / `extend-ignore` (added to select / ignore),
 // `[per-package-ignores]` (package-name globs → codes not reported for those packages) and
 // `[severity]` (CODE = "error" | "warning" | "info", which --fail-on and the reports then use).
-import { existsSync, readFileSync } from 'node:fs';
+import { lstatSync, statSync } from 'node:fs';
+import { FileError, formatLimit, readRegularFileSync } from '../sources/access/regular-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
@@ -41,13 +42,25 @@ export interface LoadedConfig {
 
 const CANDIDATES = ['.pyc-audit.toml', 'pyc-audit.toml', 'pyproject.toml'];
 
-async function parseToml(file: string): Promise<Record<string, unknown>> {
-  let text: string;
+/** The most a configuration file may hold (a large project's pyproject.toml is tens of KiB). */
+export const CONFIG_MAX_BYTES = 1 << 20;
+
+/** A configuration file's text: a regular file of at most CONFIG_MAX_BYTES (a FIFO, a folder, /dev/zero: one error, never a wait). */
+function readConfigText(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readRegularFileSync(file, { maxBytes: CONFIG_MAX_BYTES, follow: true }).toString('utf8');
   } catch (err) {
-    throw new ConfigError(`${file}: ${(err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message}`);
+    const e = err as NodeJS.ErrnoException;
+    const reason =
+      err instanceof FileError ? (e.message.startsWith('larger') ? `larger than the ${formatLimit(CONFIG_MAX_BYTES)} a configuration file may have` : e.message)
+      : e.code === 'ENOENT' ? 'no such file'
+      : e.code === 'EISDIR' ? 'not a regular file (a directory)'
+      : (e.code ?? e.message);
+    throw new ConfigError(`${file}: ${reason}`);
   }
+}
+
+async function parseToml(file: string, text = readConfigText(file)): Promise<Record<string, unknown>> {
   const { parse, TomlError } = await import('smol-toml');
   try {
     return parse(text) as Record<string, unknown>;
@@ -67,18 +80,62 @@ function tableOf(file: string, doc: Record<string, unknown>): Record<string, unk
   return table as Record<string, unknown>;
 }
 
-/** The configuration that applies in `cwd`: the nearest file upward, or null. */
-export async function findConfig(cwd: string): Promise<LoadedConfig | null> {
+/** What the upward search found: the file applied (or null), and files it would not read. */
+export interface ConfigSearch {
+  config: LoadedConfig | null;
+  /** Why the search stopped before the filesystem's root, and a configuration file it did not read there, for a note. */
+  stoppedAt: { dir: string; reason: string; file: string } | null;
+}
+
+/** Who runs this process (null where there are no user ids: Windows). */
+const uid = (): number | null => (typeof process.getuid === 'function' ? process.getuid() : null);
+
+/**
+ * The configuration that applies in `cwd`: the nearest file upward. As git's safe.directory
+ * guards a repository, the search never reads from a folder another user owns (a shared /tmp, a
+ * CI workspace's parent), never crosses into another filesystem, and ends at the repository root
+ * (a folder with .git): a file above the project is not the project's.
+ */
+export async function findConfig(cwd: string): Promise<ConfigSearch> {
+  const me = uid();
+  let device: number | null = null;
   for (let dir = resolve(cwd); ; dir = dirname(dir)) {
+    let st;
+    try {
+      st = statSync(dir);
+    } catch {
+      return { config: null, stoppedAt: null };
+    }
+    const candidate = () => CANDIDATES.map((n) => join(dir, n)).find((f) => lstatOk(f)) ?? '';
+    if (device !== null && st.dev !== device) {
+      const file = candidate();
+      return { config: null, stoppedAt: file ? { dir, reason: 'another filesystem', file } : null };
+    }
+    device = st.dev;
+    if (me !== null && st.uid !== me) {
+      const file = candidate();
+      return { config: null, stoppedAt: file ? { dir, reason: 'a folder owned by another user', file } : null };
+    }
     for (const name of CANDIDATES) {
       const file = join(dir, name);
-      if (!existsSync(file)) continue;
+      if (!lstatOk(file)) continue;
+      const text = readConfigText(file);
       // A pyproject.toml without the table is skipped, as ruff does (the project may not use pyc-audit).
-      if (name === 'pyproject.toml' && !/^\s*\[\s*tool\s*\.\s*(["']?)pyc-audit\1/m.test(readFileSync(file, 'utf8'))) continue;
-      const table = tableOf(file, await parseToml(file));
-      if (table) return { file, table };
+      if (name === 'pyproject.toml' && !/^\s*\[\s*tool\s*\.\s*(["']?)pyc-audit\1/m.test(text)) continue;
+      const table = tableOf(file, await parseToml(file, text));
+      if (table) return { config: { file, table }, stoppedAt: null };
     }
-    if (dirname(dir) === dir) return null;
+    if (lstatOk(join(dir, '.git')) || dirname(dir) === dir) return { config: null, stoppedAt: null };
+  }
+}
+
+/** Whether something (of any kind) is at `path`. */
+function lstatOk(path: string): boolean {
+  try {
+    lstatSync(path);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -129,10 +186,11 @@ export function findingRules(config: LoadedConfig | null): FindingRules {
  * Applies a configuration to the options of `cmd` (audit or channel): every key must be known and
  * valid; a value from the command line is kept. Sets `findingRules` for adjustFindings.
  */
-export async function applyConfig(cmd: Command): Promise<void> {
+export async function applyConfig(cmd: Command): Promise<ConfigSearch> {
   const opts = cmd.opts() as { config?: string; isolated?: boolean };
   if (opts.isolated && opts.config) throw new ConfigError('--config and --isolated: give one of them');
-  const config = opts.isolated ? null : opts.config ? await loadConfig(opts.config) : await findConfig(process.cwd());
+  const search: ConfigSearch = opts.isolated ? { config: null, stoppedAt: null } : opts.config ? { config: await loadConfig(opts.config), stoppedAt: null } : await findConfig(process.cwd());
+  const config = search.config;
   if (config) {
     const options = new Map(cmd.options.map((o: Option) => [o.long?.replace(/^--/, ''), o]));
     for (const [key, value] of Object.entries(config.table)) {
@@ -156,6 +214,7 @@ export async function applyConfig(cmd: Command): Promise<void> {
     cmd.setOptionValueWithSource('configFile', config.file, 'config');
   }
   cmd.setOptionValueWithSource('findingRules', findingRules(config), 'config');
+  return search;
 }
 
 function parseValue(file: string, key: string, value: unknown, option: Option): unknown {

@@ -6,6 +6,7 @@
 // `npm test`. Deterministic for a seed: the same seed replays the same inputs.
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { crc32 } from 'node:zlib';
 import { basename, extname, join } from 'node:path';
 import { auditArtifact } from '../../src/run/audit-artifact.js';
 import { MagicTable } from '../../src/magic/table.js';
@@ -161,6 +162,75 @@ const MUTATORS: Mutator[] = [
   },
 ];
 
+/** A skippable zstd frame (magic 0x184D2A5?) of `size` bytes of content, of which `keep` are there (fewer: cut short). */
+export function skippableFrame(size: number, keep = size, nibble = 0): Buffer {
+  const b = Buffer.alloc(8 + Math.min(keep, size), 0x5a);
+  b.writeUInt32LE((0x184d2a50 | (nibble & 15)) >>> 0, 0);
+  b.writeUInt32LE(size, 4);
+  return b;
+}
+
+/**
+ * Inserts `insert` at `offset` into the data of a stored zip member (`member`: its local header's
+ * offset), keeping the zip right: the sizes and CRC in its local and central headers, the offsets
+ * of the members after it and of the central directory. Null where the zip is not that simple.
+ */
+export function spliceStoredMember(zip: Buffer, member: number, offset: number, insert: Buffer): Buffer | null {
+  if (zip.readUInt32LE(member) !== 0x04034b50 || zip.readUInt16LE(member + 8) !== 0 || zip.readUInt16LE(member + 6) & 8) return null;
+  const size = zip.readUInt32LE(member + 18);
+  const dataAt = member + 30 + zip.readUInt16LE(member + 26) + zip.readUInt16LE(member + 28);
+  if (dataAt + size > zip.length || offset > size) return null;
+  const eocd = zip.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  if (eocd < 0 || eocd + 22 > zip.length) return null;
+  const data = Buffer.concat([zip.subarray(dataAt, dataAt + offset), insert, zip.subarray(dataAt + offset, dataAt + size)]);
+  const out = Buffer.concat([zip.subarray(0, dataAt + offset), insert, zip.subarray(dataAt + offset)]);
+  const grow = insert.length;
+  const crc = crc32(data);
+  out.writeUInt32LE(crc, member + 14);
+  out.writeUInt32LE(data.length, member + 18);
+  out.writeUInt32LE(data.length, member + 22);
+  const cdAt = zip.readUInt32LE(eocd + 16) + (zip.readUInt32LE(eocd + 16) > member ? grow : 0);
+  out.writeUInt32LE(cdAt, eocd + grow + 16);
+  for (let at = cdAt; at + 46 <= out.length && out.readUInt32LE(at) === 0x02014b50; at += 46 + out.readUInt16LE(at + 28) + out.readUInt16LE(at + 30) + out.readUInt16LE(at + 32)) {
+    const local = out.readUInt32LE(at + 42);
+    if (local === member) {
+      out.writeUInt32LE(crc, at + 16);
+      out.writeUInt32LE(data.length, at + 20);
+      out.writeUInt32LE(data.length, at + 24);
+    } else if (local > member) out.writeUInt32LE(local + grow, at + 42);
+  }
+  return out;
+}
+
+/** The stored zstd members of a zip: local header offset, data size, name. */
+function zstdMembers(zip: Buffer): { at: number; size: number }[] {
+  const out: { at: number; size: number }[] = [];
+  for (let at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04])); at >= 0 && at + 30 <= zip.length; at = zip.indexOf(Buffer.from([0x50, 0x4b, 0x03, 0x04]), at + 4)) {
+    const nameLength = zip.readUInt16LE(at + 26);
+    const name = zip.toString('latin1', at + 30, at + 30 + nameLength);
+    if (name.endsWith('.tar.zst') && zip.readUInt16LE(at + 8) === 0) out.push({ at, size: zip.readUInt32LE(at + 18) });
+  }
+  return out;
+}
+
+/**
+ * Skippable zstd frames, whole or cut short, at the start or end of a .conda's zstd member (the
+ * zip kept right, so the decoders see them): every decoder must give the same verdict.
+ */
+const SKIPPABLE_MUTATOR: Mutator = (b, rnd) => {
+  const members = zstdMembers(b);
+  if (!members.length) return [b, 'no zstd member for a skippable frame'];
+  const m = pick(members, rnd);
+  const size = pick([0, 4, 1 + int(300, rnd), 1 << 16], rnd);
+  const cut = rnd() < 0.5;
+  const whole = skippableFrame(size, size, int(16, rnd));
+  const frame = cut ? whole.subarray(0, 1 + int(whole.length - 1, rnd)) : whole;
+  const atEnd = cut || rnd() < 0.5;
+  const out = spliceStoredMember(b, m.at, atEnd ? m.size : 0, frame);
+  if (!out) return [b, 'zip too unusual for a skippable frame'];
+  return [out, `${cut ? 'truncated ' : ''}skippable frame (${frame.length} of ${8 + size} bytes) at the ${atEnd ? 'end' : 'start'} of the zstd member at ${m.at}`];
+};
+
 /** Mutations of plain tar bytes, for the walker: damaged headers, lying sizes, bad checksums. */
 const TAR_MUTATORS: Mutator[] = [
   ...MUTATORS.slice(0, 4),
@@ -188,7 +258,9 @@ export function* cases(seeds: Seed[], tars: Seed[], seed: number, count: number)
     const steps: string[] = [];
     const rounds = 1 + (rnd() < 0.3 ? int(3, rnd) : 0);
     for (let r = 0; r < rounds; r++) {
-      const [next, what] = pick(useTar ? TAR_MUTATORS : MUTATORS, rnd)(bytes, rnd);
+      // One case in ten of a .conda: a skippable zstd frame, whole or cut short (zip kept right).
+      const mutator = !useTar && source.ext === '.conda' && rnd() < 0.1 ? SKIPPABLE_MUTATOR : pick(useTar ? TAR_MUTATORS : MUTATORS, rnd);
+      const [next, what] = mutator(bytes, rnd);
       bytes = next;
       steps.push(what);
     }

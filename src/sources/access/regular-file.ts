@@ -4,7 +4,7 @@
 // stat() before open() can be raced by a rename, so the check is fstat() on what was opened.
 // node:fs/promises is reached through fs.promises when first used: it loads readline, the REPL's
 // history and the file watchers with it, which a run that reads files synchronously never needs.
-import { closeSync, constants, fstatSync, openSync, promises, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, promises, readSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import type { Stats } from 'node:fs';
 
@@ -159,6 +159,22 @@ export function readChunksSync(path: string | Buffer, options: OpenOptions, limi
       onChunk(chunk.subarray(0, n));
     }
     return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Appends `text` to a regular file (created if missing), checked on the opened descriptor: a FIFO
+ * ($GITHUB_STEP_SUMMARY naming one) would otherwise block the open or the write forever.
+ * Opened without blocking; a FIFO without a reader is ENXIO, one with a reader is refused.
+ */
+export function appendRegularSync(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_CREAT | constants.O_NONBLOCK, 0o666);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile()) throw notRegular(stats);
+    writeSync(fd, text);
   } finally {
     closeSync(fd);
   }

@@ -14,7 +14,8 @@
 import { createRequire } from 'node:module';
 import { CORES } from '../../run/cores.js';
 import type { FileHandle } from 'node:fs/promises';
-import type { Codec, Decoder, Sink } from './types.js';
+import { StopRead, type Codec, type Decoder, type Sink } from './types.js';
+import { CheckedZstdInput } from './zstd-frames.js';
 import type { Duplex } from 'node:stream';
 import { decodeRuns } from './bzip2-runs.js';
 import { bzip2ToolMessage, type Command, LANES, largeWrites, onPath, oneAtATime, runProgram, slots, zstdToolMessage } from './decoder-programs.js';
@@ -27,6 +28,7 @@ export { gzip } from './zlib-decoders.js';
 const require = createRequire(import.meta.url);
 
 export type { Codec, Decoder, Sink } from './types.js';
+export { StopRead } from './types.js';
 
 /** A decoder forced by PYC_AUDIT_ZSTD / PYC_AUDIT_BZIP2 that this machine does not have, or a bad value. */
 export class DecoderUnavailable extends Error {
@@ -60,13 +62,49 @@ export function zstd(): Codec {
   if (forced === 'zlib' && !zlibHasZstd()) throw new DecoderUnavailable(`PYC_AUDIT_ZSTD=zlib: ${zlibZstdLack()}`);
   if (forced === 'tool' && !onPath('zstd')) throw new DecoderUnavailable('PYC_AUDIT_ZSTD=tool: no zstd program on PATH');
   if (forced === 'zlib' || (!forced && zlibHasZstd())) {
-    zstdCodec = { name: 'node:zlib', decode: zlibZstd, consumesSynchronously: true, offThread: true };
+    zstdCodec = { name: 'node:zlib', decode: judgedToTheEnd(zlibZstd), consumesSynchronously: true, offThread: true };
   } else if (forced === 'tool' || (!forced && onPath('zstd'))) {
-    zstdCodec = { name: 'zstd (program)', decode: (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage)), consumesSynchronously: false, offThread: true };
+    zstdCodec = { name: 'zstd (program)', decode: judgedToTheEnd(zstdTool), consumesSynchronously: false, offThread: true };
   } else {
-    zstdCodec = { name: 'fzstd (JavaScript)', decode: boundedFzstd, consumesSynchronously: false, offThread: false };
+    zstdCodec = { name: 'fzstd (JavaScript)', decode: judgedToTheEnd(boundedFzstd), consumesSynchronously: false, offThread: false };
   }
   return zstdCodec;
+}
+
+/** The `zstd` program; no input at all is "empty stream", as the in-process decoders say (the program says "unexpected end"). */
+const zstdTool: Decoder = async (input, sink) => {
+  let any = false;
+  const counted = (async function* () {
+    for await (const chunk of input) {
+      if (chunk.length) any = true;
+      yield chunk;
+    }
+  })();
+  try {
+    await slots.run(() => runProgram('zstd', ['-dc'], counted, sink, zstdToolMessage));
+  } catch (err) {
+    if (!any && !(err instanceof StopRead)) throw new Error('corrupt zstd data: empty stream');
+    throw err;
+  }
+};
+
+/**
+ * One verdict whatever the decoder (docs/security.md): a sink that stops at a tar's end leaves the
+ * rest of the stream undecoded, but its frames are still read and checked to the end, as the zstd
+ * program would judge them: a tail of garbage or a frame cut short is an error with every decoder.
+ */
+export function judgedToTheEnd(decode: Decoder): Decoder {
+  return async (input, sink) => {
+    const checked = new CheckedZstdInput(input);
+    try {
+      await decode(checked, sink);
+    } catch (err) {
+      if (err instanceof StopRead && err.checkRest) await checked.rest();
+      throw err;
+    } finally {
+      await checked.close();
+    }
+  };
 }
 
 /** Compressed bytes per run of blocks a `bzip2 -dc` decodes (PYC_AUDIT_BZIP2_RUN_BYTES; 0 turns block-parallel decoding off). */
@@ -109,9 +147,9 @@ export function bzip2(): Codec {
 
 /** Every zstd decoder this machine has, by the name PYC_AUDIT_ZSTD gives it (for tests that compare them). */
 export function zstdDecoders(): Record<string, Decoder> {
-  const all: Record<string, Decoder> = { js: boundedFzstd };
-  if (zlibHasZstd()) all.zlib = zlibZstd;
-  if (onPath('zstd')) all.tool = (input, sink) => slots.run(() => runProgram('zstd', ['-dc'], input, sink, zstdToolMessage));
+  const all: Record<string, Decoder> = { js: judgedToTheEnd(boundedFzstd) };
+  if (zlibHasZstd()) all.zlib = judgedToTheEnd(zlibZstd);
+  if (onPath('zstd')) all.tool = judgedToTheEnd(zstdTool);
   return all;
 }
 

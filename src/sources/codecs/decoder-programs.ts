@@ -4,7 +4,7 @@
 import { createRequire } from 'node:module';
 import { CORES } from '../../run/cores.js';
 import type { Readable } from 'node:stream';
-import type { Sink } from './types.js';
+import { StopRead, type Sink } from './types.js';
 
 const require = createRequire(import.meta.url);
 // Loaded when a program is first run: every module costs start-up time.
@@ -150,6 +150,12 @@ export async function runProgram(program: string, args: string[], input: AsyncIt
       // (the tar walker choking on the garbage it wrote), unless it only failed to write because
       // the sink stopped reading (--max-bytes, the end of what is needed).
       if (child.exitCode === null && !sinkFailed) child.kill();
+      // A sink that needs no more output: the program's complaint about what it had not yet been
+      // asked for would depend on how far it got (a race); the caller judges the rest itself.
+      if (sinkFailed && err instanceof StopRead) {
+        if (child.exitCode === null) child.kill();
+        throw err;
+      }
       const code = await Promise.race([exited.catch(() => null), new Promise<null>((r) => (setTimeout(r, 2000) as unknown as NodeJS.Timeout).unref())]);
       if (child.exitCode === null) child.kill();
       if (code !== 0 && code !== null && stderr && !WRITE_FAILED.test(stderr)) throw new Error(describe(stderr, code));

@@ -10,6 +10,7 @@
 // by the bytes they produce.
 import { createRequire } from 'node:module';
 import type { Decoder } from './types.js';
+import { NOT_ZSTD, TRUNCATED } from './zstd-frames.js';
 
 const require = createRequire(import.meta.url);
 
@@ -53,7 +54,7 @@ export const boundedFzstd: Decoder = async (input, sink) => {
     } catch (err) {
       if (sinkError) throw sinkError.error;
       const code = (err as { code?: number }).code;
-      if (code === 5) throw new Error('truncated: the zstd stream ends before its frame does');
+      if (code === 5) throw new Error(TRUNCATED);
       throw corrupt(typeof code === 'number' && FZSTD_ERRORS[code] ? FZSTD_ERRORS[code]! : String((err as Error).message));
     }
     if (sinkError) throw sinkError.error;
@@ -66,7 +67,7 @@ export const boundedFzstd: Decoder = async (input, sink) => {
   let remaining = 0;
   let lastBlock = false;
   let checksum = false;
-  let frames = 0;
+
   let any = false;
 
   const startFrame = (header: Buffer) => {
@@ -109,12 +110,18 @@ export const boundedFzstd: Decoder = async (input, sink) => {
     work += window;
     if (work > WORK_ALLOWANCE + WORK_PER_BYTE * produced) throw new Error(TOO_COSTLY);
   };
+  // Back to reading a frame's magic number: four bytes, whatever the last thing gathered was (a
+  // skippable frame's header is eight; leaving `want` at 8 made the next take negative and the
+  // reading position walk backwards, forever).
+  const toMagic = () => {
+    state = 'magic';
+    want = 4;
+  };
   const endFrame = () => {
     push(new Uint8Array(0), true);
     d = null;
-    frames++;
-    state = 'magic';
-    want = 4;
+
+    toMagic();
   };
   const afterBody = () => {
     if (!lastBlock) {
@@ -137,11 +144,11 @@ export const boundedFzstd: Decoder = async (input, sink) => {
         state = 'skippable';
         want = 8;
         acc = bytes;
-      } else throw corrupt(frames ? 'invalid data after a frame' : 'not a zstd frame');
+      } else throw new Error(NOT_ZSTD);
     } else if (state === 'skippable') {
       state = 'skip';
       remaining = bytes.readUInt32LE(4);
-      if (!remaining) state = 'magic';
+      if (!remaining) toMagic();
     } else if (state === 'header') {
       const fhd = bytes[4]!;
       const fcf = fhd >> 6;
@@ -181,19 +188,20 @@ export const boundedFzstd: Decoder = async (input, sink) => {
         if (remaining) continue;
         if (state === 'body') afterBody();
         else if (state === 'checksum') endFrame();
-        else state = 'magic';
+        else toMagic();
         continue;
       }
       const take = Math.min(want - acc.length, chunk.length - pos);
+      // Never a step backwards or in place: a state error here must end the read, not loop.
+      if (take <= 0) throw new Error(`zstd decoder state error (${state}, ${acc.length} of ${want} bytes)`);
       acc = Buffer.concat([acc, chunk.subarray(pos, pos + take)]);
       pos += take;
       if (acc.length === want) gathered(acc);
     }
   }
   if (!any) throw corrupt('empty stream');
-  if (state !== 'magic' || acc.length) {
-    if (!frames && state === 'magic') throw corrupt('not a zstd frame');
-    throw new Error('truncated: the zstd stream ends before its frame does');
-  }
-  if (!frames) throw corrupt('not a zstd frame');
+  // As the zstd program judges the end (zstd-frames.ts): a partial magic number is no frame, a
+  // frame or skippable frame cut short is truncated, skippable frames alone decode to nothing.
+  if (state === 'magic' && acc.length) throw new Error(NOT_ZSTD);
+  if (state !== 'magic') throw new Error(TRUNCATED);
 };

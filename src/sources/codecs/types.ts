@@ -16,3 +16,15 @@ export interface Codec {
   /** It decodes on another core (libuv's thread pool, a program): a reader thread would add none. */
   offThread: boolean;
 }
+
+/**
+ * Thrown by a sink to stop a decoder: it needs no more output. With `checkRest` (a tar's end was
+ * reached) the rest of a zstd stream is not decoded, but its frames are still checked to the end
+ * (zstd-frames.ts), so that a fault there gives the same verdict whatever the decoder.
+ */
+export class StopRead extends Error {
+  constructor(readonly checkRest: boolean) {
+    super('end of archive');
+    this.name = 'StopRead';
+  }
+}

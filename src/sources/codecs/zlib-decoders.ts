@@ -4,6 +4,7 @@
 import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import type { Codec, Decoder, Sink } from './types.js';
+import { checkZstdFrames, ZstdFrames } from './zstd-frames.js';
 
 const require = createRequire(import.meta.url);
 // The zstd functions (Node >= 22.15) are not in @types/node 20, which types the oldest supported Node.
@@ -68,6 +69,8 @@ export function zlibZstdIsSound(): boolean {
 export function decodeSmallZstd(compressed: Buffer, limit: number, sink: Sink): void {
   let decoded: Buffer;
   try {
+    // libzstd here stops at the last frame's end; what follows it is judged as the zstd program does.
+    checkZstdFrames(compressed);
     decoded = zlib().zstdDecompressSync!(compressed, { maxOutputLength: limit });
   } catch (err) {
     const e = err as Error & { code?: string };
@@ -83,17 +86,49 @@ export class SmallZstdFailed extends Error {}
 export const zlibZstd: Decoder = async (input, sink) => {
   const d = zlib().createZstdDecompress!({ chunkSize: OUT_CHUNK });
   const done = streamInto(d, sink, zstdMessage);
+  // zlib or the sink ended it with an error: that error is the outcome.
+  let failed = false;
+  done.promise.catch(() => (failed = true));
+  // libzstd stops at the last frame's end and ignores what follows; the zstd program does not,
+  // and its verdict is the rule (zstd-frames.ts): the frames are checked here as they pass, to the
+  // end of the input even when zlib has finished.
+  const frames = new ZstdFrames();
   let any = false;
+  let whole = true;
+  const fault = (err: unknown) => {
+    d.destroy();
+    throw err;
+  };
   for await (const chunk of input) {
-    if (done.settled || d.destroyed) break;
+    if (failed || d.destroyed) {
+      whole = false;
+      break;
+    }
     if (!chunk.length) continue;
     any = true;
     // Wait until zlib is done with this chunk: the reader may then reuse its buffer (no garbage).
-    await Promise.race([new Promise((r) => d.write(chunk, r)), done.promise.catch(() => {})]);
+    if (!done.settled) await Promise.race([new Promise((r) => d.write(chunk, r)), done.promise.catch(() => {})]);
+    if (failed) {
+      whole = false;
+      break;
+    }
+    // Checked after zlib had it, as the program decodes a frame before it reads past it.
+    try {
+      frames.push(chunk);
+    } catch (err) {
+      fault(err);
+    }
   }
   if (!any && !done.settled) {
     d.destroy();
     throw new Error('corrupt zstd data: empty stream');
+  }
+  if (whole && any) {
+    try {
+      frames.end();
+    } catch (err) {
+      if (!failed) fault(err);
+    }
   }
   if (!d.destroyed) d.end();
   await done.promise;

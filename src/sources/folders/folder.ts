@@ -110,8 +110,22 @@ function walk(root: string, prefix: string, visit: Visitor, skip?: ReadonlySet<s
     for (const entry of names) {
       const name = entry.name;
       // Only directories, .py, .pyc and .pyo are looked at; the kind is what readdir said (no stat).
-      const kind = entry.isDirectory() ? DIR : entry.isFile() ? suffixKind(name) : OTHER;
-      if (kind === OTHER) continue;
+      let kind = entry.isDirectory() ? DIR : entry.isFile() ? suffixKind(name) : OTHER;
+      // A FIFO, socket or device where a .pyc belongs is reported, never passed over in silence (a
+      // tree of nothing else is then not a clean run); a link is not followed, as everywhere. A
+      // file system that does not say the kind (DT_UNKNOWN) is asked with lstat.
+      let special: string | null = null;
+      if (kind === OTHER && !entry.isSymbolicLink() && suffixKind(name) !== OTHER) {
+        const known = entry.isFIFO() || entry.isSocket() || entry.isCharacterDevice() || entry.isBlockDevice();
+        const info = known ? null : lstatSync(typeof name === 'string' ? `${typeof parent === 'string' ? parent : parent.toString()}${sep}${name}` : Buffer.concat([Buffer.from(parent), slashByte, name]), { throwIfNoEntry: false });
+        if (info?.isDirectory()) kind = DIR;
+        else if (info?.isFile()) kind = suffixKind(name);
+        else if (known || (info && !info.isSymbolicLink())) {
+          const f = (x: { isFIFO(): boolean; isSocket(): boolean; isCharacterDevice(): boolean }) => (x.isFIFO() ? 'a FIFO' : x.isSocket() ? 'a socket' : x.isCharacterDevice() ? 'a character device' : 'a block device');
+          special = `not a regular file (${f(info ?? entry)})`;
+        }
+      }
+      if (kind === OTHER && !special) continue;
       let full: string | Buffer;
       let shown: string;
       if (typeof name === 'string') {
@@ -122,6 +136,10 @@ function walk(root: string, prefix: string, visit: Visitor, skip?: ReadonlySet<s
         shown = displayName(name);
       }
       const path = dir.path ? `${dir.path}/${shown}` : shown;
+      if (special) {
+        if (suffixKind(name) === PYC) visit.unreadable(`${path}: ${special}`);
+        continue;
+      }
       if (kind === DIR) {
         if (!skip?.has(path)) stack.push({ full, path });
       } else if (kind === PYC) visit.pyc(path, full);

@@ -21,7 +21,8 @@ import { isComponent, isInfoComponent } from './conda-zip.js';
 import { boundedFzstd } from '../codecs/fzstd-bounded.js';
 import { byteBudget, MemberCollector, scanTarball } from './tar-members.js';
 import { emptyEntries } from '../types.js';
-import { decodeSmallZstd, SmallZstdFailed, zlibZstd } from '../codecs/zlib-decoders.js';
+import { checkZstdFrames } from '../codecs/zstd-frames.js';
+import { decodeSmallZstd, SmallZstdFailed } from '../codecs/zlib-decoders.js';
 
 /** The most bytes a component may have, compressed and decoded, to be read the short way. */
 export const SHORT_WAY_BYTES = 8 << 20;
@@ -146,8 +147,8 @@ function inProcessDecoder(): 'zlib' | 'js' | null {
   } catch {
     return null; // a decoder forced that this machine lacks: the general way says so
   }
-  if (codec.decode === boundedFzstd) return 'js';
-  return codec.decode === zlibZstd ? 'zlib' : null;
+  if (codec.name === 'fzstd (JavaScript)') return 'js';
+  return codec.name === 'node:zlib' ? 'zlib' : null;
 }
 
 /** Decodes a zstd component into `sink`, in this thread; NotShortWay past SHORT_WAY_BYTES. */
@@ -161,6 +162,7 @@ async function decode(how: 'zlib' | 'js', compressed: Buffer, sink: (chunk: Buff
     }
     return;
   }
+  checkZstdFrames(compressed); // judged to its end, as the zstd program judges it (zstd-frames.ts)
   let produced = 0;
   await boundedFzstd(
     (async function* () {

@@ -8,6 +8,7 @@ import { checkedHashMagic, hashKey, SourceHasher, rawMagic, type HashRequest } f
 import { formatLimit } from '../access/regular-file.js';
 import { METADATA_FILES, metadataLimit } from './metadata.js';
 import { TarWalker, type BodyObserver, type KeepDecision, type KeepPolicy, type LinkSink, type MemberSink } from './tar-walker.js';
+import { StopRead } from '../codecs/types.js';
 import { InputError, type ArtifactEntries, type PycMember, type SourceMember } from '../types.js';
 
 export { checkedHashMagic, hashKey, metadataLimit, type HashRequest };
@@ -170,8 +171,9 @@ export class MemberCollector {
   }
 }
 
-/** Thrown through a decoder to stop it: the archive is complete. */
-const END_OF_ARCHIVE = new Error('end of archive');
+/** Thrown through a decoder to stop it: the archive is complete (a zstd stream's rest is still checked), or all that is needed is read. */
+const END_OF_ARCHIVE = new StopRead(true);
+const ENOUGH = new StopRead(false);
 
 /**
  * Runs `decode` (a decoder already given its input) through a tar walker that keeps what `keep`
@@ -192,10 +194,11 @@ export async function walkTarball(
     await decode((chunk) => {
       spend(budget, chunk.length);
       walker.write(chunk);
-      if (walker.finished || done()) throw END_OF_ARCHIVE;
+      if (walker.finished) throw END_OF_ARCHIVE;
+      if (done()) throw ENOUGH;
     });
   } catch (err) {
-    if (err !== END_OF_ARCHIVE) throw err;
+    if (err !== END_OF_ARCHIVE && err !== ENOUGH) throw err;
     stopped = !walker.finished;
   }
   if (!stopped) walker.end();
