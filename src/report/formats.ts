@@ -1,6 +1,6 @@
 // Report formats as writers (writer.ts) that emit text as artifacts finish, in order: begin, one
 // piece per artifact, end. Text and JSON live in their own files; the line formats for CI live here.
-import { appendFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, writeSync } from 'node:fs';
 import type { ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../judge/artifact.js';
 import type { MagicTable } from '../magic/table.js';
@@ -30,12 +30,27 @@ export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFind
   };
 }
 
+/**
+ * Appends to a file the environment names ($GITHUB_STEP_SUMMARY): opened without blocking and
+ * written only when it is a regular file, so a FIFO or a device there is an error, never a hang.
+ */
+export function appendToRegularFile(path: string, text: string): void {
+  const fd = openSync(path, constants.O_WRONLY | constants.O_APPEND | constants.O_NONBLOCK);
+  try {
+    if (!fstatSync(fd).isFile()) throw new Error('not a regular file');
+    const bytes = Buffer.from(text);
+    for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** The writer of a format. SARIF, JUnit and GitHub are loaded only when asked for (start-up time). */
-export async function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never' }): Promise<ReportWriter> {
+export async function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never'; warn?: (line: string) => void }): Promise<ReportWriter> {
   switch (format) {
     case 'sarif': {
       const { SarifReportWriter } = await import('./sarif.js');
-      const w = new SarifReportWriter(o.version);
+      const w = new SarifReportWriter(o.version, { warn: o.warn });
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     case 'junit': {
@@ -56,7 +71,7 @@ export async function writerFor(format: Format, o: { color: ChalkInstance; table
       return ndjsonWriter;
     case 'github': {
       const { GithubReportWriter } = await import('./github.js');
-      const w = new GithubReportWriter({ failOn: o.failOn, summaryPath: process.env.GITHUB_STEP_SUMMARY || null, append: (path, text) => appendFileSync(path, text) });
+      const w = new GithubReportWriter({ failOn: o.failOn, summaryPath: process.env.GITHUB_STEP_SUMMARY || null, append: appendToRegularFile });
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     default:

@@ -10,7 +10,7 @@ import { Chalk } from 'chalk';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { packageId } from '../judge/package-info.js';
 import { ruleFor, severityRank, type Severity } from '../judge/rules.js';
-import { printable } from './escape.js';
+import { markdownText, printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
 import { rebuildIds } from './list-stale.js';
 import type { Tally } from './json.js';
@@ -46,7 +46,8 @@ interface ArtifactRow {
   codes: Map<string, number>;
 }
 
-const cellText = (s: string) => printable(s).replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+/** Artifact text in the job summary's Markdown: shown as text, never as HTML, a link or a cell break (escape.ts). */
+const cellText = (s: string) => markdownText(s);
 
 export interface GithubOptions {
   failOn: Severity | 'never';
@@ -177,7 +178,10 @@ export class GithubReportWriter {
     }
     const rebuild = [...this.rebuild];
     if (rebuild.length) {
-      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.map(printable).join('\n')}\n\`\`\`\n`;
+      // A fence longer than any run of backticks in the names, so none can close it.
+      const text = rebuild.map(printable).join('\n');
+      const fence = '`'.repeat(Math.max(3, ...(text.match(/`+/g) ?? []).map((run) => run.length + 1)));
+      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n${fence}\n${text}\n${fence}\n`;
       if (this.moreToRebuild) md += `\n… and ${this.moreToRebuild} more (--list-stale lists all).\n`;
     }
     return `${md}\n`;

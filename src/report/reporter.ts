@@ -101,7 +101,7 @@ export class Reporter {
         around?.resume();
       },
     };
-    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
+    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn, warn });
     try {
       for (const f of plan.files) {
         const appending = !!flags.resume && f.format === 'ndjson';
