@@ -67,7 +67,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
         .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append')
-        .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE records this run\'s findings')
+        .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE is an error unless --update-baseline')
         .option('--update-baseline', 'with --baseline: record this run\'s findings in FILE (replacing it) instead of comparing')
         .option('--config <file>', 'read options from this TOML file (pyc-audit.toml, or a pyproject.toml with [tool.pyc-audit])')
         .option('--isolated', 'read no configuration file'),
