@@ -62,7 +62,7 @@ export class Reporter {
   private readonly writers: WriterEntry[] = [];
   private readonly files: OutputFile[] = [];
   /** Results waiting for an earlier input to finish, by input index. */
-  private readonly waiting = new Map<number, { r: ArtifactResult; inOutput: boolean }>();
+  private readonly waiting = new Map<number, { r: ArtifactResult; inOutput: boolean } | null>();
   private next = 0;
   private inOrder = false;
 
@@ -133,9 +133,21 @@ export class Reporter {
     for (const [w, text] of texts) w.sink.write(text);
     if (!this.inOrder) return this.settle(r, index, inOutput);
     this.waiting.set(index, { r, inOutput });
-    for (let w = this.waiting.get(this.next); w; w = this.waiting.get(this.next)) {
+    this.flush();
+  }
+
+  /** An input that is no artifact (an empty part of a tree): nothing is reported or counted for it. */
+  skip(index: number): void {
+    if (!this.inOrder) return;
+    this.waiting.set(index, null);
+    this.flush();
+  }
+
+  private flush(): void {
+    for (let w = this.waiting.get(this.next); w !== undefined; w = this.waiting.get(this.next)) {
       this.waiting.delete(this.next);
-      this.settle(w.r, this.next++, w.inOutput);
+      if (w) this.settle(w.r, this.next, w.inOutput);
+      this.next++;
     }
   }
 
@@ -175,7 +187,7 @@ export class Reporter {
    * results call for, or 2 when a report could not be written (said on stderr as it happened).
    */
   async close(): Promise<number> {
-    for (const [index, w] of [...this.waiting].sort((a, b) => a[0] - b[0])) this.settle(w.r, index, w.inOutput);
+    for (const [index, w] of [...this.waiting].sort((a, b) => a[0] - b[0])) if (w) this.settle(w.r, index, w.inOutput);
     this.waiting.clear();
     for (const { writer, sink } of this.writers) sink.write(writer.end(this.tally));
     const errors = await Promise.all(this.files.map((f) => f.close()));

@@ -19,6 +19,14 @@ import type { RunFlags } from './flags.js';
 import { loadTable } from './load-table.js';
 
 /**
+ * A part of a tree or environment, or a plain folder, that held no .pyc and gave no finding: no
+ * artifact (the rest of a venv once its packages are read apart, an empty folder). Not reported.
+ */
+function isNothing(t: Target, r: ArtifactResult): boolean {
+  return (t.kind === 'dir' || t.kind === 'env') && r.error === null && !r.pyc.length && !r.findings.length && !r.unreadable.length;
+}
+
+/**
  * Audits targets and reports them in the order given. With a cache, a target whose origin has a
  * SHA-256 already audited (same options) is not read at all.
  */
@@ -93,11 +101,15 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
   // The reporter prints results in the order given (ndjson as each finishes); then only their
   // counts are kept, so memory does not grow with the number of .pyc in a run.
+  // Inputs (command-line paths) that turned out to hold something to audit.
+  const held = new Set<string>();
   await Promise.all(
     order.map((i) =>
       limit(async () => {
         const result = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
+        if (isNothing(targets[i]!, result)) return reporter.skip(i);
+        if (targets[i]!.input !== undefined) held.add(targets[i]!.input!);
         const adjusted = adjustFindings(result, flags.findingRules);
         reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
       }),
@@ -111,6 +123,15 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
       progress?.clear();
       return Promise.all([pool?.close(), cache?.close()]);
     });
+  // A folder with nothing to audit in it (empty, mistyped, not what was meant) is said, and a run
+  // with nothing at all to audit is an error: it must not pass as a clean audit.
+  const inputs = [...new Set(targets.map((t) => t.input).filter((p): p is string => p !== undefined))];
+  const empty = inputs.filter((p) => !held.has(p));
+  if (empty.length && empty.length === inputs.length && reporter.tally.artifacts === 0) {
+    reporter.abort();
+    throw new UsageError(`nothing to audit: ${empty.map(printable).join(', ')}: no conda artifact, wheel or .pyc in ${empty.length === 1 ? 'it' : 'them'}`);
+  }
+  for (const p of empty) warn(`${errColor.yellow('pyc-audit: warning:')} ${printable(p)}: nothing to audit in it (no conda artifact, wheel or .pyc)\n`);
   const code = await reporter.close();
   if (baseline) {
     try {
