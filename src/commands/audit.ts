@@ -10,17 +10,19 @@ import { runTargets } from '../run/run-targets.js';
 import { expandPaths, findPackageCaches } from '../sources/folders/targets.js';
 
 export async function runAudit(inputs: string[], flags: RunFlags, io: ReportIo): Promise<number> {
+  let caches: string[] = [];
   if (flags.pkgsCache) {
-    const caches = await findPackageCaches();
+    caches = await findPackageCaches();
     if (!caches.length) throw new UsageError('--pkgs-cache: no package cache found (looked for $CONDA_PKGS_DIRS, $MAMBA_ROOT_PREFIX/pkgs, ~/miniforge3/pkgs, ~/.conda/pkgs, pixi/rattler caches and the like)');
     io.stderr.write(`pyc-audit: scanning ${caches.map(printable).join(', ')}\n`);
-    inputs = [...inputs, ...caches];
   }
-  if (!inputs.length) throw new UsageError('nothing to audit: give artifacts, folders, URLs or - (stdin), or --pkgs-cache');
+  if (!inputs.length && !caches.length) throw new UsageError('nothing to audit: give artifacts, folders, URLs or - (stdin), or --pkgs-cache');
   if (inputs.filter((p) => p === '-').length > 1) throw new UsageError('- (stdin) can be given once');
-  inputs = await presentInputs(inputs, io);
+  if (inputs.length) inputs = await presentInputs(inputs, io);
   await resolveInterpreter(flags);
-  return runTargets(await expandPaths(inputs), flags, io, null, true);
+  // The caches --pkgs-cache found are not inputs the user named: an empty one is not worth a word.
+  const found = (await expandPaths(caches)).map(({ input: _, ...t }) => t);
+  return runTargets([...(await expandPaths(inputs)), ...found], flags, io, null, true);
 }
 
 /** A path with a glob character the shell left as it was: a pattern that matched nothing. */

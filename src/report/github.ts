@@ -6,6 +6,7 @@
 // summary: with $GITHUB_STEP_SUMMARY set, a Markdown section (per artifact, counts per code, the
 // rebuild list) is appended to that file, as GitHub expects of every step. What is kept until the
 // end is bounded (the annotations shown, SUMMARY_ROWS rows and names), whatever the run's size.
+import { fixFor } from './fixes.js';
 import { Chalk } from 'chalk';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { packageId } from '../judge/package-info.js';
@@ -120,7 +121,7 @@ export class GithubReportWriter {
     for (const g of groupFindings(r.findings)) {
       const { subject, text } = describeGroup(g);
       const n = g.findings.length;
-      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: [`${subject}: ${text}`, `fix: ${ruleFor(g.code).fix}`] });
+      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: [`${subject}: ${text}`, `fix: ${fixFor(g.code, r)}`] });
     }
     for (const note of r.notes) if (note.level === 'warning') this.annotate({ level: 'warning', weight: 1, file, title: 'pyc-audit: note', message: note.text });
     if (r.findings.length || r.unreadable.length) {

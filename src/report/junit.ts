@@ -6,6 +6,7 @@
 // readers show one failure per testcase, and the schema of several allows one); findings below
 // it in <system-out>; an unreadable artifact an <error>. The counts belong in the opening tags,
 // so testcases are kept (as text) until the end.
+import { fixFor } from './fixes.js';
 import { basename } from 'node:path';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { failsAt, ruleFor, type Severity } from '../judge/rules.js';
@@ -70,7 +71,7 @@ export class JunitReportWriter {
         const codes = [...new Set(failing.map((f) => f.code))].join(', ');
         const message = `${failing.length} finding${failing.length === 1 ? '' : 's'} at or above --fail-on ${this.failOn}: ${codes}`;
         // One line per cause (its members counted, the first named), each code's fix after its last line.
-        const lines = failingGroups.flatMap((g, i) => [groupLine(g), ...(failingGroups[i + 1]?.code !== g.code ? [`  fix: ${ruleFor(g.code).fix}`] : [])]);
+        const lines = failingGroups.flatMap((g, i) => [groupLine(g), ...(failingGroups[i + 1]?.code !== g.code ? [`  fix: ${fixFor(g.code, r)}`] : [])]);
         body += `      <failure type="${xmlEscape(failing[0]!.code)}" message="${xmlEscape(message)}">${xmlText(lines.join('\n'))}</failure>\n`;
       }
       if (r.unreadable.length) {

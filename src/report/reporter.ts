@@ -26,7 +26,16 @@ export interface ReportFlags {
   failOn: Severity | 'never';
   /** Append to the ndjson --output: the results it already holds are added with add(r, i, true). */
   resume?: boolean;
+  /** Text: list every artifact and how it was read. */
+  verbose?: boolean;
+  /** Text: list only what needs a look, however few the inputs (and no progress line). */
+  quiet?: boolean;
+  /** The target came from --interpreter. */
+  interpreter?: string;
 }
+
+/** Up to this many inputs, the text report lists every artifact (OK ones too). */
+export const LIST_ALL_UP_TO = 10;
 
 export interface ReportIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -88,6 +97,8 @@ export class Reporter {
       warn?: (line: string) => void;
       /** Around each write to stdout: clear a progress line on the terminal, then draw it again. */
       aroundStdout?: { pause(): void; resume(): void };
+      /** How many artifacts the run has, when known (the text report lists every one when few). */
+      inputs?: number;
     },
   ): Promise<Reporter> {
     const warn = o.warn ?? ((line: string) => io.stderr.write(line));
@@ -101,7 +112,8 @@ export class Reporter {
         around?.resume();
       },
     };
-    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn, warn });
+    const listing = { all: !!flags.verbose || (!flags.quiet && (o.inputs === undefined || o.inputs <= LIST_ALL_UP_TO)), verbose: !!flags.verbose, interpreter: !!flags.interpreter };
+    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn, warn, listing });
     try {
       for (const f of plan.files) {
         const appending = !!flags.resume && f.format === 'ndjson';

@@ -80,8 +80,9 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   let reporter: Reporter;
   try {
     const aroundStdout = progress ? { pause: () => progress.clear(), resume: () => progress.redraw() } : undefined;
-    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout });
+    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout, inputs: targets.length });
   } catch (err) {
+    progress?.stop();
     await pool?.close();
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
@@ -121,6 +122,7 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
     })
     .finally(() => {
       progress?.clear();
+      progress?.stop();
       return Promise.all([pool?.close(), cache?.close()]);
     });
   // A folder with nothing to audit in it (empty, mistyped, not what was meant) is said, and a run
