@@ -37,6 +37,11 @@ export interface ArtifactResult {
   impact: Impact;
   /** In a channel run: where in the channel the artifact is, and its shard. */
   origin?: ArtifactOrigin;
+  /**
+   * What the input was when it was read ("size:mtimeMs" of a file or folder, "sha256:…" from a
+   * channel): --resume keeps a result only for the same path and identity.
+   */
+  identity?: string;
 }
 
 export interface AuditOptions {

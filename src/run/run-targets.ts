@@ -27,6 +27,23 @@ function isNothing(t: Target, r: ArtifactResult): boolean {
 }
 
 /**
+ * What each input is now, for --resume: a channel artifact's SHA-256, a file's or folder's size
+ * and mtime; null for what has none to compare (a URL without a digest, stdin).
+ */
+async function identitiesOf(targets: Target[]): Promise<Map<string, string | null>> {
+  const ids = new Map<string, string | null>();
+  await Promise.all(
+    targets.map(async (t) => {
+      if (t.origin?.sha256) return ids.set(t.path, `sha256:${t.origin.sha256}`);
+      if (t.kind === 'url' || t.kind === 'stdin') return ids.set(t.path, null);
+      const s = await stat(t.path).catch(() => null);
+      ids.set(t.path, s ? `${s.size}:${s.mtimeMs}` : null);
+    }),
+  );
+  return ids;
+}
+
+/**
  * Audits targets and reports them in the order given. With a cache, a target whose origin has a
  * SHA-256 already audited (same options) is not read at all.
  */
@@ -36,16 +53,19 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   for (const t of flags.learned?.targets ?? []) table = table.withTarget(t);
   const plan = await checkOutputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
+  const identities = flags.resume ? await identitiesOf(targets) : new Map<string, string | null>();
   if (flags.resume) {
     const { resumeFrom } = await import('../report/resume.js');
     let retried: number;
+    let changed: number;
     try {
-      ({ done, retried } = await resumeFrom(resumeTarget(plan).target));
+      ({ done, retried, changed } = await resumeFrom(resumeTarget(plan).target, (p) => identities.get(p)));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const again = targets.filter((t) => done.has(t.path)).length;
-    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
+    const more = [retried ? `${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : '', changed ? `${changed} changed since (size or mtime) ${changed === 1 ? 'is' : 'are'} audited again` : ''].filter(Boolean);
+    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${more.map((m) => `; ${m}`).join('')}\n`);
   }
   if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
   const { adjustFindings } = await import('./config.js');
@@ -95,6 +115,8 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
       ? await cache.audit(target, (copy) => auditArtifact(copy, options, read), (t, reason) => auditArtifact(t, options, () => Promise.reject(new Error(reason))))
       : await auditArtifact(target, options, read);
     if (target.origin) result.origin = target.origin;
+    const identity = identities.get(target.path);
+    if (identity) result.identity = identity;
     return result;
   };
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
