@@ -141,7 +141,7 @@ test('github: artifact text in the job summary renders as text (no HTML, links, 
   // Outside the rebuild list's code block (whose fence no name can close), nothing is live Markdown or HTML.
   assert.doesNotMatch(md.replace(/```\n[\s\S]*?\n```\n/, ''), /<img|<!--|\]\(/);
   const row = md.split('\n').find((l) => l.startsWith('| e'))!;
-  assert.equal(row, '| e&lt;img src=x&gt;\\[l\\]\\(u\\)\\`\\|&lt;\\!\\-\\-\\-1\\.0\\-py314\\_0 | stale | 1 | 0 | 0 | PYC001 ×1 |');
+  assert.equal(row, '| e&lt;img src=x&gt;\\[l\\]\\(u\\)\\`\\|&lt;\\!\\-\\-\\-1\\.0\\-py314\\_0 | STALE | 1 | 0 | 0 | PYC001 ×1 |');
   // A FIFO as the summary: a warning, never a hang.
   const fifo = join(dir, 'fifo');
   if (spawnSync('mkfifo', [fifo]).status === 0) {

@@ -15,7 +15,7 @@ import { markdownText, printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
 import { rebuildIds } from './list-stale.js';
 import type { Tally } from './json.js';
-import { formatSummary } from './text.js';
+import { formatSummary, statusLabel } from './text.js';
 
 /** GitHub's per-step limit for each of error, warning and notice annotations. */
 export const ANNOTATIONS_PER_LEVEL = 10;
@@ -131,7 +131,8 @@ export class GithubReportWriter {
         counts[f.severity]++;
         codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
       }
-      this.rows.add({ name, status: r.status ?? 'no pyc', counts, codes });
+      // The status as the text report's column says it: the worst reported finding.
+      this.rows.add({ name, status: statusLabel(r).text, counts, codes });
     }
     // The rebuild list is --list-stale's: conda builds, installed packages of an environment, wheels.
     for (const { id } of rebuildIds(r, this.o.failOn).ids) {

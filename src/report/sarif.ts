@@ -117,7 +117,6 @@ export class SarifReportWriter {
       parentIndex ??= this.artifacts.push({ location, roles: ['analysisTarget'] }) - 1;
       const members = g.findings.slice(0, MAX_LOCATIONS).map((f, i) => ({
         id: i + 1,
-        message: { text: 'a member, inside the artifact' },
         physicalLocation: { artifactLocation: { uri: toUri(f.member), index: this.artifacts.push({ location: { uri: toUri(f.member) }, parentIndex }) - 1 } },
       }));
       const first = g.findings[0]!;
