@@ -56,14 +56,14 @@ export async function resumeFrom(path: string, identityOf: IdentityOf = () => nu
       if (problem) throw new Error(`line ${line.number} is not a pyc-audit ndjson line (${printable(problem)}); give another --output`);
       const result = fromArtifactJson(value as Parameters<typeof fromArtifactJson>[0]);
       const now = identityOf(result.path);
-      if (typeof now === 'string' && result.identity !== now) {
+      if (result.error !== null || result.unreadable.length) {
+        drop.add(line.number);
+        done.delete(result.path);
+      } else if (typeof now === 'string' && result.identity !== now) {
         // Rebuilt (or replaced) at the same path since: its old result is not this artifact's.
         drop.add(line.number);
         done.delete(result.path);
         changed++;
-      } else if (result.error !== null || result.unreadable.length) {
-        drop.add(line.number);
-        done.delete(result.path);
       } else {
         done.set(result.path, result);
       }

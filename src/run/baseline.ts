@@ -120,7 +120,12 @@ export class Baseline {
         throw err;
       }
       closeSync(fd);
-      renameSync(tmp, this.file);
+      try {
+        renameSync(tmp, this.file);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
     } catch (err) {
       throw new BaselineError(`--baseline ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

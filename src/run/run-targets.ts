@@ -53,7 +53,9 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   for (const t of flags.learned?.targets ?? []) table = table.withTarget(t);
   const plan = await checkOutputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
-  const identities = flags.resume ? await identitiesOf(targets) : new Map<string, string | null>();
+  // Recorded in every ndjson line (a later --resume compares them), so known for every run that writes one.
+  const ndjson = plan.stdoutFormat === 'ndjson' || plan.files.some((f) => f.format === 'ndjson');
+  const identities = ndjson ? await identitiesOf(targets) : new Map<string, string | null>();
   if (flags.resume) {
     const { resumeFrom } = await import('../report/resume.js');
     let retried: number;
