@@ -179,7 +179,7 @@ test('a zip that is not a conda package says so', () => {
   writeFileSync(path, storedZip('hello.txt', Buffer.from('hi\n')));
   const r = run([path]);
   assert.equal(r.code, 2);
-  assert.equal(r.stderr, `pyc-audit: error: ${path}: not a conda package: the zip has no pkg-*.tar.zst (it holds 1 entries: hello.txt)\n`);
+  assert.equal(r.stderr, `pyc-audit: error: ${path}: not a conda package: the zip has no pkg-*.tar.zst (it holds 1 entry: hello.txt)\n`);
 });
 
 test('loose .pyc files: 0 and 3 bytes are invalid findings, not crashes', () => {

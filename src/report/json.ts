@@ -98,7 +98,8 @@ export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
 
 /** An ndjson line: the artifact's position in the run's inputs (0-based), then the artifact as in the JSON report. */
 export function ndjsonLine(r: ArtifactResult, index: number): string {
-  return `${JSON.stringify({ index, ...(r.identity ? { identity: r.identity } : {}), ...artifactJson(r) })}\n`;
+  // `identity` (what --resume compares) last: the rest is the JSON report's artifact.
+  return `${JSON.stringify({ index, ...artifactJson(r), ...(r.identity ? { identity: r.identity } : {}) })}\n`;
 }
 
 /** A parsed JSON value as an artifact result, or null when it is not one of ours (merge, --resume). */
