@@ -65,7 +65,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
     reportOptions(cmd)
         .option('--timeout <seconds>', 'URLs: give up after this long without a byte; --interpreter: without an answer', seconds, 30)
         .option('--deadline <seconds>', 'URLs: give up on an artifact whose download takes longer than this in all', seconds, DEFAULT_DEADLINE_SECONDS)
-        .option('-q, --quiet', 'no progress line (it appears only on a terminal, for several artifacts)')
+        .option('-q, --quiet', 'no progress line, and the text report lists only artifacts that need a look, however few')
+        .option('-v, --verbose', 'the text report lists every artifact (OK ones too) and how each was read')
         .option('--python <X.Y>', python, pythonVersion)
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('--interpreter <path>', 'run this Python once: its magic and version are the target (sets --python)')
@@ -74,7 +75,7 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
         .option('--resume', 'with --format ndjson --output FILE: keep what FILE holds, audit only the rest (and what could not be read), and append')
-        .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE records this run\'s findings')
+        .option('--baseline <file>', 'report only findings not recorded in FILE (a JSON baseline); a missing FILE is an error unless --update-baseline')
         .option('--update-baseline', 'with --baseline: record this run\'s findings in FILE (replacing it) instead of comparing')
         .option('--config <file>', 'read options from this TOML file (pyc-audit.toml, or a pyproject.toml with [tool.pyc-audit])')
         .option('--isolated', 'read no configuration file');
@@ -197,9 +198,31 @@ async function mistypedCommand(argv: string[], program: Command): Promise<string
   return hint ? `unknown command '${word}' (did you mean '${hint}'?)` : null;
 }
 
+/**
+ * `--formt=json`: commander suggests a spelling for `--fromat json` but not for an unknown option
+ * written with `=`. The same suggestion for it, in the same words.
+ */
+async function mistypedOption(argv: string[], program: Command): Promise<string | null> {
+  const longs = new Set([program, ...program.commands].flatMap((c) => c.options.map((o) => o.long).filter((l): l is string => !!l)));
+  for (const arg of argv) {
+    if (arg === '--') break;
+    const m = /^(--[^=]+)=/.exec(arg);
+    if (!m || longs.has(m[1]!)) continue;
+    const { didYouMean } = await import('./run/did-you-mean.js');
+    const hint = didYouMean(m[1]!, [...longs]);
+    return `unknown option '${arg}'${hint ? `\n(Did you mean ${hint}?)` : ''}`;
+  }
+  return null;
+}
+
 export async function main(argv: string[], io: Io = standardIo()): Promise<number> {
   let code: number = EXIT.clean;
   const program = buildProgram(io, (c) => (code = c));
+  const badOption = await mistypedOption(argv, program);
+  if (badOption) {
+    io.stderr.write(`pyc-audit: error: ${badOption}\n(run pyc-audit --help for usage)\n`);
+    return EXIT.error;
+  }
   const typo = await mistypedCommand(argv, program);
   if (typo) {
     io.stderr.write(`pyc-audit: error: ${typo}\n(run pyc-audit --help for usage)\n`);

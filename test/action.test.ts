@@ -43,7 +43,7 @@ test('action: paths with globs from a build folder, annotations in the log, exit
   assert.equal(r.outputs, 'sarif-file=\n');
 });
 
-test('action: select, fail-on and python inputs; a pattern that matches nothing is a missing file (exit 2)', () => {
+test('action: select, fail-on and python inputs; a pattern that matches nothing is nothing to audit (exit 2)', () => {
   const selected = runStep('audit', { paths: 'mixed-1.0-py314_0.conda checks-1.0-py313_0.conda example-1.0-py314_0.conda', select: 'PYC203', 'fail-on': 'never', format: 'json' }, { cwd: FIXTURES });
   assert.equal(selected.code, 0, selected.stderr);
   const doc = JSON.parse(selected.stdout);
@@ -52,7 +52,7 @@ test('action: select, fail-on and python inputs; a pattern that matches nothing 
   assert.equal(JSON.parse(python.stdout).artifacts[0].expected.from, 'option');
   const none = runStep('audit', { paths: 'nothing-*.conda' }, { cwd: FIXTURES });
   assert.equal(none.code, 2);
-  assert.match(none.stderr, /^pyc-audit: error: nothing-\*\.conda: no such file\n/);
+  assert.match(none.stderr, /^pyc-audit: error: nothing to audit: nothing-\*\.conda: matched nothing\n/);
 });
 
 test('action: sarif-file writes a valid SARIF report for upload-sarif and names it as an output; args passes more options', () => {

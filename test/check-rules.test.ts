@@ -342,7 +342,8 @@ test('what conda installs: everything but info/', () => {
 });
 
 test('the impact in words', () => {
-  assert.equal(describeImpact({ modules: 0, sourceBytes: 0 }), '0 modules (0.0 KiB of source) compiled at first import');
+  assert.equal(describeImpact({ modules: 0, sourceBytes: 0 }), '0 modules (0 bytes of source) compiled at first import');
+  assert.equal(describeImpact({ modules: 1, sourceBytes: 1 }), '1 module (1 byte of source) compiled at first import');
   assert.equal(describeImpact({ modules: 1, sourceBytes: 1536 }), '1 module (1.5 KiB of source) compiled at first import');
   assert.equal(describeImpact({ modules: 2, sourceBytes: 1024 * 1024 - 1 }), '2 modules (1024.0 KiB of source) compiled at first import');
   assert.equal(describeImpact({ modules: 3, sourceBytes: 3 * 1024 * 1024 }), '3 modules (3.0 MiB of source) compiled at first import');

@@ -35,7 +35,7 @@ test('a mistyped command is named with a suggestion (exit 2), not read as a miss
   assert.match(audti.stderr, /^pyc-audit: error: unknown command 'audti' \(did you mean 'audit'\?\)\n/);
   assert.equal(run(['chanel', 'https://example.org/c']).stderr.split('\n')[0], "pyc-audit: error: unknown command 'chanel' (did you mean 'channel'?)");
   // A word unlike any command is an input like any other.
-  assert.match(run(['numpy']).stderr, /^pyc-audit: error: numpy: /);
+  assert.match(run(['numpy']).stderr, /^pyc-audit: error: nothing to audit: numpy: no such file\n/);
 });
 
 test('a file that happens to be called like a mistyped command is audited', () => {

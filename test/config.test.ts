@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { chownSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, truncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BIN, fixture, ROOT, type RunResult } from './helpers.js';
@@ -55,7 +55,7 @@ test('--isolated reads no file; --config names one (paths in it relative to it)'
   const isolated = runIn(sub, ['--isolated', stale]);
   assert.match(isolated.stdout, /STALE/);
   writeFileSync(join(root, 'other.toml'), 'format = "json"\nbaseline = "recorded.json"\n');
-  const r = runIn(tmpdir(), ['--config', join(root, 'other.toml'), stale]);
+  const r = runIn(tmpdir(), ['--config', join(root, 'other.toml'), '--update-baseline', stale]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stderr, /recorded 1 finding/);
   assert.ok(readFileSync(join(root, 'recorded.json'), 'utf8').includes('PYC001'));
@@ -108,10 +108,16 @@ test('extend-select adds to select (from the file or the command line)', () => {
   assert.deepEqual(codesOf(runIn(sub, ['--select', 'PYC003', stale, mixed])), [[], ['PYC003:error', 'PYC203:warning']]);
 });
 
-test('baseline: the first run records and passes; later runs report only new findings; --update-baseline accepts them', () => {
+test('baseline: a missing file is an error; --update-baseline records it; later runs report only new findings', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'pyc-audit-baseline-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'baseline.json');
-  const first = runIn(dir, ['--isolated', '--baseline', file, checks, mixed]);
+  // A mistyped or uncommitted baseline must not turn the run green.
+  const missing = runIn(dir, ['--isolated', '--baseline', file, checks, mixed]);
+  assert.equal(missing.code, 2);
+  assert.equal(missing.stderr, `pyc-audit: error: --baseline ${file}: no such file (--update-baseline records one)\n`);
+  assert.equal(existsSync(file), false);
+  const first = runIn(dir, ['--isolated', '--baseline', file, '--update-baseline', checks, mixed]);
   assert.equal(first.code, 0, first.stderr);
   assert.match(first.stderr, /recorded \d+ findings; later runs report only new ones\n$/);
   const recorded = JSON.parse(readFileSync(file, 'utf8'));
@@ -135,14 +141,40 @@ test('baseline: the first run records and passes; later runs report only new fin
   assert.equal(bad.code, 2);
   assert.equal(bad.stderr, `pyc-audit: error: --baseline ${file}: not a pyc-audit baseline (version 1)\n`);
   assert.equal(runIn(dir, ['--isolated', '--update-baseline', stale]).stderr, 'pyc-audit: error: --update-baseline needs --baseline FILE\n');
+  // Malformed entries: one error line naming the file, not an internal error.
+  writeFileSync(file, '{"tool": "pyc-audit", "version": 1, "findings": [{"artifact": "a", "member": "m", "code": "PYC001"}, {"artifact": 1}]}');
+  const malformed = runIn(dir, ['--isolated', '--baseline', file, stale]);
+  assert.equal(malformed.code, 2);
+  assert.equal(malformed.stderr, `pyc-audit: error: --baseline ${file}: finding 2 is not {artifact, member, code} strings (a baseline is written by pyc-audit --baseline)\n`);
+  writeFileSync(file, '{"tool": "pyc-audit", "version": 1, "findings": [null]}');
+  assert.match(runIn(dir, ['--isolated', '--baseline', file, stale]).stderr, /^pyc-audit: error: --baseline .*: finding 1 is not/);
+  // Not a regular file (a FIFO would block a read forever; /dev/zero never ends): one error line, at once.
+  for (const [path, why] of [['/dev/zero', 'not a regular file (a character device)'], [dir, 'not a regular file (a directory)']] as const) {
+    const r = runIn(dir, ['--isolated', '--baseline', path, stale]);
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `pyc-audit: error: --baseline ${path}: ${why}\n`);
+  }
+  const fifo = join(dir, 'fifo.json');
+  if (spawnSync('mkfifo', [fifo]).status === 0) assert.equal(runIn(dir, ['--isolated', '--baseline', fifo, stale]).stderr, `pyc-audit: error: --baseline ${fifo}: not a regular file (a FIFO)\n`);
+  // Too large: refused before it is read (a sparse file: no disk used).
+  const huge = join(dir, 'huge.json');
+  writeFileSync(huge, '');
+  truncateSync(huge, 65 << 20);
+  assert.equal(runIn(dir, ['--isolated', '--baseline', huge, stale]).stderr, `pyc-audit: error: --baseline ${huge}: larger than the 64 MiB this file may have\n`);
+  // Recording writes its own new temporary file (created exclusively, never through a link), renamed over FILE.
+  const linked = join(dir, 'linked.json');
+  const recorded2 = runIn(dir, ['--isolated', '--baseline', linked, '--update-baseline', stale]);
+  assert.equal(recorded2.code, 0, recorded2.stderr);
+  assert.deepEqual(readdirSync(dir).filter((n) => n.includes('.tmp-')), []);
 });
 
 test("docs/configuration.md's example is valid and does what its comments say", () => {
   const readme = readFileSync(join(ROOT, 'docs', 'configuration.md'), 'utf8');
   const toml = /# Configuration[\s\S]*?```toml\n([\s\S]*?)```/.exec(readme)![1]!;
   const { root, sub } = project({ 'pyproject.toml': toml });
-  const r = runIn(sub, ['--format', 'json', checks]);
-  assert.equal(r.code, 0, 'the first run with a baseline records its findings and passes');
+  // A baseline named in the configuration that does not exist yet is recorded by --update-baseline.
+  const r = runIn(sub, ['--format', 'json', '--update-baseline', checks]);
+  assert.equal(r.code, 0, 'the first run with --update-baseline records its findings and passes');
   assert.match(r.stderr, /recorded \d+ findings/);
   assert.equal(JSON.parse(r.stdout).artifacts[0].expected.version, '3.14'); // python = "3.14"
   const recorded = JSON.parse(readFileSync(join(root, 'pyc-audit-baseline.json'), 'utf8')).findings.map((f: { code: string }) => f.code);

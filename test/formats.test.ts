@@ -23,7 +23,11 @@ test('ndjson: one artifact per line as each finishes, with its input index; the 
   assert.deepEqual(Object.keys(rows[0]!).slice(0, 2), ['index', 'path']);
   assert.deepEqual(rows.map((r) => r.index).sort((a, b) => a - b), all.map((_, i) => i));
   for (const r of rows) assert.equal(r.path, all[r.index]);
-  const byIndex = rows.sort((a, b) => a.index - b.index).map(({ index: _index, ...artifact }) => artifact);
+  // Each line also has the input's identity (size:mtime), which --resume compares.
+  const byIndex = rows.sort((a, b) => a.index - b.index).map(({ index: _index, identity, ...artifact }: { index: number; identity?: string }) => {
+    assert.match(identity!, /^\d+:\d+(\.\d+)?$/);
+    return artifact;
+  });
   assert.deepEqual(byIndex, doc.artifacts);
 });
 

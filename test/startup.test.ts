@@ -301,8 +301,8 @@ test('on a terminal the report is coloured as the terminal allows (TERM, NO_COLO
       timeout: 60_000,
       env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, CI: undefined, COLORTERM: undefined, TERM_PROGRAM: undefined, ...env },
     }).stdout;
-  assert.match(onTty({ TERM: 'xterm-256color' }), /^\x1b\[33mSTALE +\x1b\[39m {2}\x1b\[1m/);
-  assert.match(onTty({ TERM: 'xterm' }), /^\x1b\[33mSTALE/);
+  assert.match(onTty({ TERM: 'xterm-256color' }), /^\x1b\[31mSTALE +\x1b\[39m {2}\x1b\[1m/);
+  assert.match(onTty({ TERM: 'xterm' }), /^\x1b\[31mSTALE/);
   assert.doesNotMatch(onTty({ TERM: 'dumb' }), /\x1b\[/);
   assert.doesNotMatch(onTty({ TERM: 'xterm-256color', NO_COLOR: '1' }), /\x1b\[/);
   assert.doesNotMatch(onTty({ TERM: 'xterm-256color' }, '--no-color'), /\x1b\[/);

@@ -277,7 +277,8 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
     if (got.selector.pythons) python?.builds.merge(got.selector.pythons);
     read.push(got.read);
   }
-  if (!read.length) throw new ChannelError(`${source}: no repodata.json in ${wanted.names.join(', ')}; give --subdir`);
+  // No subdir answered: a channel that does not exist (or is not reachable), where --subdir would not help.
+  if (!read.length) throw new ChannelError(`${source}: not a conda channel, or not reachable: no repodata.json in ${wanted.names.length > 4 ? `any of ${wanted.names.length} usual subdirs (${wanted.names.slice(0, 3).join(', ')}, …)` : wanted.names.join(', ')}`);
   records.sort((a, b) => (a.subdir < b.subdir ? -1 : a.subdir > b.subdir ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
   return { source, isUrl: remote, subdirs: read, records, counts, warnings, python };
 }

@@ -47,6 +47,11 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   }
   for (const w of channel.warnings) io.stderr.write(`pyc-audit: warning: ${printable(w)}\n`);
   const selected = channel.records;
+  // A selection that leaves nothing (a --name or --python typo) must not pass as a clean audit.
+  if (!selected.length) {
+    const by = [flags.name.length ? `--name ${flags.name.join(',')}` : '', flags.python ? `--python ${flags.python}` : ''].filter(Boolean);
+    throw new UsageError(`nothing to audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${by.length ? ` (check ${by.join(' and ')})` : ''}`);
+  }
   const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
   io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
   const targets: Target[] = mine.map((r) => ({

@@ -39,6 +39,11 @@ export interface ArtifactResult {
   origin?: ArtifactOrigin;
   /** The recipe the build came from (info/about.json), where it says; absent in results from before it was read. */
   recipe?: Recipe | null;
+  /**
+   * What the input was when it was read ("size:mtimeMs" of a file or folder, "sha256:…" from a
+   * channel): --resume keeps a result only for the same path and identity.
+   */
+  identity?: string;
 }
 
 export interface AuditOptions {

@@ -360,6 +360,7 @@ export function checkArtifact(input: CheckInput): { findings: Finding[]; impact:
 /** How the impact reads in a report: "3 modules, 12.5 KiB of source compiled at first import". */
 export function describeImpact(impact: Impact): string {
   const kib = impact.sourceBytes / 1024;
-  const size = kib >= 1024 ? `${(kib / 1024).toFixed(1)} MiB` : `${kib.toFixed(1)} KiB`;
+  // Under 0.1 KiB, the bytes themselves ("0.0 KiB of source" says nothing).
+  const size = kib >= 1024 ? `${(kib / 1024).toFixed(1)} MiB` : impact.sourceBytes < 103 ? plural(impact.sourceBytes, 'byte') : `${kib.toFixed(1)} KiB`;
   return `${plural(impact.modules, 'module')} (${size} of source) compiled at first import`;
 }

@@ -207,5 +207,6 @@ export function describeClue(c: { from: ExpectedSource; version: string }): stri
     'lib-path': 'lib/python paths',
     'cache-tag': 'cache tags',
   };
-  return `${where[c.from]} says ${c.version}`;
+  // Plural subjects: "cache tags say", "lib/python paths say".
+  return `${where[c.from]} ${c.from === 'cache-tag' || c.from === 'lib-path' ? 'say' : 'says'} ${c.version}`;
 }

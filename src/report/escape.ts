@@ -23,3 +23,25 @@ export function isPrintable(s: string): boolean {
   UNSAFE.lastIndex = 0;
   return !UNSAFE.test(s);
 }
+
+/**
+ * Characters XML 1.0 cannot carry at all, even as references, beyond the C0 controls `printable`
+ * already escapes: U+FFFE, U+FFFF and lone (unpaired) surrogates.
+ */
+const NOT_XML = /[\ufffe\uffff]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `s` printable (see above) and fit for XML 1.0: every character XML cannot carry shown as `\uNNNN`. */
+export function xmlPrintable(s: string): string {
+  return printable(s).replace(NOT_XML, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+/**
+ * Text from an artifact in Markdown (a job summary): rendered as the text it is, never as HTML, a
+ * link, an image, code or a table cell break. HTML's special characters become entities and
+ * Markdown's punctuation is escaped with a backslash; line breaks are shown as \\x0a.
+ */
+export function markdownText(s: string): string {
+  return printable(s)
+    .replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!)
+    .replace(/[\\`*_{}[\]()#+\-.!|~]/g, (c) => `\\${c}`);
+}

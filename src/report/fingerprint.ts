@@ -24,4 +24,14 @@ export class Fingerprints {
     this.seen.set(identity, n);
     return createHash('sha256').update(n === 1 ? identity : `${identity}\0${n}`).digest('hex');
   }
+
+  /**
+   * A group of findings (one cause, groups.ts): known by its artifact, code and, in an environment,
+   * the package that installed its files; not by its members (fixing one keeps the alert) nor its
+   * cause's words (which carry mtimes). Groups of one code in one artifact are told apart by their
+   * order (worst first, then first member), which is stable across runs of the same build.
+   */
+  ofGroup(r: ArtifactResult, code: string, owner: string | null | undefined): string {
+    return this.of(r, `group:${owner === undefined ? '' : owner === null ? '(no package)' : owner}`, code);
+  }
 }

@@ -5,7 +5,7 @@ import type { ChalkInstance } from 'chalk';
 import type { ArtifactResult } from '../judge/artifact.js';
 import type { MagicTable } from '../magic/table.js';
 import { JsonReportWriter, ndjsonLine, type Tally } from './json.js';
-import { formatArtifact, formatSummary } from './text.js';
+import { formatArtifact, formatSummary, worthListing } from './text.js';
 import type { ReportWriter } from './writer.js';
 import type { Severity } from '../judge/rules.js';
 
@@ -22,20 +22,41 @@ export const ndjsonWriter: ReportWriter = {
   inFinishOrder: true,
 };
 
-export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFindings: number }): ReportWriter {
+/** What the text report lists: `all` every artifact (few inputs, or --verbose); else those that need a look. */
+export interface TextListing {
+  all: boolean;
+  verbose: boolean;
+  interpreter: boolean;
+}
+
+/**
+ * The text report: quiet when clean, loud when not. The artifacts that need a look (findings,
+ * warnings, something unread), each OK one too when `listing.all`, then one summary line.
+ */
+export function textWriter(o: { color: ChalkInstance; table: MagicTable; maxFindings: number; listing?: TextListing }): ReportWriter {
+  const listing = o.listing ?? { all: true, verbose: false, interpreter: false };
+  const options = { ...o, verbose: listing.verbose, interpreter: listing.interpreter };
+  let unlisted = 0;
   return {
     begin: () => '',
-    artifact: (r) => (r.error === null ? formatArtifact(r, o) : ''),
-    end: (t) => (t.artifacts > 1 ? formatSummary(t, o) : ''),
+    artifact: (r) => {
+      if (r.error !== null) return '';
+      if (!listing.all && !worthListing(r)) {
+        unlisted++;
+        return '';
+      }
+      return formatArtifact(r, options);
+    },
+    end: (t) => (t.artifacts > 1 || unlisted ? formatSummary(t, o, unlisted) : ''),
   };
 }
 
 /** The writer of a format. SARIF, JUnit and GitHub are loaded only when asked for (start-up time). */
-export async function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never' }): Promise<ReportWriter> {
+export async function writerFor(format: Format, o: { color: ChalkInstance; table: MagicTable; maxFindings: number; version: string; failOn: Severity | 'never'; warn?: (line: string) => void; listing?: TextListing }): Promise<ReportWriter> {
   switch (format) {
     case 'sarif': {
       const { SarifReportWriter } = await import('./sarif.js');
-      const w = new SarifReportWriter(o.version, o.table.provenance);
+      const w = new SarifReportWriter(o.version, { warn: o.warn, magicTable: o.table.provenance });
       return { begin: () => w.begin(), artifact: (r) => w.artifact(r), end: (t) => w.end(t) };
     }
     case 'junit': {

@@ -6,15 +6,16 @@
 // summary: with $GITHUB_STEP_SUMMARY set, a Markdown section (per artifact, counts per code, the
 // rebuild list) is appended to that file, as GitHub expects of every step. What is kept until the
 // end is bounded (the annotations shown, SUMMARY_ROWS rows and names), whatever the run's size.
+import { fixFor } from './fixes.js';
 import { Chalk } from 'chalk';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { packageId } from '../judge/package-info.js';
 import { ruleFor, severityRank, type Severity } from '../judge/rules.js';
-import { printable } from './escape.js';
+import { markdownText, printable } from './escape.js';
 import { describeGroup, groupFindings } from './groups.js';
 import { rebuildIds } from './list-stale.js';
 import type { Tally } from './json.js';
-import { formatSummary } from './text.js';
+import { formatSummary, statusLabel } from './text.js';
 
 /** GitHub's per-step limit for each of error, warning and notice annotations. */
 export const ANNOTATIONS_PER_LEVEL = 10;
@@ -46,7 +47,8 @@ interface ArtifactRow {
   codes: Map<string, number>;
 }
 
-const cellText = (s: string) => printable(s).replace(/\|/g, '\\|').replace(/[\r\n]+/g, ' ');
+/** Artifact text in the job summary's Markdown: shown as text, never as HTML, a link or a cell break (escape.ts). */
+const cellText = (s: string) => markdownText(s);
 
 export interface GithubOptions {
   failOn: Severity | 'never';
@@ -119,7 +121,7 @@ export class GithubReportWriter {
     for (const g of groupFindings(r.findings)) {
       const { subject, text } = describeGroup(g);
       const n = g.findings.length;
-      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: [`${subject}: ${text}`, `fix: ${ruleFor(g.code).fix}`] });
+      this.annotate({ level: LEVEL[g.severity], weight: n, file, title: `pyc-audit ${g.code}${n > 1 ? ` (${n}×)` : ''}: ${ruleFor(g.code).title}`, message: [`${subject}: ${text}`, `fix: ${fixFor(g.code, r)}`] });
     }
     for (const note of r.notes) if (note.level === 'warning') this.annotate({ level: 'warning', weight: 1, file, title: 'pyc-audit: note', message: note.text });
     if (r.findings.length || r.unreadable.length) {
@@ -129,7 +131,8 @@ export class GithubReportWriter {
         counts[f.severity]++;
         codes.set(f.code, (codes.get(f.code) ?? 0) + 1);
       }
-      this.rows.add({ name, status: r.status ?? 'no pyc', counts, codes });
+      // The status as the text report's column says it: the worst reported finding.
+      this.rows.add({ name, status: statusLabel(r).text, counts, codes });
     }
     // The rebuild list is --list-stale's: conda builds, installed packages of an environment, wheels.
     for (const { id } of rebuildIds(r, this.o.failOn).ids) {
@@ -178,7 +181,10 @@ export class GithubReportWriter {
     }
     const rebuild = [...this.rebuild];
     if (rebuild.length) {
-      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n\`\`\`\n${rebuild.map(printable).join('\n')}\n\`\`\`\n`;
+      // A fence longer than any run of backticks in the names, so none can close it.
+      const text = rebuild.map(printable).join('\n');
+      const fence = '`'.repeat(Math.max(3, ...(text.match(/`+/g) ?? []).map((run) => run.length + 1)));
+      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n${fence}\n${text}\n${fence}\n`;
       if (this.moreToRebuild) md += `\n… and ${this.moreToRebuild} more (--list-stale lists all).\n`;
     }
     return `${md}\n`;

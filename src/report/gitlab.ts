@@ -1,6 +1,6 @@
 // --format gitlab: a GitLab Code Quality report (the JSON array the merge-request widget and the
 // pipeline's Code Quality tab read, declared with `artifacts: reports: codequality:`). One issue
-// per finding, and one per input that could not be read (severity blocker). GitLab compares
+// per artifact and cause (the findings of one cause grouped, as the text report shows them), and one per input that could not be read (severity blocker). GitLab compares
 // reports of the base and head pipelines by fingerprint, so each is stable across runs and unique
 // in the report (fingerprint.ts). `location.path` is the artifact relative to the working
 // directory (GitLab links it in the repository when it is there); the member is in the text.
@@ -8,6 +8,7 @@ import { isAbsolute, relative, sep } from 'node:path';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { ruleFor, type Severity } from '../judge/rules.js';
 import { Fingerprints } from './fingerprint.js';
+import { artifactGroups, groupMessage, ownersOf } from './groups.js';
 
 /** GitLab's scale: info, minor, major, critical, blocker. */
 const SEVERITY: Record<Severity, 'info' | 'minor' | 'major' | 'critical'> = { error: 'critical', warning: 'minor', info: 'info' };
@@ -43,14 +44,16 @@ export class GitlabReportWriter {
     for (const u of r.unreadable) {
       out += this.issue({ description: `pyc-audit could not read an entry of ${path}: ${u}`, check: 'pyc-audit/unreadable', fingerprint: this.fingerprints.of(r, u, 'unreadable'), severity: 'blocker', path, categories: ['Bug Risk'] });
     }
-    for (const f of r.findings) {
+    // One issue per cause (groups.ts), as the text report shows them; the members counted and the first named.
+    const owners = ownersOf(r);
+    for (const g of artifactGroups(r)) {
       out += this.issue({
-        description: `${f.code} ${f.member}: ${f.message}`,
-        check: f.code,
-        fingerprint: this.fingerprints.of(r, f.member, f.code),
-        severity: SEVERITY[f.severity],
+        description: `${g.code} ${groupMessage(g)}`,
+        check: g.code,
+        fingerprint: this.fingerprints.ofGroup(r, g.code, owners.get(g.findings[0]!.member)),
+        severity: SEVERITY[g.severity],
         path,
-        categories: [ruleFor(f.code).invalidates ? 'Performance' : 'Style'],
+        categories: [ruleFor(g.code).invalidates ? 'Performance' : 'Style'],
       });
     }
     return out;

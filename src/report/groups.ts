@@ -39,3 +39,27 @@ export function describeGroup(g: FindingGroup): { subject: string; text: string 
   if (g.findings.length === 1) return { subject: g.findings[0]!.member, text: g.findings[0]!.message };
   return { subject: `${g.findings.length} ${memberNoun(g)}`, text: `${g.cause} (e.g. ${g.findings[0]!.member})` };
 }
+
+/** The package that installed each member, in an environment (undefined: not an environment). */
+export function ownersOf(r: { pyc: readonly { member: string; owner?: string | null }[] }): Map<string, string | null | undefined> {
+  return new Map(r.pyc.map((p) => [p.member, p.owner]));
+}
+
+/** An artifact's findings grouped as every report shows them: by code, severity, cause and (in an environment) installing package. */
+export function artifactGroups(r: { findings: readonly Finding[]; pyc: readonly { member: string; owner?: string | null }[] }): FindingGroup[] {
+  const owners = ownersOf(r);
+  return groupFindings(r.findings, (f) => String(owners.get(f.member)));
+}
+
+/** Members named in a group's one-line message before "…". */
+export const MEMBERS_IN_MESSAGE = 3;
+
+/**
+ * A group as one message for the CI formats: a group of one is "member: message"; more are
+ * "N .pyc: cause: first, second, third, …".
+ */
+export function groupMessage(g: FindingGroup): string {
+  if (g.findings.length === 1) return `${g.findings[0]!.member}: ${g.findings[0]!.message}`;
+  const first = g.findings.slice(0, MEMBERS_IN_MESSAGE).map((f) => f.member);
+  return `${g.findings.length} ${memberNoun(g)}: ${g.cause}: ${first.join(', ')}${g.findings.length > first.length ? `, … (${g.findings.length - first.length} more)` : ''}`;
+}

@@ -82,7 +82,7 @@ export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
   // Only the header's fields are renamed (and `channel` is `origin`); the rest is as it was.
   const { package: pkg, pyc, ...rest } = o;
   // `index` (an ndjson line's position in its run) is not part of the result.
-  const { channel, index: _index, ...result } = rest as typeof rest & { channel?: ArtifactOrigin; index?: number };
+  const { channel, index: _index, identity, ...result } = rest as typeof rest & { channel?: ArtifactOrigin; index?: number; identity?: unknown };
   // Reports of schema 2 had notes as plain text and findings without a cause.
   const notes = (result.notes as unknown[]).map((n) => (typeof n === 'string' ? { level: 'info' as const, text: n } : (n as Note)));
   const findings = (result.findings as (Omit<Finding, 'cause'> & { cause?: string })[]).map((f) => ({ ...f, cause: f.cause ?? f.message }));
@@ -96,12 +96,14 @@ export function fromArtifactJson(o: ArtifactJson): ArtifactResult {
       header: header ? { magic: p.magic!, headerSize: header.size, kind: header.kind, flags: header.flags, mtime: header.mtime, sourceSize: header.sourceSize, sourceHash: header.sourceHash } : null,
     })),
     ...(channel ? { origin: channel } : {}),
+    ...(typeof identity === 'string' ? { identity } : {}),
   };
 }
 
 /** An ndjson line: the artifact's position in the run's inputs (0-based), then the artifact as in the JSON report. */
 export function ndjsonLine(r: ArtifactResult, index: number): string {
-  return `${JSON.stringify({ index, ...artifactJson(r) })}\n`;
+  // `identity` (what --resume compares) last: the rest is the JSON report's artifact.
+  return `${JSON.stringify({ index, ...artifactJson(r), ...(r.identity ? { identity: r.identity } : {}) })}\n`;
 }
 
 /** A parsed JSON value as an artifact result, or null when it is not one of ours (merge, --resume). */

@@ -1,22 +1,29 @@
 // --format junit: the JUnit XML that CI test reporters read (Jenkins, GitLab, Azure Pipelines,
 // GitHub test-report actions). One testcase per artifact, named by its file (a build can exist
 // as .conda and .tar.bz2; a name met twice in a class gets " (2)"); one <failure> when findings
-// reach --fail-on, its message the count and codes, its body one line per such finding (most
+// reach --fail-on, its message the count and codes, its body one line per cause (findings grouped as the
+// text report groups them) and each code's fix once (most
 // readers show one failure per testcase, and the schema of several allows one); findings below
 // it in <system-out>; an unreadable artifact an <error>. The counts belong in the opening tags,
 // so testcases are kept (as text) until the end.
+import { fixFor } from './fixes.js';
 import { basename } from 'node:path';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { failsAt, ruleFor, type Severity } from '../judge/rules.js';
 import { packageId } from '../judge/package-info.js';
 import type { Tally } from './json.js';
-import { printable } from './text.js';
+import { describeImpact } from '../judge/checks.js';
+import { xmlPrintable } from './escape.js';
+import { artifactGroups, groupMessage, type FindingGroup } from './groups.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
-/** An XML 1.0 attribute value: escaped, every control character shown as \xNN (as in the text report). */
+/**
+ * An XML 1.0 attribute value: escaped, every control character shown as \xNN (as in the text
+ * report), and what XML cannot carry at all (U+FFFE, U+FFFF, lone surrogates) as \uNNNN.
+ */
 export function xmlEscape(s: string): string {
-  return printable(s).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
+  return xmlPrintable(s).replace(/[&<>"']/g, (c) => ENTITIES[c]!);
 }
 
 /** XML 1.0 element text: line breaks kept, other control characters (XML cannot carry them) shown as \xNN. */
@@ -29,6 +36,9 @@ function xmlText(s: string): string {
 
 /** One line of text: a line break inside a name (a hostile member name) is shown, not obeyed. */
 const xmlSafeLine = (s: string) => s.replace(/\n/g, '\\x0a');
+
+/** A group of findings in one line: "error PYC001 580 .pyc: cause: first, second, third, … (577 more)". */
+const groupLine = (g: FindingGroup) => xmlSafeLine(`${g.severity} ${g.code} ${groupMessage(g)}`);
 
 export class JunitReportWriter {
   private readonly cases: string[] = [];
@@ -53,19 +63,22 @@ export class JunitReportWriter {
       body += `      <error type="unreadable" message="${xmlEscape(r.error)}">${xmlText(`${r.path}: ${r.error}`)}</error>\n`;
     } else {
       const failing = r.findings.filter((f) => failsAt(f.severity, this.failOn));
-      const other = r.findings.filter((f) => !failing.includes(f));
+      const groups = artifactGroups(r);
+      const failingGroups = groups.filter((g) => failsAt(g.severity, this.failOn));
+      const other = groups.filter((g) => !failingGroups.includes(g));
       if (failing.length) {
         this.failures++;
         const codes = [...new Set(failing.map((f) => f.code))].join(', ');
         const message = `${failing.length} finding${failing.length === 1 ? '' : 's'} at or above --fail-on ${this.failOn}: ${codes}`;
-        const lines = failing.map((f) => `${f.severity} ${f.code} ${xmlSafeLine(f.member)}: ${xmlSafeLine(f.message)}\n  fix: ${ruleFor(f.code).fix}`);
+        // One line per cause (its members counted, the first named), each code's fix after its last line.
+        const lines = failingGroups.flatMap((g, i) => [groupLine(g), ...(failingGroups[i + 1]?.code !== g.code ? [`  fix: ${fixFor(g.code, r)}`] : [])]);
         body += `      <failure type="${xmlEscape(failing[0]!.code)}" message="${xmlEscape(message)}">${xmlText(lines.join('\n'))}</failure>\n`;
       }
       if (r.unreadable.length) {
         this.errors++;
-        body += `      <error type="incomplete" message="${xmlEscape(`${r.unreadable.length} entries could not be read`)}">${xmlText(r.unreadable.map(xmlSafeLine).join('\n'))}</error>\n`;
+        body += `      <error type="incomplete" message="${xmlEscape(`${r.unreadable.length} entr${r.unreadable.length === 1 ? 'y' : 'ies'} could not be read`)}">${xmlText(r.unreadable.map(xmlSafeLine).join('\n'))}</error>\n`;
       }
-      const out = [...other.map((f) => xmlSafeLine(`${f.severity} ${f.code} ${f.member}: ${f.message}`)), ...(r.impact.modules ? [`impact: ${r.impact.modules} modules, ${r.impact.sourceBytes} bytes of source compiled at first import`] : [])];
+      const out = [...other.map(groupLine), ...(r.impact.modules ? [`impact: ${describeImpact(r.impact)}`] : [])];
       if (out.length) body += `      <system-out>${xmlText(out.join('\n'))}</system-out>\n`;
     }
     const open = `    <testcase classname="${xmlEscape(classname)}" name="${xmlEscape(id)}" file="${xmlEscape(r.path)}"`;

@@ -59,6 +59,22 @@ export function parseOutputs(values: readonly string[], format: Format): { stdou
   return { stdoutFormat: plain ? null : format, specs };
 }
 
+/**
+ * A link another user planted in a shared sticky folder (/tmp) is not followed, as Linux's
+ * fs.protected_symlinks would stop a shell redirect: the rename would replace the file the link
+ * points to (another user's, or one of ours they chose). Followed only when the link is ours, or
+ * the folder's owner's, or the folder is not sticky and world-writable.
+ */
+async function refuseForeignLink(path: string, name: string): Promise<void> {
+  const uid = process.getuid?.();
+  if (uid === undefined) return;
+  const link = await promises.lstat(path).catch(() => null);
+  if (!link?.isSymbolicLink() || link.uid === uid) return;
+  const dir = await promises.stat(dirname(resolve(path))).catch(() => null);
+  if (!dir || (dir.mode & 0o1002) !== 0o1002 || dir.uid === link.uid) return;
+  throw new OutputError(`${name}: a link owned by another user in a shared sticky folder: not followed (give the file it points to, or another name)`);
+}
+
 /** dev:ino of a file, the key that tells two names of one file apart from two files. */
 export const fileKey = (s: Stats) => `${s.dev}:${s.ino}`;
 
@@ -74,6 +90,7 @@ export async function planOutputs(values: readonly string[], format: Format, inp
   const seen = new Set<string>();
   for (const spec of specs) {
     const name = `--output ${printable(spec.path)}`;
+    await refuseForeignLink(spec.path, name);
     let existing: Stats | null = null;
     try {
       existing = await promises.stat(spec.path);

@@ -38,18 +38,46 @@ export function progressLine(p: { done: number; total: number; bytesDone: number
   return parts.join('  ').slice(0, Math.max(20, p.width - 1));
 }
 
+/** Where signals come from and go (the process; a stand-in in tests). */
+export interface SignalSource {
+  once(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  removeListener(signal: NodeJS.Signals, listener: (signal: NodeJS.Signals) => void): unknown;
+  kill(pid: number, signal: NodeJS.Signals): unknown;
+  pid: number;
+}
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+
 export class Progress {
   private done = 0;
   private bytesDone = 0;
   private shown = false;
   private lastDraw = 0;
   private readonly started = Date.now();
+  /**
+   * Ctrl-C or a CI cancel while the line is shown: the line is cleared (the shell's prompt must
+   * not land after a half line and `^C`), then the signal is raised again so the process ends
+   * as the signal says.
+   */
+  private readonly onSignal = (signal: NodeJS.Signals) => {
+    this.clear();
+    this.stop();
+    this.signals.kill(this.signals.pid, signal);
+  };
 
   constructor(
     private readonly stream: ProgressStream,
     private readonly total: number,
     private readonly bytesTotal: number,
-  ) {}
+    private readonly signals: SignalSource = process,
+  ) {
+    for (const signal of SIGNALS) signals.once(signal, this.onSignal);
+  }
+
+  /** The run is over: signals are no longer this line's business. */
+  stop(): void {
+    for (const signal of SIGNALS) this.signals.removeListener(signal, this.onSignal);
+  }
 
   /** Whether a progress line belongs on this stream at all. */
   static wanted(stream: ProgressStream, artifacts: number, quiet: boolean): boolean {

@@ -28,7 +28,16 @@ export interface ReportFlags {
   failOn: Severity | 'never';
   /** Append to the ndjson --output: the results it already holds are added with add(r, i, true). */
   resume?: boolean;
+  /** Text: list every artifact and how it was read. */
+  verbose?: boolean;
+  /** Text: list only what needs a look, however few the inputs (and no progress line). */
+  quiet?: boolean;
+  /** The target came from --interpreter. */
+  interpreter?: string;
 }
+
+/** Up to this many inputs, the text report lists every artifact (OK ones too). */
+export const LIST_ALL_UP_TO = 10;
 
 export interface ReportIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -64,7 +73,7 @@ export class Reporter {
   private readonly writers: WriterEntry[] = [];
   private readonly files: OutputFile[] = [];
   /** Results waiting for an earlier input to finish, by input index. */
-  private readonly waiting = new Map<number, { r: ArtifactResult; inOutput: boolean }>();
+  private readonly waiting = new Map<number, { r: ArtifactResult; inOutput: boolean } | null>();
   private next = 0;
   private inOrder = false;
 
@@ -90,6 +99,8 @@ export class Reporter {
       warn?: (line: string) => void;
       /** Around each write to stdout: clear a progress line on the terminal, then draw it again. */
       aroundStdout?: { pause(): void; resume(): void };
+      /** How many artifacts the run has, when known (the text report lists every one when few). */
+      inputs?: number;
     },
   ): Promise<Reporter> {
     const warn = o.warn ?? ((line: string) => io.stderr.write(line));
@@ -103,7 +114,8 @@ export class Reporter {
         around?.resume();
       },
     };
-    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn });
+    const listing = { all: !!flags.verbose || (!flags.quiet && (o.inputs === undefined || o.inputs <= LIST_ALL_UP_TO)), verbose: !!flags.verbose, interpreter: !!flags.interpreter };
+    const options = (color: ChalkInstance) => ({ color, table: o.table, maxFindings: flags.maxFindings, version: o.version, failOn: flags.failOn, warn, listing });
     try {
       for (const f of plan.files) {
         const appending = !!flags.resume && f.format === 'ndjson';
@@ -135,9 +147,21 @@ export class Reporter {
     for (const [w, text] of texts) w.sink.write(text);
     if (!this.inOrder) return this.settle(r, index, inOutput);
     this.waiting.set(index, { r, inOutput });
-    for (let w = this.waiting.get(this.next); w; w = this.waiting.get(this.next)) {
+    this.flush();
+  }
+
+  /** An input that is no artifact (an empty part of a tree): nothing is reported or counted for it. */
+  skip(index: number): void {
+    if (!this.inOrder) return;
+    this.waiting.set(index, null);
+    this.flush();
+  }
+
+  private flush(): void {
+    for (let w = this.waiting.get(this.next); w !== undefined; w = this.waiting.get(this.next)) {
       this.waiting.delete(this.next);
-      this.settle(w.r, this.next++, w.inOutput);
+      if (w) this.settle(w.r, this.next, w.inOutput);
+      this.next++;
     }
   }
 
@@ -177,7 +201,7 @@ export class Reporter {
    * results call for, or 2 when a report could not be written (said on stderr as it happened).
    */
   async close(): Promise<number> {
-    for (const [index, w] of [...this.waiting].sort((a, b) => a[0] - b[0])) this.settle(w.r, index, w.inOutput);
+    for (const [index, w] of [...this.waiting].sort((a, b) => a[0] - b[0])) if (w) this.settle(w.r, index, w.inOutput);
     this.waiting.clear();
     for (const { writer, sink } of this.writers) sink.write(writer.end(this.tally));
     const errors = await Promise.all(this.files.map((f) => f.close()));

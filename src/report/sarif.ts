@@ -1,7 +1,10 @@
 // --format sarif: SARIF 2.1.0 (OASIS), the format code-scanning services read. One run; each
-// finding is a result located at its member, which is a nested artifact of the conda artifact
+// group of findings is a result located at its members, which is a nested artifact of the conda artifact
 // (run.artifacts[].parentIndex, as SARIF describes files inside an archive). Unreadable inputs are
 // tool execution notifications. Written as artifacts finish; `artifacts` and `invocations` close it.
+// Sized for GitHub code scanning: one result per artifact and cause (as the text report groups
+// findings), its members as related locations (at most MAX_LOCATIONS), and at most MAX_RESULTS
+// results per run; what is left out is counted in a notification and said on stderr.
 //
 // For code-scanning services (GitHub), which locate a result by its artifactLocation in the
 // repository: an artifact inside the working directory is a path relative to the base id
@@ -12,6 +15,7 @@
 import { isAbsolute } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Fingerprints } from './fingerprint.js';
+import { artifactGroups, groupMessage, ownersOf } from './groups.js';
 import { projectPath } from './gitlab.js';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { RULES, ruleFor, type Severity } from '../judge/rules.js';
@@ -57,18 +61,40 @@ function artifactLocation(path: string): { uri: string; uriBaseId?: string } {
   return { uri: toUri(rel), uriBaseId: SRCROOT };
 }
 
+/** GitHub code scanning: results per run it accepts (a file with more is rejected). */
+export const MAX_RESULTS = 25_000;
+/** SARIF consumers (GitHub) read at most this many locations of one result. */
+export const MAX_LOCATIONS = 1_000;
+
+export interface SarifOptions {
+  /** Results per run (MAX_RESULTS); the rest are summarised in a notification. */
+  maxResults?: number;
+  /** Says on stderr that results were left out. */
+  warn?: (line: string) => void;
+  /** Where the run's magic table comes from, as the run's properties say. */
+  magicTable?: object;
+}
+
 export class SarifReportWriter {
   private first = true;
   private readonly fingerprints = new Fingerprints();
   private readonly artifacts: { location: { uri: string; uriBaseId?: string }; parentIndex?: number; roles?: string[] }[] = [];
   private readonly notifications: object[] = [];
+  private results = 0;
+  /** Groups (and their findings) past maxResults: counted, not written. */
+  private left = { results: 0, findings: 0 };
+  private readonly maxResults: number;
 
-  /** `magicTable`: where the run's magic table comes from, as the run's properties say. */
-  constructor(private readonly toolVersion: string, private readonly magicTable?: object) {}
+  constructor(
+    private readonly toolVersion: string,
+    private readonly o: SarifOptions = {},
+  ) {
+    this.maxResults = o.maxResults ?? MAX_RESULTS;
+  }
 
   begin(): string {
     const driver = { name: 'pyc-audit', version: this.toolVersion, semanticVersion: this.toolVersion, ...(PROJECT_URL ? { informationUri: PROJECT_URL } : {}), rules: RULES.map((r) => ruleJson(r.code)) };
-    const head = JSON.stringify({ tool: { driver }, ...(this.magicTable ? { properties: { magicTable: this.magicTable } } : {}) }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
+    const head = JSON.stringify({ tool: { driver }, ...(this.o.magicTable ? { properties: { magicTable: this.o.magicTable } } : {}) }, null, 2).slice(0, -2).replace(/\n/g, '\n    ');
     const base = JSON.stringify({ [SRCROOT]: { uri: pathToFileURL(`${process.cwd().replace(/\/$/, '')}/`).href, description: { text: 'The working directory pyc-audit ran in' } } });
     return `{\n  "$schema": "${SARIF_SCHEMA}",\n  "version": "2.1.0",\n  "runs": [\n    ${head},\n      "originalUriBaseIds": ${base},\n      "results": [`;
   }
@@ -83,37 +109,59 @@ export class SarifReportWriter {
       this.notifications.push({ level: 'error', message: { text: `${r.path}: could not read ${u}` }, locations: [{ physicalLocation: { artifactLocation: location } }] });
     }
     if (!r.findings.length) return '';
-    const parentIndex = this.artifacts.push({ location, roles: ['analysisTarget'] }) - 1;
-    const members = new Map<string, number>();
+    const owners = ownersOf(r);
+    let parentIndex: number | undefined;
     let out = '';
-    for (const f of r.findings) {
-      let index = members.get(f.member);
-      if (index === undefined) {
-        index = this.artifacts.push({ location: { uri: toUri(f.member) }, parentIndex }) - 1;
-        members.set(f.member, index);
+    // One result per cause (groups.ts), as the text and github reports show them: its members are
+    // related locations (the first MAX_LOCATIONS), counted and the first named in the message.
+    for (const g of artifactGroups(r)) {
+      if (this.results >= this.maxResults) {
+        this.left.results++;
+        this.left.findings += g.findings.length;
+        continue;
       }
+      parentIndex ??= this.artifacts.push({ location, roles: ['analysisTarget'] }) - 1;
+      const members = g.findings.slice(0, MAX_LOCATIONS).map((f, i) => ({
+        id: i + 1,
+        physicalLocation: { artifactLocation: { uri: toUri(f.member), index: this.artifacts.push({ location: { uri: toUri(f.member) }, parentIndex }) - 1 } },
+      }));
+      const first = g.findings[0]!;
+      const owner = owners.get(first.member);
       const result = {
-        ruleId: f.code,
-        ruleIndex: RULES.findIndex((x) => x.code === f.code),
-        level: LEVEL[f.severity],
-        message: { text: `${f.member}: ${f.message}` },
+        ruleId: g.code,
+        ruleIndex: RULES.findIndex((x) => x.code === g.code),
+        level: LEVEL[g.severity],
+        message: { text: groupMessage(g) },
         locations: [
           {
             physicalLocation: { artifactLocation: { ...location, index: parentIndex } },
-            logicalLocations: [{ fullyQualifiedName: `${r.path}!${f.member}` }],
+            logicalLocations: [{ fullyQualifiedName: `${r.path}!${first.member}` }],
           },
         ],
-        relatedLocations: [{ id: 1, message: { text: 'the member, inside the artifact' }, physicalLocation: { artifactLocation: { uri: toUri(f.member), index } } }],
-        partialFingerprints: { 'pycAuditFinding/v1': this.fingerprints.of(r, f.member, f.code) },
-        properties: { artifact: r.path, member: f.member, ...(packageId(r.package) ? { package: packageId(r.package) } : {}) },
+        relatedLocations: members,
+        partialFingerprints: { 'pycAuditFinding/v1': this.fingerprints.ofGroup(r, g.code, owner) },
+        properties: {
+          artifact: r.path,
+          member: first.member,
+          members: g.findings.length,
+          ...(g.findings.length > members.length ? { membersNotListed: g.findings.length - members.length } : {}),
+          ...(owner !== undefined ? { installedBy: owner } : {}),
+          ...(packageId(r.package) ? { package: packageId(r.package) } : {}),
+        },
       };
       out += `${this.first ? '' : ','}\n        ${JSON.stringify(result)}`;
       this.first = false;
+      this.results++;
     }
     return out;
   }
 
   end(t: Tally): string {
+    if (this.left.results) {
+      const text = `${this.left.results} more result${this.left.results === 1 ? '' : 's'} (${this.left.findings} finding${this.left.findings === 1 ? '' : 's'}) not listed: GitHub code scanning accepts ${this.maxResults} results per run (the json format lists all)`;
+      this.notifications.push({ level: 'warning', message: { text } });
+      this.o.warn?.(`pyc-audit: warning: sarif: ${text}\n`);
+    }
     const invocation = { executionSuccessful: t.errors === 0 && t.incomplete === 0, toolExecutionNotifications: this.notifications };
     const tail = (key: string, value: unknown) => `"${key}": ${JSON.stringify(value, null, 2).replace(/\n/g, '\n      ')}`;
     return `${this.first ? '' : '\n      '}],\n      ${tail('artifacts', this.artifacts)},\n      ${tail('invocations', [invocation])}\n    }\n  ]\n}\n`;

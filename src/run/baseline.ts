@@ -1,14 +1,20 @@
 // A baseline, for adopting pyc-audit on a channel that has findings today: `--baseline FILE`
-// records the findings of a run (when FILE does not exist yet, or with --update-baseline), and
+// records the findings of a run with --update-baseline (a missing FILE without it is an error: a
+// mistyped or uncommitted baseline must not turn a run green), and
 // later runs report only findings that are not in it, so they fail only on new ones (the ratchet
 // of detekt, pylint-baseline, ruff's `--add-noqa` workflow). A finding is known by the artifact
 // (name-version-build when the artifact says it, else its path as given), the member and the
 // code: not by its message, which carries numbers (mtimes, sizes) that change between builds.
-import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { FileError, readRegularFileSync } from '../sources/access/regular-file.js';
 import type { ArtifactResult } from '../judge/artifact.js';
 import type { Finding } from '../judge/checks.js';
 
 export class BaselineError extends Error {}
+
+/** The largest baseline read: ~300,000 findings. */
+export const MAX_BASELINE_BYTES = 64 << 20;
 
 /** The artifact part of a fingerprint: name-version-build, else the path. */
 export function artifactKey(r: ArtifactResult): string {
@@ -43,10 +49,15 @@ export class Baseline {
   static open(file: string, update: boolean): Baseline {
     let text: string;
     try {
-      text = readFileSync(file, 'utf8');
+      // Only a regular file, of bounded size: a FIFO, /dev/zero or a huge file is an error, not a hang.
+      text = readRegularFileSync(file, { follow: true, maxBytes: MAX_BASELINE_BYTES }).toString('utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return new Baseline(file, true, []);
-      throw new BaselineError(`--baseline ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+      const code = (err as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') {
+        if (update) return new Baseline(file, true, []);
+        throw new BaselineError(`--baseline ${file}: no such file (--update-baseline records one)`);
+      }
+      throw new BaselineError(`--baseline ${file}: ${err instanceof FileError ? err.message : code ?? (err as Error).message}`);
     }
     let doc: BaselineFile;
     try {
@@ -55,6 +66,8 @@ export class Baseline {
       throw new BaselineError(`--baseline ${file}: not JSON (a baseline is written by pyc-audit --baseline)`);
     }
     if (doc?.tool !== 'pyc-audit' || doc.version !== 1 || !Array.isArray(doc.findings)) throw new BaselineError(`--baseline ${file}: not a pyc-audit baseline (version 1)`);
+    const bad = doc.findings.findIndex((f) => typeof f !== 'object' || f === null || ![f.artifact, f.member, f.code].every((v) => typeof v === 'string' && !/[\t\n]/.test(v)));
+    if (bad !== -1) throw new BaselineError(`--baseline ${file}: finding ${bad + 1} is not {artifact, member, code} strings (a baseline is written by pyc-audit --baseline)`);
     const known = doc.findings.map((f) => `${f.artifact}\t${f.member}\t${f.code}`);
     return new Baseline(file, update, update ? [] : known);
   }
@@ -93,10 +106,26 @@ export class Baseline {
       .map((k) => k.split('\t'))
       .map(([artifact, member, code]) => ({ artifact: artifact!, member: member!, code: code! }));
     const doc: BaselineFile = { tool: 'pyc-audit', version: 1, findings };
-    const tmp = `${this.file}.tmp-${process.pid}`;
+    // The temporary file is created, never opened if it exists (O_EXCL): a link planted at its
+    // name is not written through.
+    const tmp = `${this.file}.tmp-${process.pid}-${randomBytes(6).toString('hex')}`;
     try {
-      writeFileSync(tmp, `${JSON.stringify(doc, null, 1)}\n`);
-      renameSync(tmp, this.file);
+      const fd = openSync(tmp, 'wx', 0o644);
+      try {
+        const bytes = Buffer.from(`${JSON.stringify(doc, null, 1)}\n`);
+        for (let at = 0; at < bytes.length; ) at += writeSync(fd, bytes, at, bytes.length - at);
+      } catch (err) {
+        closeSync(fd);
+        rmSync(tmp, { force: true });
+        throw err;
+      }
+      closeSync(fd);
+      try {
+        renameSync(tmp, this.file);
+      } catch (err) {
+        rmSync(tmp, { force: true });
+        throw err;
+      }
     } catch (err) {
       throw new BaselineError(`--baseline ${this.file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
     }

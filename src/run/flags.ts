@@ -16,6 +16,8 @@ export interface RunFlags {
   timeout: number;
   deadline: number;
   quiet?: boolean;
+  /** Text: every artifact and how it was read. */
+  verbose?: boolean;
   output?: string[];
   listStale?: boolean;
   pkgsCache?: boolean;

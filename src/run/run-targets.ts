@@ -19,6 +19,31 @@ import type { RunFlags } from './flags.js';
 import { loadTable } from './load-table.js';
 
 /**
+ * A part of a tree or environment, or a plain folder, that held no .pyc and gave no finding: no
+ * artifact (the rest of a venv once its packages are read apart, an empty folder). Not reported.
+ */
+function isNothing(t: Target, r: ArtifactResult): boolean {
+  return (t.kind === 'dir' || t.kind === 'env') && r.error === null && !r.pyc.length && !r.findings.length && !r.unreadable.length;
+}
+
+/**
+ * What each input is now, for --resume: a channel artifact's SHA-256, a file's or folder's size
+ * and mtime; null for what has none to compare (a URL without a digest, stdin).
+ */
+async function identitiesOf(targets: Target[]): Promise<Map<string, string | null>> {
+  const ids = new Map<string, string | null>();
+  await Promise.all(
+    targets.map(async (t) => {
+      if (t.origin?.sha256) return ids.set(t.path, `sha256:${t.origin.sha256}`);
+      if (t.kind === 'url' || t.kind === 'stdin') return ids.set(t.path, null);
+      const s = await stat(t.path).catch(() => null);
+      ids.set(t.path, s ? `${s.size}:${s.mtimeMs}` : null);
+    }),
+  );
+  return ids;
+}
+
+/**
  * Audits targets and reports them in the order given. With a cache, a target whose origin has a
  * SHA-256 already audited (same options) is not read at all.
  */
@@ -28,16 +53,21 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   for (const t of flags.learned?.targets ?? []) table = table.withTarget(t);
   const plan = await checkOutputs(flags, targets.filter((t) => t.kind === 'file').map((t) => t.path));
   let done = new Map<string, ArtifactResult>();
+  // Recorded in every ndjson line (a later --resume compares them), so known for every run that writes one.
+  const ndjson = plan.stdoutFormat === 'ndjson' || plan.files.some((f) => f.format === 'ndjson');
+  const identities = ndjson ? await identitiesOf(targets) : new Map<string, string | null>();
   if (flags.resume) {
     const { resumeFrom } = await import('../report/resume.js');
     let retried: number;
+    let changed: number;
     try {
-      ({ done, retried } = await resumeFrom(resumeTarget(plan).target));
+      ({ done, retried, changed } = await resumeFrom(resumeTarget(plan).target, (p) => identities.get(p)));
     } catch (err) {
       throw new UsageError((err as Error).message);
     }
     const again = targets.filter((t) => done.has(t.path)).length;
-    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${retried ? `; ${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : ''}\n`);
+    const more = [retried ? `${retried} that could not be read ${retried === 1 ? 'is' : 'are'} audited again` : '', changed ? `${changed} changed since (size or mtime) ${changed === 1 ? 'is' : 'are'} audited again` : ''].filter(Boolean);
+    io.stderr.write(`pyc-audit: --resume: ${again} of ${targets.length} artifacts are in ${printable(resumeTarget(plan).path)} already${more.map((m) => `; ${m}`).join('')}\n`);
   }
   if (flags.updateBaseline && !flags.baseline) throw new UsageError('--update-baseline needs --baseline FILE');
   const { adjustFindings } = await import('./config.js');
@@ -72,8 +102,9 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   let reporter: Reporter;
   try {
     const aroundStdout = progress ? { pause: () => progress.clear(), resume: () => progress.redraw() } : undefined;
-    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout });
+    reporter = await Reporter.open(flags, plan, io, { color, errColor, table, version: VERSION, warn, aroundStdout, inputs: targets.length });
   } catch (err) {
+    progress?.stop();
     await pool?.close();
     throw err instanceof OutputError ? new UsageError(err.message) : err;
   }
@@ -86,6 +117,8 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
       ? await cache.audit(target, (copy) => auditArtifact(copy, options, read), (t, reason) => auditArtifact(t, options, () => Promise.reject(new Error(reason))))
       : await auditArtifact(target, options, read);
     if (target.origin) result.origin = target.origin;
+    const identity = identities.get(target.path);
+    if (identity) result.identity = identity;
     return result;
   };
   // Largest first (longest-processing-time scheduling), so no thread is left with a big artifact
@@ -93,11 +126,15 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   const order = paths.map((_, i) => i).sort((a, b) => sizes[b]! - sizes[a]!);
   // The reporter prints results in the order given (ndjson as each finishes); then only their
   // counts are kept, so memory does not grow with the number of .pyc in a run.
+  // Inputs (command-line paths) that turned out to hold something to audit.
+  const held = new Set<string>();
   await Promise.all(
     order.map((i) =>
       limit(async () => {
         const result = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
+        if (isNothing(targets[i]!, result)) return reporter.skip(i);
+        if (targets[i]!.input !== undefined) held.add(targets[i]!.input!);
         const adjusted = adjustFindings(result, flags.findingRules);
         reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
       }),
@@ -109,8 +146,18 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
     })
     .finally(() => {
       progress?.clear();
+      progress?.stop();
       return Promise.all([pool?.close(), cache?.close()]);
     });
+  // A folder with nothing to audit in it (empty, mistyped, not what was meant) is said, and a run
+  // with nothing at all to audit is an error: it must not pass as a clean audit.
+  const inputs = [...new Set(targets.map((t) => t.input).filter((p): p is string => p !== undefined))];
+  const empty = inputs.filter((p) => !held.has(p));
+  if (empty.length && empty.length === inputs.length && reporter.tally.artifacts === 0) {
+    reporter.abort();
+    throw new UsageError(`nothing to audit: ${empty.map(printable).join(', ')}: no conda artifact, wheel or .pyc in ${empty.length === 1 ? 'it' : 'them'}`);
+  }
+  for (const p of empty) warn(`${errColor.yellow('pyc-audit: warning:')} ${printable(p)}: nothing to audit in it (no conda artifact, wheel or .pyc)\n`);
   const code = await reporter.close();
   if (baseline) {
     try {

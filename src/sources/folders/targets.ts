@@ -19,6 +19,8 @@ export interface Target {
   origin?: ArtifactOrigin;
   /** Its size in bytes when known before reading (repodata), for the progress line. */
   size?: number;
+  /** The command-line path it came from (a folder stands for many targets). */
+  input?: string;
 }
 
 export interface TreePart {
@@ -60,7 +62,8 @@ function packageParts(path: string, kind: 'env' | 'dir'): Target[] {
   const sites: string[] = [];
   if (basename(resolve(path)) === 'site-packages') sites.push('');
   else for (const lib of subdirs(join(path, 'lib')).filter((d) => PYTHON_LIB.test(d))) if (isDir(join(path, 'lib', lib, 'site-packages'))) sites.push(`lib/${lib}/site-packages`);
-  const only = sites.flatMap((site) => subdirs(join(path, ...site.split('/').filter(Boolean))).filter((d) => d !== '__pycache__').map((d) => (site ? `${site}/${d}` : d)));
+  // A *.dist-info or *.egg-info folder is metadata, not a package of its own: it stays in the rest.
+  const only = sites.flatMap((site) => subdirs(join(path, ...site.split('/').filter(Boolean))).filter((d) => d !== '__pycache__' && !/\.(dist|egg)-info$/.test(d)).map((d) => (site ? `${site}/${d}` : d)));
   const outside = kind === 'env' ? NOT_ENV_FILES.filter((d) => isDir(join(path, d))) : [];
   if (!only.length && !outside.length) return [{ path, kind }];
   return [
@@ -151,7 +154,7 @@ export async function expandPath(path: string): Promise<Target[]> {
 
 /** Every target of every path, in the order given. */
 export async function expandPaths(paths: string[]): Promise<Target[]> {
-  return (await Promise.all(paths.map(expandPath))).flat();
+  return (await Promise.all(paths.map(async (input) => (await expandPath(input)).map((t) => ({ ...t, input }))))).flat();
 }
 
 /** The package caches conda, mamba, micromamba and pixi use on this machine, that exist. */

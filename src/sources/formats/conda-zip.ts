@@ -47,7 +47,7 @@ export function namedConda(name: string): boolean {
 export function checkPackage(name: string, components: number, pkg: boolean, count: number, names: readonly string[]): void {
   if (pkg || (!components && !namedConda(name))) return;
   const listed = names.slice(0, 3).join(', ');
-  throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${count} entries${listed ? `: ${listed}${count > 3 ? ', …' : ''}` : ''})`);
+  throw new InputError(`not a conda package: the zip has no pkg-*.tar.zst (it holds ${count} entr${count === 1 ? 'y' : 'ies'}${listed ? `: ${listed}${count > 3 ? ', …' : ''}` : ''})`);
 }
 
 /** Streams one component (its zstd bytes) into the collector. */
