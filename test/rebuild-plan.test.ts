@@ -157,3 +157,13 @@ test('an extracted package folder gives its recipe from info/about.json too', as
   assert.deepEqual(doc.artifacts.map((a: { recipe: unknown }) => a.recipe), [{ url: BETA, sha: sha('f') }]);
   assert.equal(readFileSync(join(cache, fullName(p), 'info', 'about.json'), 'utf8').includes('beta-feedstock.git'), true);
 });
+
+test('the GitHub job summary groups what to rebuild by recipe', { skip }, async () => {
+  const summary = join(dir, 'step-summary.md');
+  writeFileSync(summary, '');
+  const r = await runAsync(['channel', channel, ...WINDOW, '--no-learn-python', '-q', '--format', 'github'], { GITHUB_STEP_SUMMARY: summary });
+  assert.equal(r.code, 1, r.stderr);
+  const block = /### To rebuild \(4, --fail-on error\)\n\n```\n([\s\S]*?)\n```/.exec(readFileSync(summary, 'utf8'));
+  assert.ok(block, readFileSync(summary, 'utf8'));
+  assert.deepEqual(block[1]!.split('\n'), [`${ALPHA} ${sha('a')},${sha('b')}: alpha-1.0-py314_0 alpha-1.0-py314_1`, `${BETA} ${sha('c')}: beta-1.0-py314_0`, 'gamma-1.0-py314_0']);
+});

@@ -98,7 +98,9 @@ export class GithubReportWriter {
     notice: new Worst(ANNOTATIONS_PER_LEVEL - 1, byWeight),
   };
   private readonly rows = new Worst<ArtifactRow>(SUMMARY_ROWS, byCounts);
-  private readonly rebuild = new Set<string>();
+  /** What to rebuild: ids listed (at most SUMMARY_ROWS), by recipe URL ('' for builds that record none). */
+  private readonly rebuild = new Map<string, { commits: Set<string>; ids: Set<string> }>();
+  private rebuildCount = 0;
   private moreToRebuild = 0;
 
   constructor(private readonly o: GithubOptions) {}
@@ -135,9 +137,19 @@ export class GithubReportWriter {
       this.rows.add({ name, status: statusLabel(r).text, counts, codes });
     }
     // The rebuild list is --list-stale's: conda builds, installed packages of an environment, wheels.
+    // Grouped by the recipe that built it (info/about.json), as --list-stale --by recipe.
+    const recipe = r.recipe?.url ?? '';
     for (const { id } of rebuildIds(r, this.o.failOn).ids) {
-      if (this.rebuild.size < SUMMARY_ROWS || this.rebuild.has(id)) this.rebuild.add(id);
-      else this.moreToRebuild++;
+      const group = this.rebuild.get(recipe) ?? { commits: new Set<string>(), ids: new Set<string>() };
+      if (group.ids.has(id)) continue;
+      if (this.rebuildCount >= SUMMARY_ROWS) {
+        this.moreToRebuild++;
+        continue;
+      }
+      group.ids.add(id);
+      if (r.recipe?.sha) group.commits.add(r.recipe.sha);
+      this.rebuild.set(recipe, group);
+      this.rebuildCount++;
     }
     return '';
   }
@@ -179,12 +191,16 @@ export class GithubReportWriter {
       }
       if (this.rows.dropped) md += `\n… and ${this.rows.dropped} more artifacts with findings (the json format lists all).\n`;
     }
-    const rebuild = [...this.rebuild];
-    if (rebuild.length) {
+    if (this.rebuildCount) {
+      // By recipe (its commits, then its builds), then the builds that record none, a line each.
+      const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+      const groups = [...this.rebuild].sort(([a], [b]) => (a === '' ? 1 : b === '' ? -1 : byText(a, b)));
+      const text = groups
+        .flatMap(([url, g]) => (url ? [`${printable(url)} ${g.commits.size ? [...g.commits].sort(byText).join(',') : '-'}: ${[...g.ids].map(printable).join(' ')}`] : [...g.ids].map(printable)))
+        .join('\n');
       // A fence longer than any run of backticks in the names, so none can close it.
-      const text = rebuild.map(printable).join('\n');
       const fence = '`'.repeat(Math.max(3, ...(text.match(/`+/g) ?? []).map((run) => run.length + 1)));
-      md += `\n### To rebuild (${rebuild.length + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n${fence}\n${text}\n${fence}\n`;
+      md += `\n### To rebuild (${this.rebuildCount + this.moreToRebuild}, --fail-on ${this.o.failOn})\n\n${fence}\n${text}\n${fence}\n`;
       if (this.moreToRebuild) md += `\n… and ${this.moreToRebuild} more (--list-stale lists all).\n`;
     }
     return `${md}\n`;
