@@ -9,6 +9,8 @@ import { runMagic } from './commands/magic.js';
 import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
 import { CORES } from './run/cores.js';
 import { EXIT, UsageError } from './run/exit.js';
+import { closeNetwork } from './sources/access/net.js';
+import { DOWNLOADS } from './run/read-plan.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/formats/tar-members.js';
 import { FORMATS } from './report/formats.js';
@@ -63,6 +65,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('--interpreter <path>', 'run this Python once: its magic and version are the target (sets --python)')
         .option('-j, --jobs <n>', 'artifacts audited at once', positiveInt, CORES)
+        .option('--downloads <n>', `URLs: downloads in flight at once (default ${DOWNLOADS}; decoding stays bounded by the cores)`, positiveInt)
+        .option('--allow-host <host>', 'channels: hosts a remote channel may send requests to even if loopback, link-local or private (repeatable; * allows any)', repeated)
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
@@ -207,5 +211,8 @@ export async function main(argv: string[], io: Io = standardIo()): Promise<numbe
     }
     io.stderr.write(`pyc-audit: internal error: ${(err as Error).message}\n`);
     return EXIT.error;
+  } finally {
+    // No connection (kept alive, or a silent proxy's) outlives the run's reports.
+    await closeNetwork();
   }
 }
