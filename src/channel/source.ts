@@ -67,6 +67,8 @@ export interface Channel {
 
 export interface LoadOptions {
   timeoutSeconds: number;
+  /** --deadline: seconds each index file (repodata, shard index, shard, channeldata) may take in all. */
+  deadlineSeconds?: number;
   selection: RecordSelection;
   /** --cache DIR: shards are kept under DIR/shards by their SHA-256. */
   cacheDir?: string | null;
@@ -88,7 +90,7 @@ export function describeChannel(channel: Channel): string {
 const location = (source: string, ...parts: string[]) => (isUrl(source) ? [source, ...parts.map(encodeURIComponent)].join('/') : join(source, ...parts));
 
 /** The subdirs to read: --subdir, else channeldata.json's list (URL), else those found. */
-async function findSubdirs(source: string, timeoutSeconds: number): Promise<{ names: string[]; optional: boolean }> {
+async function findSubdirs(source: string, timeoutSeconds: number, deadlineSeconds?: number): Promise<{ names: string[]; optional: boolean }> {
   if (!isUrl(source)) {
     const found: string[] = [];
     for await (const entry of await opendir(source)) {
@@ -104,7 +106,7 @@ async function findSubdirs(source: string, timeoutSeconds: number): Promise<{ na
     return { names: found.sort(), optional: false };
   }
   const where = `${source}/channeldata.json`;
-  const bytes = await readBytes(where, CHANNELDATA_LIMIT, timeoutSeconds).catch(() => null); // unreachable or too large: look for the usual subdirs
+  const bytes = await readBytes(where, CHANNELDATA_LIMIT, timeoutSeconds, deadlineSeconds).catch(() => null); // unreachable or too large: look for the usual subdirs
   if (bytes) {
     let subdirs: unknown;
     try {
@@ -165,7 +167,7 @@ interface ShardCacheStats {
 }
 
 /** A shard's bytes: from --cache when there (and still matching its hash), else fetched, verified and kept. */
-async function shardBytes(where: string, hex: string, cacheDir: string | null, timeoutSeconds: number, stats: ShardCacheStats): Promise<Buffer> {
+async function shardBytes(where: string, hex: string, cacheDir: string | null, timeoutSeconds: number, stats: ShardCacheStats, deadlineSeconds?: number): Promise<Buffer> {
   const kept = cacheDir ? join(cacheDir, 'shards', hex.slice(0, 2), `${hex}.msgpack.zst`) : null;
   if (kept) {
     const bytes = await readRegularFile(kept, { maxBytes: SHARD_LIMIT, follow: false }).catch(() => null);
@@ -174,7 +176,7 @@ async function shardBytes(where: string, hex: string, cacheDir: string | null, t
       return bytes;
     }
   }
-  const bytes = await readBytes(where, SHARD_LIMIT, timeoutSeconds);
+  const bytes = await readBytes(where, SHARD_LIMIT, timeoutSeconds, deadlineSeconds);
   if (!bytes) throw new LocatedError(`${where}: not found`);
   const actual = sha256Hex(bytes);
   if (actual !== hex) throw new LocatedError(`${where}: SHA-256 is ${actual}, the shard index says ${hex}`);
@@ -204,7 +206,7 @@ async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: 
         const where = isUrl(shardsBase) ? `${shardsBase}${hex}.msgpack.zst` : join(shardsBase, `${hex}.msgpack.zst`);
         let records;
         try {
-          records = shardRecords(await unzstd(await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats), SHARD_LIMIT));
+          records = shardRecords(await unzstd(await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats, options.deadlineSeconds), SHARD_LIMIT));
         } catch (err) {
           if (err instanceof LocatedError) throw err;
           throw new LocatedError(`${where} (the shard of ${name}): ${(err as Error).message}`);
@@ -227,11 +229,11 @@ async function readSubdir(source: string, subdir: string, options: LoadOptions, 
     try {
       let read: SubdirRead;
       if (form === SHARD_INDEX_FILE) {
-        const bytes = await readBytes(where, SHARD_INDEX_LIMIT, options.timeoutSeconds);
+        const bytes = await readBytes(where, SHARD_INDEX_LIMIT, options.timeoutSeconds, options.deadlineSeconds);
         if (!bytes) continue;
         read = await readShards(bytes, where, isUrl(source), subdir, selector, options);
       } else {
-        const chunks = await openBytes(where, REPODATA_LIMIT, options.timeoutSeconds);
+        const chunks = await openBytes(where, REPODATA_LIMIT, options.timeoutSeconds, options.deadlineSeconds);
         if (!chunks) continue;
         await scanRepodata(chunks, form === 'repodata.json.zst', subdir, selector);
         read = { name: subdir, form, base: isUrl(source) ? `${source}/${encodeURIComponent(subdir)}/` : join(source, subdir) };
@@ -259,7 +261,7 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
     if (!info?.isDirectory()) throw new ChannelError(`${source}: not a folder or an http(s) URL`);
   }
   const explicit = subdirs.length > 0;
-  const wanted = explicit ? { names: [...subdirs], optional: false } : await findSubdirs(source, options.timeoutSeconds);
+  const wanted = explicit ? { names: [...subdirs], optional: false } : await findSubdirs(source, options.timeoutSeconds, options.deadlineSeconds);
   const read: SubdirRead[] = [];
   const records: ChannelRecord[] = [];
   const counts = emptyCounts();

@@ -35,7 +35,7 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target }, cacheDir: flags.cache ?? null });
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target }, cacheDir: flags.cache ?? null });
   } catch (err) {
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;

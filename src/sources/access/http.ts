@@ -394,16 +394,16 @@ export async function readUrl(url: string, options: HttpOptions): Promise<Artifa
   }
 }
 
-/** Seconds a channel file (repodata, a shard) may take to download in all. */
-const DOCUMENT_DEADLINE_SECONDS = 3600;
+/** Seconds a channel file (repodata, a shard) may take to download in all, unless --deadline says. */
+const DOCUMENT_DEADLINE_SECONDS = 900;
 
 /**
  * One GET for a channel's files (channel/bytes.ts): the response, and its body with the idle
- * timeout and a deadline; the body is cancelled when its reader stops. `headers` are sent as
+ * timeout and a deadline (--deadline); the body is cancelled when its reader stops. `headers` are sent as
  * given, and what Content-Encoding comes back is the caller's to judge.
  */
-export async function get(url: string, headers: Record<string, string>, timeoutSeconds: number): Promise<{ response: Response; body: AsyncIterable<Buffer> }> {
-  const download = new Download(url, timeoutSeconds, DOCUMENT_DEADLINE_SECONDS);
+export async function get(url: string, headers: Record<string, string>, timeoutSeconds: number, deadlineSeconds = DOCUMENT_DEADLINE_SECONDS): Promise<{ response: Response; body: AsyncIterable<Buffer> }> {
+  const download = new Download(url, timeoutSeconds, deadlineSeconds);
   let got: Got;
   try {
     got = await download.get({ headers, anyEncoding: true });
