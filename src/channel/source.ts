@@ -26,8 +26,12 @@ export const REPODATA_LIMIT = 2 * 1024 ** 3;
 export const CHANNELDATA_LIMIT = 128 << 20;
 export const SHARD_INDEX_LIMIT = 256 << 20;
 export const SHARD_LIMIT = 64 << 20;
-/** Shards fetched at once. */
+/** A shard as fetched (zstd): a real one is a few hundred KB at most. */
+export const SHARD_COMPRESSED_LIMIT = 16 << 20;
+/** Shards fetched at once (each held compressed until decoded). */
 const SHARD_CONCURRENCY = 16;
+/** Shards decompressed and decoded at once: each may be SHARD_LIMIT bytes and its objects. */
+const SHARD_DECODES = 2;
 /** Subdirs looked for when a channel URL has no channeldata.json and no --subdir is given. */
 const KNOWN_SUBDIRS = ['noarch', 'linux-64', 'linux-aarch64', 'linux-ppc64le', 'linux-s390x', 'osx-64', 'osx-arm64', 'win-64', 'win-arm64'];
 const FORMS = [SHARD_INDEX_FILE, 'repodata.json.zst', 'repodata.json'] as const;
@@ -170,13 +174,13 @@ interface ShardCacheStats {
 async function shardBytes(where: string, hex: string, cacheDir: string | null, timeoutSeconds: number, stats: ShardCacheStats, deadlineSeconds?: number): Promise<Buffer> {
   const kept = cacheDir ? join(cacheDir, 'shards', hex.slice(0, 2), `${hex}.msgpack.zst`) : null;
   if (kept) {
-    const bytes = await readRegularFile(kept, { maxBytes: SHARD_LIMIT, follow: false }).catch(() => null);
+    const bytes = await readRegularFile(kept, { maxBytes: SHARD_COMPRESSED_LIMIT, follow: false }).catch(() => null);
     if (bytes && sha256Hex(bytes) === hex) {
       stats.cached++;
       return bytes;
     }
   }
-  const bytes = await readBytes(where, SHARD_LIMIT, timeoutSeconds, deadlineSeconds);
+  const bytes = await readBytes(where, SHARD_COMPRESSED_LIMIT, timeoutSeconds, deadlineSeconds);
   if (!bytes) throw new LocatedError(`${where}: not found`);
   const actual = sha256Hex(bytes);
   if (actual !== hex) throw new LocatedError(`${where}: SHA-256 is ${actual}, the shard index says ${hex}`);
@@ -198,6 +202,7 @@ async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: 
   const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url');
   const names = [...index.shards.keys()].filter((n) => selector.wantsShard(n)).sort();
   const limit = pLimit(SHARD_CONCURRENCY);
+  const decodes = pLimit(SHARD_DECODES);
   const stats = { cached: 0 };
   await Promise.all(
     names.map((name) =>
@@ -206,7 +211,8 @@ async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: 
         const where = isUrl(shardsBase) ? `${shardsBase}${hex}.msgpack.zst` : join(shardsBase, `${hex}.msgpack.zst`);
         let records;
         try {
-          records = shardRecords(await unzstd(await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats, options.deadlineSeconds), SHARD_LIMIT));
+          const compressed = await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats, options.deadlineSeconds);
+          records = await decodes(async () => shardRecords(await unzstd(compressed, SHARD_LIMIT)));
         } catch (err) {
           if (err instanceof LocatedError) throw err;
           throw new LocatedError(`${where} (the shard of ${name}): ${(err as Error).message}`);
