@@ -6,11 +6,12 @@
 // themselves are read later, by the audit.
 import { mkdir, opendir, rename, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { zstd } from '../sources/codecs/codecs.js';
 import { readRegularFile } from '../sources/access/regular-file.js';
+import { hostPolicy } from '../sources/access/net.js';
 import { isUrl, openBytes, readBytes, sha256Hex } from './bytes.js';
 import { RepodataScanner } from './repodata-scan.js';
 import { addCounts, describeSkipped, emptyCounts, RecordSelector, type ChannelRecord, type RecordSelection, type SelectionCounts } from './repodata.js';
@@ -160,9 +161,19 @@ async function scanRepodata(chunks: AsyncIterable<Buffer>, compressed: boolean, 
 }
 
 /** A base URL from a shard index, as a place to read from: a URL, or (local channels only) a folder path. */
-function placeOf(resolved: string, channelIsUrl: boolean, what: string): string {
-  if (isUrl(resolved)) return resolved;
-  if (!channelIsUrl && resolved.startsWith('file:')) return `${fileURLToPath(resolved).replace(/\/*$/, '')}/`;
+function placeOf(resolved: string, channelIsUrl: boolean, what: string, root: string): string {
+  if (isUrl(resolved)) {
+    const refused = channelIsUrl ? hostPolicy()?.refuses(resolved) : null;
+    if (refused) throw new Error(`${what} ${resolved}: ${refused}`);
+    return resolved;
+  }
+  if (!channelIsUrl && resolved.startsWith('file:')) {
+    // A local channel's bases stay inside its folder: its index does not read elsewhere on disk.
+    const path = fileURLToPath(resolved).replace(/\/*$/, '');
+    const inside = relative(resolvePath(root), resolvePath(path));
+    if (inside.startsWith('..') || isAbsolute(inside)) throw new Error(`${what} ${path} is outside the channel folder ${root}`);
+    return `${path}/`;
+  }
   throw new Error(`${what} ${resolved} is not http(s)${channelIsUrl ? ', and a remote channel may point nowhere else' : ' nor a path'}`);
 }
 
@@ -195,11 +206,11 @@ async function shardBytes(where: string, hex: string, cacheDir: string | null, t
 }
 
 /** Reads a subdir from its shard index: the shards of wanted names only, a few at a time. */
-async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: boolean, subdir: string, selector: RecordSelector, options: LoadOptions): Promise<SubdirRead> {
+async function readShards(indexBytes: Buffer, indexWhere: string, source: string, channelIsUrl: boolean, subdir: string, selector: RecordSelector, options: LoadOptions): Promise<SubdirRead> {
   const index = parseShardIndex(await unzstd(indexBytes, SHARD_INDEX_LIMIT));
   const indexUrl = isUrl(indexWhere) ? indexWhere : pathToFileURL(indexWhere).href;
-  const shardsBase = placeOf(resolveBase(indexUrl, index.shardsBaseUrl), channelIsUrl, 'shards_base_url');
-  const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url');
+  const shardsBase = placeOf(resolveBase(indexUrl, index.shardsBaseUrl), channelIsUrl, 'shards_base_url', source);
+  const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url', source);
   const names = [...index.shards.keys()].filter((n) => selector.wantsShard(n)).sort();
   const limit = pLimit(SHARD_CONCURRENCY);
   const decodes = pLimit(SHARD_DECODES);
@@ -237,7 +248,7 @@ async function readSubdir(source: string, subdir: string, options: LoadOptions, 
       if (form === SHARD_INDEX_FILE) {
         const bytes = await readBytes(where, SHARD_INDEX_LIMIT, options.timeoutSeconds, options.deadlineSeconds);
         if (!bytes) continue;
-        read = await readShards(bytes, where, isUrl(source), subdir, selector, options);
+        read = await readShards(bytes, where, source, isUrl(source), subdir, selector, options);
       } else {
         const chunks = await openBytes(where, REPODATA_LIMIT, options.timeoutSeconds, options.deadlineSeconds);
         if (!chunks) continue;

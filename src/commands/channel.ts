@@ -33,6 +33,16 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   } catch (err) {
     throw new UsageError(`--shard ${(err as Error).message}`);
   }
+  // A remote channel's documents and redirects lead only where hosts.ts allows.
+  if (/^https?:\/\//i.test(source)) {
+    const { channelPolicy } = await import('../sources/access/hosts.js');
+    const { setHostPolicy } = await import('../sources/access/net.js');
+    try {
+      setHostPolicy(channelPolicy(source, flags.allowHost ?? []));
+    } catch {
+      throw new UsageError(`${source}: not a URL`);
+    }
+  }
   let channel;
   try {
     channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target }, cacheDir: flags.cache ?? null });

@@ -28,6 +28,9 @@
 // together at RETRY.totalWaitMs. When the next wait would pass that budget, the last response is
 // returned as it is (the caller reports its status). An abort (the caller's timeout) ends a wait at once.
 
+import type { HostPolicy } from './hosts.js';
+import { InputError } from '../types.js';
+
 export const RETRY = { attempts: 4, baseMs: 1000, maxWaitMs: 30_000, totalWaitMs: 60_000 };
 
 /** Sockets open to one origin at once (a CDN's host, a channel's host). */
@@ -130,8 +133,40 @@ function sleep(ms: number, signal: AbortSignal | null | undefined): Promise<void
   });
 }
 
+let policy: HostPolicy | null = null;
+
+/**
+ * Where requests may go for the rest of the run (a channel run: hosts.ts), null for anywhere.
+ * With a policy, redirects are followed here, each hop judged before it is requested.
+ */
+export function setHostPolicy(p: HostPolicy | null): void {
+  policy = p;
+}
+
+/** The policy set for the run, if any. */
+export function hostPolicy(): HostPolicy | null {
+  return policy;
+}
+
+/** Redirects followed at most (curl's default is 50, browsers' 20). */
+export const MAX_REDIRECTS = 20;
+
 /** fetch through the configured proxy, retrying 429, 5xx and failed connections (see above). */
 export async function netFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  if (!policy || init.redirect === 'manual' || init.redirect === 'error') return fetchRetrying(url, init);
+  for (let hop = 0; ; hop++) {
+    const refused = policy.refuses(url);
+    if (refused) throw new InputError(`request to ${new URL(url).host} refused: ${refused}`);
+    const response = await fetchRetrying(url, { ...init, redirect: 'manual' });
+    const location = response.headers.get('location');
+    if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
+    await response.body?.cancel().catch(() => {});
+    if (hop >= MAX_REDIRECTS) throw new InputError(`more than ${MAX_REDIRECTS} redirects`);
+    url = new URL(location, url).href;
+  }
+}
+
+async function fetchRetrying(url: string, init: RequestInit): Promise<Response> {
   const { fetch } = await transport();
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
