@@ -10,6 +10,7 @@ import { byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion
 import { CORES } from './run/cores.js';
 import { EXIT, UsageError } from './run/exit.js';
 import { closeNetwork } from './sources/access/net.js';
+import { redactUrls } from './sources/access/redact.js';
 import { DOWNLOADS } from './run/read-plan.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/formats/tar-members.js';
@@ -189,7 +190,15 @@ async function mistypedCommand(argv: string[], program: Command): Promise<string
   return hint ? `unknown command '${word}' (did you mean '${hint}'?)` : null;
 }
 
-export async function main(argv: string[], io: Io = standardIo()): Promise<number> {
+/** io with every line written to stderr passed through redactUrls (no password or token shown). */
+function redacting(io: Io): Io {
+  const stderr = io.stderr;
+  const write = (chunk: unknown, ...rest: unknown[]) => (stderr.write as (...a: unknown[]) => boolean)(typeof chunk === 'string' ? redactUrls(chunk) : chunk, ...rest);
+  return { ...io, stderr: new Proxy(stderr, { get: (t, k) => (k === 'write' ? write : typeof Reflect.get(t, k) === 'function' ? (Reflect.get(t, k) as Function).bind(t) : Reflect.get(t, k)) }) };
+}
+
+export async function main(argv: string[], given: Io = standardIo()): Promise<number> {
+  const io = redacting(given);
   let code: number = EXIT.clean;
   const program = buildProgram(io, (c) => (code = c));
   const typo = await mistypedCommand(argv, program);

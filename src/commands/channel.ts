@@ -15,6 +15,7 @@ import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
 import type { Target } from '../sources/folders/targets.js';
 import { VERSION } from '../version.js';
+import { redactUrls } from '../sources/access/redact.js';
 
 export interface ChannelFlags extends RunFlags {
   subdir: string[];
@@ -23,6 +24,9 @@ export interface ChannelFlags extends RunFlags {
   cache?: string;
   learnPython: boolean;
 }
+
+/** A URL shown without its password or token (redact.ts), and kept whole to be requested. */
+const shown = (loc: { path: string; kind: 'url' | 'file' }) => (loc.kind === 'url' ? { ...loc, path: redactUrls(loc.path), url: loc.path } : loc);
 
 export async function runChannel(source: string, flags: ChannelFlags, io: ReportIo): Promise<number> {
   for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
@@ -55,9 +59,9 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
   io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
   const targets: Target[] = mine.map((r) => ({
-    ...artifactLocation(channel, r),
+    ...shown(artifactLocation(channel, r)),
     size: r.size ?? undefined,
-    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
+    origin: { channel: redactUrls(channel.source), subdir: r.subdir, file: r.file, sha256: r.sha256, shard: { ...shard, size: mine.length, total: selected.length } },
   }));
   if (channel.python) {
     const { learnFromChannel } = await import('../channel/learn.js');

@@ -89,7 +89,7 @@ export class ResultCache {
     if (hit) return { ...hit, path: target.path };
     return withVerifiedCopy(
       await this.workDir(),
-      target.path,
+      target.url ?? target.path,
       target.origin?.file ?? 'artifact',
       claimed,
       target.size,

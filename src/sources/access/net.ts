@@ -166,7 +166,21 @@ export async function netFetch(url: string, init: RequestInit = {}): Promise<Res
   }
 }
 
-async function fetchRetrying(url: string, init: RequestInit): Promise<Response> {
+/**
+ * `user:pass@` taken out of the URL (fetch refuses URLs with credentials) and sent as HTTP Basic
+ * authorization, as conda does; dropped when a redirect leaves the origin (as curl does).
+ */
+function withCredentials(url: string, init: RequestInit): [string, RequestInit] {
+  const u = new URL(url);
+  if (!u.username && !u.password) return [url, init];
+  const basic = Buffer.from(`${decodeURIComponent(u.username)}:${decodeURIComponent(u.password)}`).toString('base64');
+  u.username = '';
+  u.password = '';
+  return [u.href, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Basic ${basic}` } }];
+}
+
+async function fetchRetrying(given: string, givenInit: RequestInit): Promise<Response> {
+  const [url, init] = withCredentials(given, givenInit);
   const { fetch } = await transport();
   let waited = 0;
   for (let attempt = 1; ; attempt++) {
