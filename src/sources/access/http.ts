@@ -348,7 +348,39 @@ function memoryAccess(bytes: Buffer): RandomAccess {
   };
 }
 
+/**
+ * A loose .pyc: its first bytes (the 16-byte header decides it) and its size from Content-Range,
+ * in one range request; null when the server does not honour Range (then it is read as it comes).
+ */
+async function pycHead(download: Download, name: string): Promise<ArtifactBytes | null> {
+  const got = await download.get({ range: { start: 0, end: SNIFF_BYTES } });
+  if (got.response.status !== 206) {
+    await got.cancel();
+    return null;
+  }
+  let bytes: Buffer;
+  let total: number;
+  try {
+    const r = contentRange(got.response);
+    if (r.start !== 0) throw new InputError(`the server sent bytes ${r.start}-${r.end - 1} for a request of 0-${SNIFF_BYTES - 1}`);
+    total = r.total;
+    bytes = await collect(got, r.end);
+  } finally {
+    await got.cancel();
+  }
+  const access = memoryAccess(bytes);
+  return { mode: 'random', name, first: bytes, access: { ...access, size: total } };
+}
+
 async function urlBytes(download: Download, name: string): Promise<ArtifactBytes> {
+  if (/\.pyc$/i.test(name)) {
+    const head = await pycHead(download, name).catch((err: unknown) => {
+      if (err instanceof InputError && /^HTTP 416\b/.test(err.message)) return null; // empty, or no ranges
+      throw err;
+    });
+    if (head) return head;
+    return wholeBody(download, name);
+  }
   let tail: Got;
   try {
     tail = await download.get({ range: { suffix: TAIL_BYTES } });
