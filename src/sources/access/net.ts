@@ -13,8 +13,10 @@
 // Loaded on the first download only: a run that reads no URL does not pay for it.
 //
 // Keep-alive: one EnvHttpProxyAgent for the run (a plain connection pool per origin when no proxy
-// variable is set), at most CONNECTIONS_PER_ORIGIN sockets to one origin, idle ones kept for
-// KEEP_ALIVE_MS. closeNetwork() destroys it at the end of the run, so no socket (a silent proxy's
+// variable is set), idle connections kept for KEEP_ALIVE_MS. The pool itself does not cap
+// connections to an origin: --downloads does (each download keeps at most a few responses open,
+// http.ts), and a cap below that could leave every connection held by a response its reader will
+// come back to while the reader waits for one more. closeNetwork() destroys it at the end of the run, so no socket (a silent proxy's
 // included) keeps the process alive after its report.
 //
 // Proxies, as curl does them: HTTP_PROXY / HTTPS_PROXY / NO_PROXY (or lower-case). An http:// URL
@@ -33,8 +35,6 @@ import { InputError } from '../types.js';
 
 export const RETRY = { attempts: 4, baseMs: 1000, maxWaitMs: 30_000, totalWaitMs: 60_000 };
 
-/** Sockets open to one origin at once (a CDN's host, a channel's host). */
-export const CONNECTIONS_PER_ORIGIN = 32;
 /** How long an idle connection is kept for the next request. */
 export const KEEP_ALIVE_MS = 10_000;
 
@@ -74,7 +74,6 @@ async function makeClient(): Promise<Client> {
     dispatcher = new mod.EnvHttpProxyAgent({
     // http:// through an HTTP proxy as an absolute-form request; CONNECT only for https.
     proxyTunnel: false,
-    connections: CONNECTIONS_PER_ORIGIN,
     keepAliveTimeout: KEEP_ALIVE_MS,
     keepAliveMaxTimeout: KEEP_ALIVE_MS,
   } as ConstructorParameters<typeof mod.EnvHttpProxyAgent>[0]);
