@@ -160,10 +160,10 @@ test('a range body longer than asked for is cancelled, and the process exits', a
   assert.ok(Date.now() - started < 30_000, 'the process exited');
   // Read no further than asked, then cancelled: the extra bytes are never believed. Whether they
   // arrived in the same chunk as the last bytes asked for (an error) or after (not read) is the
-  // network's timing.
+  // network's timing (and a decoder may see its input cut short first).
   const error = JSON.parse(r.stdout).artifacts[0].error;
   if (error === null) assert.equal(r.stderr, '');
-  else assert.match(r.stderr, /^pyc-audit: error: .*long-range\.conda: (.*: )?the server sent more than the \d+ bytes asked for\n$/);
+  else assert.match(r.stderr, /^pyc-audit: error: .*long-range\.conda: (.*: )?(the server sent more than the (\d+ )?bytes asked for.*|truncated: .*)\n$/);
   const ranged = log.filter((e) => e.url === '/long-range.conda' && !/^bytes=-/.test(e.range ?? ''));
   assert.ok(ranged.length >= 1 && ranged.every((e) => e.aborted), JSON.stringify(ranged));
 });

@@ -314,6 +314,9 @@ function rangeAccess(download: Download, total: number, tail: { start: number; b
           try {
             while (c.pos < start) await next(c, start - c.pos);
             while (c.pos < below) yield await next(c, below - c.pos);
+            // Read to its end: the response is seen to end, so its connection is kept alive (a
+            // body cancelled before its end closes it); a byte more than asked for is an error.
+            if (c.pos >= c.to && (c.spare || !(await c.iterator.next()).done)) throw new InputError(`the server sent more than the bytes asked for (to offset ${c.to})`);
             ok = true;
           } finally {
             c.busy = false;
