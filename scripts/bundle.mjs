@@ -31,7 +31,7 @@ try {
 
 // Loaded only on paths few runs take (URLs, channels, fallback decoders): left in node_modules and
 // required when used, so the bundle every run reads stays small (undici alone is 1 MB).
-const external = action ? [] : ['undici', '@msgpack/msgpack', 'fzstd', 'unbzip2-stream'];
+const external = action ? [] : ['undici', 'undici6', '@msgpack/msgpack', 'fzstd', 'unbzip2-stream'];
 
 // commander requires node:child_process at its top for executable subcommands, which pyc-audit has
 // none of; required on first use instead.

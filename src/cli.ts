@@ -9,6 +9,9 @@ import { runMagic } from './commands/magic.js';
 import { buildTime, byteSize, codeList, collect, nonNegativeInt, positiveInt, pythonVersion, repeated, seconds } from './commands/option-parsers.js';
 import { CORES } from './run/cores.js';
 import { EXIT, UsageError } from './run/exit.js';
+import { closeNetwork } from './sources/access/net.js';
+import { redactUrls } from './sources/access/redact.js';
+import { DOWNLOADS } from './run/read-plan.js';
 import { DEFAULT_DEADLINE_SECONDS } from './sources/index.js';
 import { DEFAULT_MAX_BYTES } from './sources/formats/tar-members.js';
 import { FORMATS } from './report/formats.js';
@@ -71,6 +74,8 @@ export function buildProgram(io: Io, setExit: (code: number) => void): Command {
         .option('--magic-table <file>', 'extra magic numbers (JSON, as printed by `pyc-audit magic --format json`)')
         .option('--interpreter <path>', 'run this Python once: its magic and version are the target (sets --python)')
         .addOption(new Option('-j, --jobs <n>', 'artifacts audited at once').argParser(positiveInt).default(CORES, 'the number of cores'))
+        .option('--downloads <n>', `URLs: downloads in flight at once (default ${DOWNLOADS}; decoding stays bounded by the cores)`, positiveInt)
+        .option('--allow-host <host>', 'channels: hosts a remote channel may send requests to even if loopback, link-local or private (repeatable; * allows any)', repeated)
         .option('--select <codes>', 'report only these codes or code prefixes, comma-separated or repeated (PYC0,PYC101)', codeList)
         .option('--ignore <codes>', 'do not report these codes or code prefixes, comma-separated or repeated', codeList)
         .option('--max-bytes <size>', `stop reading an artifact after this much decompressed data (default ${DEFAULT_MAX_BYTES / 2 ** 30}G); reported as an error`, byteSize)
@@ -215,7 +220,15 @@ async function mistypedOption(argv: string[], program: Command): Promise<string 
   return null;
 }
 
-export async function main(argv: string[], io: Io = standardIo()): Promise<number> {
+/** io with every line written to stderr passed through redactUrls (no password or token shown). */
+function redacting(io: Io): Io {
+  const stderr = io.stderr;
+  const write = (chunk: unknown, ...rest: unknown[]) => (stderr.write as (...a: unknown[]) => boolean)(typeof chunk === 'string' ? redactUrls(chunk) : chunk, ...rest);
+  return { ...io, stderr: new Proxy(stderr, { get: (t, k) => (k === 'write' ? write : typeof Reflect.get(t, k) === 'function' ? (Reflect.get(t, k) as Function).bind(t) : Reflect.get(t, k)) }) };
+}
+
+export async function main(argv: string[], given: Io = standardIo()): Promise<number> {
+  const io = redacting(given);
   let code: number = EXIT.clean;
   const program = buildProgram(io, (c) => (code = c));
   const badOption = await mistypedOption(argv, program);
@@ -242,5 +255,8 @@ export async function main(argv: string[], io: Io = standardIo()): Promise<numbe
     }
     io.stderr.write(`pyc-audit: internal error: ${printable(String((err as Error)?.message ?? err))} (please report)\n`);
     return EXIT.error;
+  } finally {
+    // No connection (kept alive, or a silent proxy's) outlives the run's reports.
+    await closeNetwork();
   }
 }

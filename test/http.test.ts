@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { storedZip, tarHeader, zstdFrame } from './archives.js';
+import { TAIL_BYTES } from '../src/sources/access/http.js';
 import { fixture, ROOT, run, runAsync } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
 
@@ -92,12 +93,12 @@ const GOOD = fixture('example-1.0-py314_0.conda');
 
 test('an endless 206 body to the tail request: read no further than asked, cancelled, memory flat', async () => {
   routes.set('/endless-206.conda', (_req, res, entry) => {
-    res.writeHead(206, { 'content-range': `bytes ${1e9 - 65536}-${1e9 - 1}/${1e9}` });
+    res.writeHead(206, { 'content-range': `bytes ${1e9 - TAIL_BYTES}-${1e9 - 1}/${1e9}` });
     endless(res, entry, Buffer.alloc(1 << 16));
   });
   const r = await runMeasured(['--format', 'json', `${base}/endless-206.conda`, GOOD]);
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, `pyc-audit: error: ${base}/endless-206.conda: the server sent more than the 65536 bytes asked for\n`);
+  assert.equal(r.stderr, `pyc-audit: error: ${base}/endless-206.conda: the server sent more than the ${TAIL_BYTES} bytes asked for\n`);
   assert.equal(JSON.parse(r.stdout).artifacts[1].error, null, 'the other input is still audited');
   assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
   const served = log.filter((e) => e.url === '/endless-206.conda');
@@ -111,7 +112,7 @@ test('a Content-Encoding not asked for (a GiB of zeros in 1 MB of gzip) is refus
   const member = gzipSync(Buffer.alloc(1 << 20), { level: 9 });
   const zeros = Buffer.concat(Array.from({ length: 1024 }, () => member));
   routes.set('/gzip.conda', (_req, res, entry) => {
-    res.writeHead(206, { 'content-range': `bytes ${1e9 - 65536}-${1e9 - 1}/${1e9}`, 'content-encoding': 'gzip' });
+    res.writeHead(206, { 'content-range': `bytes ${1e9 - TAIL_BYTES}-${1e9 - 1}/${1e9}`, 'content-encoding': 'gzip' });
     entry.bytes = zeros.length;
     res.end(zeros);
   });
@@ -148,16 +149,21 @@ test('a range body longer than asked for is cancelled, and the process exits', a
       entry.bytes = sendBytes(req, res, conda);
       return;
     }
-    // Any other range: the right Content-Range, then bytes forever.
+    // Any other range: the right Content-Range and the bytes asked for, then bytes forever.
     const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range ?? '')!;
     res.writeHead(206, { 'content-range': `bytes ${m[1]}-${m[2]}/${conda.length}` });
+    res.write(conda.subarray(Number(m[1]), Number(m[2]) + 1));
     endless(res, entry, Buffer.alloc(1 << 16));
   });
   const started = Date.now();
-  const r = await runAsync([`${base}/long-range.conda`]);
+  const r = await runAsync(['--format', 'json', `${base}/long-range.conda`]);
   assert.ok(Date.now() - started < 30_000, 'the process exited');
-  assert.equal(r.code, 2, r.stderr);
-  assert.match(r.stderr, /^pyc-audit: error: .*long-range\.conda: (.*: )?the server sent more than the \d+ bytes asked for\n$/);
+  // Read no further than asked, then cancelled: the extra bytes are never believed. Whether they
+  // arrived in the same chunk as the last bytes asked for (an error) or after (not read) is the
+  // network's timing (and a decoder may see its input cut short first).
+  const error = JSON.parse(r.stdout).artifacts[0].error;
+  if (error === null) assert.equal(r.stderr, '');
+  else assert.match(r.stderr, /^pyc-audit: error: .*long-range\.conda: (.*: )?(the server sent more than the (\d+ )?bytes asked for.*|truncated: .*)\n$/);
   const ranged = log.filter((e) => e.url === '/long-range.conda' && !/^bytes=-/.test(e.range ?? ''));
   assert.ok(ranged.length >= 1 && ranged.every((e) => e.aborted), JSON.stringify(ranged));
 });

@@ -91,8 +91,9 @@ test('HTTP_PROXY carries artifact downloads (range requests included) to a host 
   assert.equal(r.code, 1, r.stderr);
   const [a] = JSON.parse(r.stdout).artifacts;
   assert.equal(a.findings[0].code, 'PYC001');
-  // undici tunnels plain http too (CONNECT); the fixture is small, so its tail request is all of it.
-  assert.ok(proxyLog.length >= 1 && proxyLog.every((l) => l.startsWith(`CONNECT ${PROXIED_HOST}:80`)), proxyLog.join('\n'));
+  // As curl does: plain http goes to the proxy as absolute-form GETs, no CONNECT; the fixture is
+  // small, so its tail request is all of it.
+  assert.ok(proxyLog.length >= 1 && proxyLog.every((l) => l.startsWith(`GET http://${PROXIED_HOST}/`)), proxyLog.join('\n'));
   assert.deepEqual(served, ['/example-1.0-py314rc2_0.conda']);
 });
 
@@ -102,7 +103,7 @@ test('lower-case http_proxy works too; without any proxy variable the host is no
   const r = await runAsync(['--format', 'json', url], proxyEnv({ http_proxy: proxyUrl }));
   assert.equal(r.code, 0, r.stderr);
   assert.equal(JSON.parse(r.stdout).artifacts[0].pyc.length > 0, true);
-  assert.deepEqual(proxyLog, [`CONNECT ${PROXIED_HOST}:80`]);
+  assert.deepEqual(proxyLog, [`GET http://${PROXIED_HOST}/legacy-1.0-py36_0.tar.bz2`]);
   const direct = await runAsync([url], proxyEnv({}));
   assert.equal(direct.code, 2);
   assert.match(direct.stderr, /^pyc-audit: error: http:\/\/artifacts\.pyc-audit\.invalid\/legacy-1\.0-py36_0\.tar\.bz2: (host not found|download failed: .*)\n$/);
@@ -125,8 +126,28 @@ test('a channel (repodata, then the artifacts) is read through the proxy', async
   const r = await runAsync(['channel', `http://${PROXIED_HOST}/`, '--subdir', 'noarch'], proxyEnv({ HTTPS_PROXY: proxyUrl, HTTP_PROXY: proxyUrl }));
   assert.equal(r.code, 2);
   assert.match(r.stderr, /^pyc-audit: error: /m);
-  assert.ok(proxyLog.length >= 1 && proxyLog.every((l) => l.startsWith(`CONNECT ${PROXIED_HOST}:80`)), proxyLog.join('\n'));
+  assert.ok(proxyLog.length >= 1 && proxyLog.every((l) => l.startsWith(`GET http://${PROXIED_HOST}/`)), proxyLog.join('\n'));
   assert.ok(served.includes('/noarch/repodata.json'), served.join('\n'));
+});
+
+test('https through a proxy that refuses the tunnel: one error line naming the CONNECT and the status', async () => {
+  const refusing = http.createServer((_req, res) => res.writeHead(405).end());
+  refusing.on('connect', (req: http.IncomingMessage, socket: net.Socket) => {
+    proxyLog.push(`CONNECT ${req.url}`);
+    socket.end('HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n');
+  });
+  await new Promise<void>((r) => refusing.listen(0, '127.0.0.1', r));
+  try {
+    proxyLog.length = 0;
+    const url = `https://${PROXIED_HOST}/x.conda`;
+    const r = await runAsync([url], proxyEnv({ HTTPS_PROXY: `http://127.0.0.1:${(refusing.address() as AddressInfo).port}` }));
+    assert.equal(r.code, 2);
+    assert.equal(r.stderr, `pyc-audit: error: ${url}: proxy refused CONNECT ${PROXIED_HOST}:443: 403\n`);
+    assert.deepEqual(proxyLog, [`CONNECT ${PROXIED_HOST}:443`]);
+  } finally {
+    refusing.closeAllConnections();
+    await new Promise((r) => refusing.close(r));
+  }
 });
 
 test('503 and 429 are retried as Retry-After says (seconds or a date), then the artifact is read', async () => {

@@ -1,7 +1,8 @@
 // The bytes of a channel's files, from a URL or a folder alike: streamed or whole, never more
 // than a stated number of bytes, null when the file is not there (HTTP 404, ENOENT), any other
 // failure an Error with a plain reason. Local files are opened as regular files only (a FIFO is
-// refused, not waited on); URLs have the --timeout idle deadline of every download.
+// refused, not waited on); URLs have the --timeout idle deadline of every download, and
+// --deadline for each file in all.
 import { createHash } from 'node:crypto';
 import { open } from 'node:fs/promises';
 import { get } from '../sources/access/http.js';
@@ -20,11 +21,11 @@ function tooLarge(limit: number): Error {
 }
 
 /** The file's bytes as chunks (each a fresh buffer), at most `limit` in all; null when it does not exist. */
-export async function openBytes(location: string, limit: number, timeoutSeconds: number): Promise<AsyncIterable<Buffer> | null> {
+export async function openBytes(location: string, limit: number, timeoutSeconds: number, deadlineSeconds?: number): Promise<AsyncIterable<Buffer> | null> {
   if (isUrl(location)) {
     let got;
     try {
-      got = await get(location, { 'Accept-Encoding': 'identity' }, timeoutSeconds);
+      got = await get(location, { 'Accept-Encoding': 'identity' }, timeoutSeconds, deadlineSeconds);
     } catch (err) {
       if (err instanceof InputError && /^HTTP 404\b/.test(err.message)) return null;
       throw err;
@@ -79,8 +80,8 @@ async function* capped(chunks: AsyncIterable<Buffer>, limit: number): AsyncGener
 }
 
 /** The whole file, at most `limit` bytes; null when it does not exist. */
-export async function readBytes(location: string, limit: number, timeoutSeconds: number): Promise<Buffer | null> {
-  const chunks = await openBytes(location, limit, timeoutSeconds);
+export async function readBytes(location: string, limit: number, timeoutSeconds: number, deadlineSeconds?: number): Promise<Buffer | null> {
+  const chunks = await openBytes(location, limit, timeoutSeconds, deadlineSeconds);
   if (!chunks) return null;
   const parts: Buffer[] = [];
   for await (const chunk of chunks) parts.push(Buffer.from(chunk));

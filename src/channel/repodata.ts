@@ -58,7 +58,7 @@ export interface SelectionCounts {
   duplicate: number;
   /** Built outside --built-after/--built-before, or without a build timestamp when a window is given. */
   outsideWindow: number;
-  /** A file name that is not a conda artifact's, or one that could climb out of the subdir. */
+  /** A file name that is not a conda artifact's, one that could climb out of the subdir, or a record whose fields break conda's grammar or FIELD_BYTES. */
   badName: number;
 }
 
@@ -78,7 +78,7 @@ export function describeSkipped(c: SelectionCounts): string {
     [c.noPython, 'depending on no Python'],
     [c.duplicate, '.tar.bz2 beside the .conda of the same build'],
     [c.outsideWindow, 'built outside --built-after/--built-before'],
-    [c.badName, 'not an artifact file name'],
+    [c.badName, 'not an artifact file name or record'],
   ];
   return parts
     .filter(([n]) => n > 0)
@@ -110,7 +110,34 @@ export function timestampOf(r: Record<string, unknown>): number | null {
 
 const sizeOf = (r: Record<string, unknown>) => (typeof r.size === 'number' && Number.isSafeInteger(r.size) && r.size >= 0 ? r.size : null);
 
-const isArtifactFile = (file: string) => ARTIFACT_FILE.test(file) && !file.startsWith('.');
+/** A record's text fields are bounded as member names are (conda's are a few dozen bytes). */
+export const FIELD_BYTES = 4096;
+
+/**
+ * conda's grammar: name-version-build.ext, a name of letters, digits, "_", ".", "+" and "-", a
+ * version and a build without "-" (a version may carry an epoch "!" and a local "+").
+ */
+const ARTIFACT_GRAMMAR = /^[A-Za-z0-9_][A-Za-z0-9_.+-]*-[A-Za-z0-9_.+!]+-[A-Za-z0-9_.+]+\.(?:conda|tar\.bz2)$/;
+const FIELD_GRAMMAR: Record<string, RegExp> = {
+  name: /^[A-Za-z0-9_][A-Za-z0-9_.+-]*$/,
+  version: /^[A-Za-z0-9_.+!*]+$/,
+  build: /^[A-Za-z0-9_.+*]+$/,
+  subdir: /^[A-Za-z0-9_.-]+$/,
+  fn: ARTIFACT_GRAMMAR,
+  url: /^[\x21-\x7e]+$/,
+};
+
+const isArtifactFile = (file: string) => file.length <= FIELD_BYTES && ARTIFACT_FILE.test(file) && ARTIFACT_GRAMMAR.test(file) && !file.startsWith('.');
+
+/** Whether a record's fn, name, version, build, subdir and url (where given) are bounded and in conda's grammar. */
+export function fieldsOk(r: Record<string, unknown>): boolean {
+  for (const [key, grammar] of Object.entries(FIELD_GRAMMAR)) {
+    const v = r[key];
+    if (v === undefined || v === null) continue;
+    if (typeof v !== 'string' || v.length > FIELD_BYTES || Buffer.byteLength(v) > FIELD_BYTES || !grammar.test(v)) return false;
+  }
+  return true;
+}
 
 /** The record's package name: its own, else the one its file name gives. */
 function nameOf(file: string, r: Record<string, unknown>): string {
@@ -156,6 +183,7 @@ export class RecordSelector {
   notePython(subdir: string, file: string, value: unknown): void {
     if (!this.pythons || !isArtifactFile(file)) return;
     const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+    if (!fieldsOk(r)) return;
     if (mayBePython(file, r)) this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
   }
 
@@ -164,6 +192,8 @@ export class RecordSelector {
     // A file name is a path segment: nothing that could climb out of the subdir.
     if (!isArtifactFile(file)) return void this.counts.badName++;
     const r = (value && typeof value === 'object' ? value : {}) as Record<string, unknown>;
+    // Its own fields bounded and in conda's grammar before any is used (a name, a Python pin).
+    if (!fieldsOk(r)) return void this.counts.badName++;
     if (this.pythons && mayBePython(file, r)) this.pythons.offer(subdir, file, r, sha256Of(r.sha256), sizeOf(r));
     if (!this.matches(nameOf(file, r))) return void this.counts.otherName++;
     // Only when needed: a depends list parsed per record is time on a channel of 10^6 records.

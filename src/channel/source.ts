@@ -6,11 +6,12 @@
 // themselves are read later, by the audit.
 import { mkdir, opendir, rename, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { join } from 'node:path';
+import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { zstd } from '../sources/codecs/codecs.js';
 import { readRegularFile } from '../sources/access/regular-file.js';
+import { hostPolicy } from '../sources/access/net.js';
 import { isUrl, openBytes, readBytes, sha256Hex } from './bytes.js';
 import { RepodataScanner } from './repodata-scan.js';
 import { addCounts, describeSkipped, emptyCounts, RecordSelector, type ChannelRecord, type RecordSelection, type SelectionCounts } from './repodata.js';
@@ -26,8 +27,12 @@ export const REPODATA_LIMIT = 2 * 1024 ** 3;
 export const CHANNELDATA_LIMIT = 128 << 20;
 export const SHARD_INDEX_LIMIT = 256 << 20;
 export const SHARD_LIMIT = 64 << 20;
-/** Shards fetched at once. */
+/** A shard as fetched (zstd): a real one is a few hundred KB at most. */
+export const SHARD_COMPRESSED_LIMIT = 16 << 20;
+/** Shards fetched at once (each held compressed until decoded). */
 const SHARD_CONCURRENCY = 16;
+/** Shards decompressed and decoded at once: each may be SHARD_LIMIT bytes and its objects. */
+const SHARD_DECODES = 2;
 /** Subdirs looked for when a channel URL has no channeldata.json and no --subdir is given. */
 const KNOWN_SUBDIRS = ['noarch', 'linux-64', 'linux-aarch64', 'linux-ppc64le', 'linux-s390x', 'osx-64', 'osx-arm64', 'win-64', 'win-arm64'];
 const FORMS = [SHARD_INDEX_FILE, 'repodata.json.zst', 'repodata.json'] as const;
@@ -67,6 +72,8 @@ export interface Channel {
 
 export interface LoadOptions {
   timeoutSeconds: number;
+  /** --deadline: seconds each index file (repodata, shard index, shard, channeldata) may take in all. */
+  deadlineSeconds?: number;
   selection: RecordSelection;
   /** --cache DIR: shards are kept under DIR/shards by their SHA-256. */
   cacheDir?: string | null;
@@ -88,7 +95,7 @@ export function describeChannel(channel: Channel): string {
 const location = (source: string, ...parts: string[]) => (isUrl(source) ? [source, ...parts.map(encodeURIComponent)].join('/') : join(source, ...parts));
 
 /** The subdirs to read: --subdir, else channeldata.json's list (URL), else those found. */
-async function findSubdirs(source: string, timeoutSeconds: number): Promise<{ names: string[]; optional: boolean }> {
+async function findSubdirs(source: string, timeoutSeconds: number, deadlineSeconds?: number): Promise<{ names: string[]; optional: boolean }> {
   if (!isUrl(source)) {
     const found: string[] = [];
     for await (const entry of await opendir(source)) {
@@ -104,7 +111,7 @@ async function findSubdirs(source: string, timeoutSeconds: number): Promise<{ na
     return { names: found.sort(), optional: false };
   }
   const where = `${source}/channeldata.json`;
-  const bytes = await readBytes(where, CHANNELDATA_LIMIT, timeoutSeconds).catch(() => null); // unreachable or too large: look for the usual subdirs
+  const bytes = await readBytes(where, CHANNELDATA_LIMIT, timeoutSeconds, deadlineSeconds).catch(() => null); // unreachable or too large: look for the usual subdirs
   if (bytes) {
     let subdirs: unknown;
     try {
@@ -154,9 +161,19 @@ async function scanRepodata(chunks: AsyncIterable<Buffer>, compressed: boolean, 
 }
 
 /** A base URL from a shard index, as a place to read from: a URL, or (local channels only) a folder path. */
-function placeOf(resolved: string, channelIsUrl: boolean, what: string): string {
-  if (isUrl(resolved)) return resolved;
-  if (!channelIsUrl && resolved.startsWith('file:')) return `${fileURLToPath(resolved).replace(/\/*$/, '')}/`;
+function placeOf(resolved: string, channelIsUrl: boolean, what: string, root: string): string {
+  if (isUrl(resolved)) {
+    const refused = channelIsUrl ? hostPolicy()?.refuses(resolved) : null;
+    if (refused) throw new Error(`${what} ${resolved}: ${refused}`);
+    return resolved;
+  }
+  if (!channelIsUrl && resolved.startsWith('file:')) {
+    // A local channel's bases stay inside its folder: its index does not read elsewhere on disk.
+    const path = fileURLToPath(resolved).replace(/\/*$/, '');
+    const inside = relative(resolvePath(root), resolvePath(path));
+    if (inside.startsWith('..') || isAbsolute(inside)) throw new Error(`${what} ${path} is outside the channel folder ${root}`);
+    return `${path}/`;
+  }
   throw new Error(`${what} ${resolved} is not http(s)${channelIsUrl ? ', and a remote channel may point nowhere else' : ' nor a path'}`);
 }
 
@@ -165,16 +182,16 @@ interface ShardCacheStats {
 }
 
 /** A shard's bytes: from --cache when there (and still matching its hash), else fetched, verified and kept. */
-async function shardBytes(where: string, hex: string, cacheDir: string | null, timeoutSeconds: number, stats: ShardCacheStats): Promise<Buffer> {
+async function shardBytes(where: string, hex: string, cacheDir: string | null, timeoutSeconds: number, stats: ShardCacheStats, deadlineSeconds?: number): Promise<Buffer> {
   const kept = cacheDir ? join(cacheDir, 'shards', hex.slice(0, 2), `${hex}.msgpack.zst`) : null;
   if (kept) {
-    const bytes = await readRegularFile(kept, { maxBytes: SHARD_LIMIT, follow: false }).catch(() => null);
+    const bytes = await readRegularFile(kept, { maxBytes: SHARD_COMPRESSED_LIMIT, follow: false }).catch(() => null);
     if (bytes && sha256Hex(bytes) === hex) {
       stats.cached++;
       return bytes;
     }
   }
-  const bytes = await readBytes(where, SHARD_LIMIT, timeoutSeconds);
+  const bytes = await readBytes(where, SHARD_COMPRESSED_LIMIT, timeoutSeconds, deadlineSeconds);
   if (!bytes) throw new LocatedError(`${where}: not found`);
   const actual = sha256Hex(bytes);
   if (actual !== hex) throw new LocatedError(`${where}: SHA-256 is ${actual}, the shard index says ${hex}`);
@@ -189,13 +206,14 @@ async function shardBytes(where: string, hex: string, cacheDir: string | null, t
 }
 
 /** Reads a subdir from its shard index: the shards of wanted names only, a few at a time. */
-async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: boolean, subdir: string, selector: RecordSelector, options: LoadOptions): Promise<SubdirRead> {
+async function readShards(indexBytes: Buffer, indexWhere: string, source: string, channelIsUrl: boolean, subdir: string, selector: RecordSelector, options: LoadOptions): Promise<SubdirRead> {
   const index = parseShardIndex(await unzstd(indexBytes, SHARD_INDEX_LIMIT));
   const indexUrl = isUrl(indexWhere) ? indexWhere : pathToFileURL(indexWhere).href;
-  const shardsBase = placeOf(resolveBase(indexUrl, index.shardsBaseUrl), channelIsUrl, 'shards_base_url');
-  const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url');
+  const shardsBase = placeOf(resolveBase(indexUrl, index.shardsBaseUrl), channelIsUrl, 'shards_base_url', source);
+  const base = placeOf(resolveBase(indexUrl, index.baseUrl), channelIsUrl, 'base_url', source);
   const names = [...index.shards.keys()].filter((n) => selector.wantsShard(n)).sort();
   const limit = pLimit(SHARD_CONCURRENCY);
+  const decodes = pLimit(SHARD_DECODES);
   const stats = { cached: 0 };
   await Promise.all(
     names.map((name) =>
@@ -204,7 +222,8 @@ async function readShards(indexBytes: Buffer, indexWhere: string, channelIsUrl: 
         const where = isUrl(shardsBase) ? `${shardsBase}${hex}.msgpack.zst` : join(shardsBase, `${hex}.msgpack.zst`);
         let records;
         try {
-          records = shardRecords(await unzstd(await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats), SHARD_LIMIT));
+          const compressed = await shardBytes(where, hex, options.cacheDir ?? null, options.timeoutSeconds, stats, options.deadlineSeconds);
+          records = await decodes(async () => shardRecords(await unzstd(compressed, SHARD_LIMIT)));
         } catch (err) {
           if (err instanceof LocatedError) throw err;
           throw new LocatedError(`${where} (the shard of ${name}): ${(err as Error).message}`);
@@ -227,11 +246,11 @@ async function readSubdir(source: string, subdir: string, options: LoadOptions, 
     try {
       let read: SubdirRead;
       if (form === SHARD_INDEX_FILE) {
-        const bytes = await readBytes(where, SHARD_INDEX_LIMIT, options.timeoutSeconds);
+        const bytes = await readBytes(where, SHARD_INDEX_LIMIT, options.timeoutSeconds, options.deadlineSeconds);
         if (!bytes) continue;
-        read = await readShards(bytes, where, isUrl(source), subdir, selector, options);
+        read = await readShards(bytes, where, source, isUrl(source), subdir, selector, options);
       } else {
-        const chunks = await openBytes(where, REPODATA_LIMIT, options.timeoutSeconds);
+        const chunks = await openBytes(where, REPODATA_LIMIT, options.timeoutSeconds, options.deadlineSeconds);
         if (!chunks) continue;
         await scanRepodata(chunks, form === 'repodata.json.zst', subdir, selector);
         read = { name: subdir, form, base: isUrl(source) ? `${source}/${encodeURIComponent(subdir)}/` : join(source, subdir) };
@@ -259,7 +278,7 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
     if (!info?.isDirectory()) throw new ChannelError(`${source}: not a folder or an http(s) URL`);
   }
   const explicit = subdirs.length > 0;
-  const wanted = explicit ? { names: [...subdirs], optional: false } : await findSubdirs(source, options.timeoutSeconds);
+  const wanted = explicit ? { names: [...subdirs], optional: false } : await findSubdirs(source, options.timeoutSeconds, options.deadlineSeconds);
   const read: SubdirRead[] = [];
   const records: ChannelRecord[] = [];
   const counts = emptyCounts();

@@ -15,6 +15,7 @@ import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
 import type { Target } from '../sources/folders/targets.js';
 import { VERSION } from '../version.js';
+import { redactUrls } from '../sources/access/redact.js';
 
 export interface ChannelFlags extends RunFlags {
   subdir: string[];
@@ -25,6 +26,9 @@ export interface ChannelFlags extends RunFlags {
   builtAfter?: number;
   builtBefore?: number;
 }
+
+/** A URL shown without its password or token (redact.ts), and kept whole to be requested. */
+const shown = (loc: { path: string; kind: 'url' | 'file' }) => (loc.kind === 'url' ? { ...loc, path: redactUrls(loc.path), url: loc.path } : loc);
 
 export async function runChannel(source: string, flags: ChannelFlags, io: ReportIo): Promise<number> {
   for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
@@ -38,9 +42,19 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   } catch (err) {
     throw new UsageError(`--shard ${(err as Error).message}`);
   }
+  // A remote channel's documents and redirects lead only where hosts.ts allows.
+  if (/^https?:\/\//i.test(source)) {
+    const { channelPolicy } = await import('../sources/access/hosts.js');
+    const { setHostPolicy } = await import('../sources/access/net.js');
+    try {
+      setHostPolicy(channelPolicy(source, flags.allowHost ?? []));
+    } catch {
+      throw new UsageError(`${source}: not a URL`);
+    }
+  }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target, builtAfter: flags.builtAfter ?? null, builtBefore: flags.builtBefore ?? null }, cacheDir: flags.cache ?? null });
+    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target, builtAfter: flags.builtAfter ?? null, builtBefore: flags.builtBefore ?? null }, cacheDir: flags.cache ?? null });
   } catch (err) {
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;
@@ -55,9 +69,9 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
   io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
   const targets: Target[] = mine.map((r) => ({
-    ...artifactLocation(channel, r),
+    ...shown(artifactLocation(channel, r)),
     size: r.size ?? undefined,
-    origin: { channel: channel.source, subdir: r.subdir, file: r.file, sha256: r.sha256, timestamp: r.timestamp ?? null, shard: { ...shard, size: mine.length, total: selected.length } },
+    origin: { channel: redactUrls(channel.source), subdir: r.subdir, file: r.file, sha256: r.sha256, timestamp: r.timestamp ?? null, shard: { ...shard, size: mine.length, total: selected.length } },
   }));
   if (channel.python) {
     const { learnFromChannel } = await import('../channel/learn.js');

@@ -11,6 +11,10 @@ export interface RunFlags {
   format: Format;
   magicTable?: string;
   jobs: number;
+  /** URLs: downloads in flight at once (default DOWNLOADS, read-plan.ts). */
+  downloads?: number;
+  /** Hosts a remote channel may reach although loopback, link-local or private (channel/hosts.ts). */
+  allowHost?: string[];
   maxFindings: number;
   maxBytes?: number;
   timeout: number;

@@ -18,6 +18,14 @@ const count = (name: string, fallback: number): number => {
  */
 export const MEMORY_MB = count('PYC_AUDIT_MEMORY_MB', 100);
 /**
+ * Downloads in flight at once by default (--downloads sets another): a download waits on the
+ * network, not on a core, so this is not --jobs. Each holds up to a 64 KiB tail and the member it
+ * is reading (its decoding takes turns with the others on the main thread), about 4 MB at most:
+ * the memory budget bounds them, 4 to 32.
+ */
+export const DOWNLOADS = Math.max(4, Math.min(32, Math.floor(MEMORY_MB / 4)));
+
+/**
  * Costs in MB, measured on Node 24 with the 4 big `.conda` of the bench corpus (docs/performance.md):
  * a run reading one large artifact at a time; each more artifact decoded at once on the main thread;
  * each reader thread (its own V8 isolate and modules, and the artifact it reads).

@@ -10,7 +10,8 @@
 // under another channel's SHA-256 finds nothing to reuse, so it can neither plant a result for the
 // other channel nor borrow one for a file that was never read.
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
+import { makeCopiesDir, removeCopiesDir } from './copies-dir.js';
 import { join } from 'node:path';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { artifactJson, readArtifactJson } from '../report/json.js';
@@ -73,7 +74,7 @@ export class ResultCache {
 
   /** This run's private folder for copies, made on first use. */
   private workDir(): Promise<string> {
-    this.work ??= mkdir(this.dir, { recursive: true }).then(() => mkdtemp(join(this.dir, '.copies-')));
+    this.work ??= makeCopiesDir(this.dir);
     return this.work;
   }
 
@@ -88,7 +89,7 @@ export class ResultCache {
     if (hit) return { ...hit, path: target.path };
     return withVerifiedCopy(
       await this.workDir(),
-      target.path,
+      target.url ?? target.path,
       target.origin?.file ?? 'artifact',
       claimed,
       target.size,
@@ -109,7 +110,7 @@ export class ResultCache {
 
   /** Removes this run's copies folder. */
   async close(): Promise<void> {
-    if (this.work) await rm(await this.work, { recursive: true, force: true }).catch(() => {});
+    if (this.work) await removeCopiesDir(await this.work.catch(() => ''));
   }
 }
 
@@ -211,7 +212,7 @@ export class FactCache {
       const value = hit ? revive(hit.value) : undefined;
       if (value !== undefined) return { value, kept: true };
     }
-    this.work ??= mkdir(this.dir, { recursive: true }).then(() => mkdtemp(join(this.dir, '.copies-')));
+    this.work ??= makeCopiesDir(this.dir);
     return withVerifiedCopy(await this.work, location, name, claimed, size, this.timeoutSeconds, async (copy, actual) => {
       const value = await learn(copy);
       await this.put(actual, location, value).catch(() => {}); // not kept: learned again next time
@@ -221,6 +222,6 @@ export class FactCache {
 
   /** Removes this run's copies folder. */
   async close(): Promise<void> {
-    if (this.work) await rm(await this.work, { recursive: true, force: true }).catch(() => {});
+    if (this.work) await removeCopiesDir(await this.work.catch(() => ''));
   }
 }

@@ -17,6 +17,7 @@ import { checkOutputs } from './check-outputs.js';
 import { chooseReader } from './choose-reader.js';
 import type { RunFlags } from './flags.js';
 import { loadTable } from './load-table.js';
+import { DOWNLOADS } from './read-plan.js';
 
 /**
  * A part of a tree or environment, or a plain folder, that held no .pyc and gave no finding: no
@@ -91,7 +92,11 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   if (flags.learned) read = flags.learned.reader(read);
   // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
   if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
+  // Local artifacts --jobs at once; URLs --downloads at once (their decoding still takes turns on
+  // the main thread): a download waits on the network, not on a core.
   const limit = pLimit(flags.jobs);
+  const limitUrl = pLimit(flags.downloads ?? DOWNLOADS);
+  const limitFor = (t: Target) => (t.kind === 'url' ? limitUrl : limit);
   const stderr = io.stderr as ReportIo['stdout'] & { columns?: number };
   const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
   const warn = (line: string) => {
@@ -130,7 +135,7 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   const held = new Set<string>();
   await Promise.all(
     order.map((i) =>
-      limit(async () => {
+      limitFor(targets[i]!)(async () => {
         const result = await auditOne(targets[i]!);
         progress?.finished(sizes[i]!);
         if (isNothing(targets[i]!, result)) return reporter.skip(i);

@@ -93,7 +93,7 @@ export async function readTarget(target: Target, options: ReadOptions = {}): Pro
   if (target.kind === 'stdin') return readStdin(options);
   if (target.kind === 'url') {
     const { readUrl } = await import('./access/http.js');
-    return readUrl(target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, deadlineSeconds: options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS, scan: scanOptions(options) });
+    return readUrl(target.url ?? target.path, { timeoutSeconds: options.timeoutSeconds ?? 30, deadlineSeconds: options.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS, scan: scanOptions(options) });
   }
   const folders = await import('./folders/folder.js');
   const local = { maxBytes: options.maxBytes, hashOnly: options.hashOnly, part: target.part };

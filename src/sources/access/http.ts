@@ -19,8 +19,12 @@ export interface HttpOptions {
   scan: ScanOptions;
 }
 
-/** The suffix asked for first: the central directory of any package fits in it. */
-export const TAIL_BYTES = 64 << 10;
+/**
+ * The suffix asked for first: the central directory of any package fits in it, and so does the
+ * zip reader's own search for the end record (yauzl reads its 22 bytes, a comment of up to
+ * 65,535 and a zip64 locator's 20 before it), so no byte of the tail is asked for again.
+ */
+export const TAIL_BYTES = 20 + 22 + 0xffff;
 
 /** A response whose body is read at most as far as asked, and always cancelled when left. */
 interface Got {
@@ -52,8 +56,12 @@ class Download {
     this.timer.unref(); // a watchdog, never a reason to keep the process alive
   }
 
+  /** Responses not yet cancelled: close() ends them (a read that stopped early leaves none open). */
+  private readonly open = new Set<() => Promise<void>>();
+
   close(): void {
     clearTimeout(this.timer);
+    for (const cancel of this.open) void cancel();
   }
 
   /** The one place a request is made. */
@@ -78,11 +86,13 @@ class Download {
     const cancel = async () => {
       if (cancelled) return;
       cancelled = true;
+      this.open.delete(cancel);
       clearTimeout(idle);
       this.deadline.signal.removeEventListener('abort', onDeadline);
       await (reader ? reader.cancel() : stream?.cancel())?.catch(() => {});
     };
     const headers: Record<string, string> = { ...(options.anyEncoding ? {} : { 'accept-encoding': 'identity' }), ...options.headers };
+    this.open.add(cancel);
     const range = options.range;
     if (range) headers.range = 'suffix' in range ? `bytes=-${range.suffix}` : `bytes=${range.start}-${range.end - 1}`;
     arm();
@@ -91,7 +101,7 @@ class Download {
       response = await this.request(headers, controller.signal);
     } catch (err) {
       await cancel();
-      throw describeFetchError(err, controller.signal);
+      throw describeFetchError(err, controller.signal, this.url);
     }
     stream = response.body;
     try {
@@ -120,6 +130,9 @@ class Download {
           } catch (err) {
             throw describeFetchError(err, controller.signal);
           }
+          // The idle timeout waits on the server, not on the reader (a response left open to read
+          // on later is not idle).
+          clearTimeout(idle);
           if (next.done) return;
           received += next.value.byteLength;
           if (received > limit) throw new InputError(`the server sent more than the ${limit} bytes asked for`);
@@ -133,10 +146,18 @@ class Download {
   }
 }
 
-function describeFetchError(err: unknown, signal: AbortSignal): Error {
+function describeFetchError(err: unknown, signal: AbortSignal, url?: string): Error {
   if (err instanceof InputError) return err;
   if (signal.aborted && signal.reason instanceof Error) return signal.reason;
   const cause = (err as { cause?: { code?: string; message?: string } }).cause;
+  // undici: "Proxy response (403) !== 200 when HTTP Tunneling"
+  let messages = '';
+  for (let e: unknown = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) messages += ` ${(e as Error).message}`;
+  const refused = /Proxy response \((\d+)\)/.exec(messages);
+  if (refused && url) {
+    const u = new URL(url);
+    return new InputError(`proxy refused CONNECT ${u.hostname}:${u.port || (u.protocol === 'https:' ? 443 : 80)}: ${refused[1]}`);
+  }
   if (cause?.code === 'ECONNREFUSED') return new InputError('connection refused');
   if (cause?.code === 'ENOTFOUND') return new InputError('host not found');
   if (cause?.code === 'ECONNRESET' || cause?.code === 'UND_ERR_SOCKET') return new InputError('connection closed by the server');
@@ -173,32 +194,137 @@ function endsAZip(tail: Buffer): boolean {
   return false;
 }
 
-/** The file through range requests, the tail (already fetched) served from memory. */
-function rangeAccess(download: Download, total: number, tail: { start: number; bytes: Buffer }): RandomAccess {
+/**
+ * Where the members of a zip begin (their local headers) and where the central directory
+ * begins, in order, when the tail holds the whole central directory; [] otherwise (a zip64, or a
+ * directory larger than the tail): then each range is asked for as it is.
+ */
+export function memberBounds(tail: { start: number; bytes: Buffer }): number[] {
+  const b = tail.bytes;
+  let at = -1;
+  for (let i = b.length - 22; i >= 0 && i >= b.length - 22 - 0xffff; i--) {
+    if (b.readUInt32LE(i) === 0x06054b50) {
+      at = i;
+      break;
+    }
+  }
+  if (at < 0) return [];
+  const count = b.readUInt16LE(at + 10);
+  const size = b.readUInt32LE(at + 12);
+  const offset = b.readUInt32LE(at + 16);
+  if (count === 0xffff || offset === 0xffffffff || offset < tail.start || offset + size > tail.start + b.length) return [];
+  const bounds: number[] = [];
+  let p = offset - tail.start;
+  for (let n = 0; n < count; n++) {
+    if (p + 46 > b.length || b.readUInt32LE(p) !== 0x02014b50) return [];
+    bounds.push(b.readUInt32LE(p + 42));
+    p += 46 + b.readUInt16LE(p + 28) + b.readUInt16LE(p + 30) + b.readUInt16LE(p + 32);
+  }
+  bounds.push(offset);
+  return [...new Set(bounds)].sort((x, y) => x - y);
+}
+
+/** A gap the reader skips over on an open response rather than asking again (bytes read and dropped). */
+export const SKIP_BYTES = 64 << 10;
+
+/** Responses one artifact keeps open to read on from (each holds a connection). */
+const MAX_OPEN = 3;
+
+/** One open response for [pos, to): read on when the next range starts at or shortly after `pos`. */
+interface Cursor {
+  got: Got;
+  iterator: AsyncIterator<Buffer>;
+  pos: number;
+  to: number;
+  /** Bytes read past `pos` and not yet asked for. */
+  spare: Buffer | null;
+  busy: boolean;
+}
+
+/**
+ * The file through range requests, the tail (already fetched) served from memory: no byte is
+ * asked for twice. Below the tail, a range opens one request that runs as far as `readOn` says
+ * (the end of the zip member it falls in: a member's local header and its data come in one
+ * request), and the next range that begins at or shortly after where that one stopped is read on
+ * from the same response; any other range opens a request of its own.
+ */
+function rangeAccess(download: Download, total: number, tail: { start: number; bytes: Buffer }, readOn: (start: number, end: number) => number): RandomAccess {
+  const cursors: Cursor[] = [];
+  /** The file's first bytes as read (the sniff): kept, so a reader that starts again at 0 is served from memory. */
+  let head = Buffer.alloc(0);
+  const drop = async (c: Cursor | null) => {
+    if (!c) return;
+    const at = cursors.indexOf(c);
+    if (at >= 0) cursors.splice(at, 1);
+    await c.got.cancel();
+  };
+  async function open(start: number, to: number): Promise<Cursor> {
+    const got = await download.get({ range: { start, end: to } });
+    try {
+      if (got.response.status !== 206) throw new InputError(`the server stopped honouring Range requests (HTTP ${got.response.status})`);
+      const r = contentRange(got.response);
+      if (r.start !== start || r.end !== to) throw new InputError(`the server sent bytes ${r.start}-${r.end - 1} for a request of ${start}-${to - 1}`);
+    } catch (err) {
+      await got.cancel();
+      throw err;
+    }
+    return { got, iterator: got.body[Symbol.asyncIterator](), pos: start, to, spare: null, busy: false };
+  }
+  /** The next bytes of `c`, at most `max`. */
+  async function next(c: Cursor, max: number): Promise<Buffer> {
+    let chunk = c.spare;
+    c.spare = null;
+    if (!chunk) {
+      const n = await c.iterator.next();
+      if (n.done) throw new InputError(`truncated: the server stopped at offset ${c.pos} of a range ending at ${c.to}`);
+      chunk = n.value;
+    }
+    if (chunk.length > max) {
+      c.spare = chunk.subarray(max);
+      chunk = chunk.subarray(0, max);
+    }
+    if (c.pos === head.length && c.pos < SNIFF_BYTES) head = Buffer.concat([head, chunk.subarray(0, SNIFF_BYTES - c.pos)]);
+    c.pos += chunk.length;
+    return chunk;
+  }
   return {
     size: total,
     range: (start, end) =>
       (async function* () {
         end = Math.min(end, total);
         if (end <= start) return;
-        if (start >= tail.start) {
-          yield tail.bytes.subarray(start - tail.start, end - tail.start);
-          return;
+        const below = Math.min(end, tail.start);
+        if (start < head.length) {
+          yield head.subarray(start, Math.min(below, head.length));
+          start = Math.min(below, head.length);
         }
-        const got = await download.get({ range: { start, end } });
-        try {
-          if (got.response.status !== 206) throw new InputError(`the server stopped honouring Range requests (HTTP ${got.response.status})`);
-          const r = contentRange(got.response);
-          if (r.start !== start || r.end !== end) throw new InputError(`the server sent bytes ${r.start}-${r.end - 1} for a request of ${start}-${end - 1}`);
-          let received = 0;
-          for await (const chunk of got.body) {
-            received += chunk.length;
-            yield chunk;
+        if (start < below) {
+          // Read on from the open response, or open one up to the tail (or, when the open one is
+          // busy with another range, one for exactly these bytes).
+          // Read on from an open response that reaches these bytes, else open one that runs to
+          // the end of their member; the others stay open for the reads that come back to them.
+          let c = cursors.find((k) => !k.busy && k.pos <= start && start - k.pos <= SKIP_BYTES && below <= k.to);
+          if (!c) {
+            c = await open(start, Math.max(below, Math.min(tail.start, readOn(start, below))));
+            cursors.push(c);
+            if (cursors.length > MAX_OPEN) await drop(cursors.find((k) => !k.busy) ?? null);
           }
-          if (received !== end - start) throw new InputError(`truncated: the server sent ${received} of ${end - start} bytes`);
-        } finally {
-          await got.cancel();
+          c.busy = true;
+          let ok = false;
+          try {
+            while (c.pos < start) await next(c, start - c.pos);
+            while (c.pos < below) yield await next(c, below - c.pos);
+            // Read to its end: the response is seen to end, so its connection is kept alive (a
+            // body cancelled before its end closes it); a byte more than asked for is an error.
+            if (c.pos >= c.to && (c.spare || !(await c.iterator.next()).done)) throw new InputError(`the server sent more than the bytes asked for (to offset ${c.to})`);
+            ok = true;
+          } finally {
+            c.busy = false;
+            // Left early (the reader stopped), failed, or read to its end: not read on.
+            if (!ok || c.pos >= c.to) await drop(c);
+          }
         }
+        if (end > tail.start) yield tail.bytes.subarray(Math.max(start, tail.start) - tail.start, end - tail.start);
       })(),
   };
 }
@@ -225,7 +351,39 @@ function memoryAccess(bytes: Buffer): RandomAccess {
   };
 }
 
+/**
+ * A loose .pyc: its first bytes (the 16-byte header decides it) and its size from Content-Range,
+ * in one range request; null when the server does not honour Range (then it is read as it comes).
+ */
+async function pycHead(download: Download, name: string): Promise<ArtifactBytes | null> {
+  const got = await download.get({ range: { start: 0, end: SNIFF_BYTES } });
+  if (got.response.status !== 206) {
+    await got.cancel();
+    return null;
+  }
+  let bytes: Buffer;
+  let total: number;
+  try {
+    const r = contentRange(got.response);
+    if (r.start !== 0) throw new InputError(`the server sent bytes ${r.start}-${r.end - 1} for a request of 0-${SNIFF_BYTES - 1}`);
+    total = r.total;
+    bytes = await collect(got, r.end);
+  } finally {
+    await got.cancel();
+  }
+  const access = memoryAccess(bytes);
+  return { mode: 'random', name, first: bytes, access: { ...access, size: total } };
+}
+
 async function urlBytes(download: Download, name: string): Promise<ArtifactBytes> {
+  if (/\.pyc$/i.test(name)) {
+    const head = await pycHead(download, name).catch((err: unknown) => {
+      if (err instanceof InputError && /^HTTP 416\b/.test(err.message)) return null; // empty, or no ranges
+      throw err;
+    });
+    if (head) return head;
+    return wholeBody(download, name);
+  }
   let tail: Got;
   try {
     tail = await download.get({ range: { suffix: TAIL_BYTES } });
@@ -247,7 +405,15 @@ async function urlBytes(download: Download, name: string): Promise<ArtifactBytes
   }
   if (range.start === 0) return { mode: 'random', name, first: bytes.subarray(0, SNIFF_BYTES), access: memoryAccess(bytes) };
   if (!endsAZip(bytes)) return wholeBody(download, name);
-  const access = rangeAccess(download, range.total, { start: range.start, bytes });
+  const tailBytes = { start: range.start, bytes };
+  const bounds = memberBounds(tailBytes);
+  // To the end of the member a range ends in. A .conda's first bytes are read on into the member
+  // they fall in (conda writes metadata.json, then the pkg- member, which is always read): the
+  // sniff and that member come in one request.
+  const memberEnd = (end: number) => bounds.find((b) => b >= end) ?? end;
+  const conda = /\.conda$/i.test(name);
+  const readOn = (start: number, end: number) => (start === 0 && end <= SNIFF_BYTES && !conda ? end : memberEnd(end));
+  const access = rangeAccess(download, range.total, tailBytes, readOn);
   const first: Buffer[] = [];
   for await (const chunk of access.range(0, SNIFF_BYTES, false)) first.push(chunk);
   return { mode: 'random', name, first: Buffer.concat(first), access };
@@ -263,16 +429,16 @@ export async function readUrl(url: string, options: HttpOptions): Promise<Artifa
   }
 }
 
-/** Seconds a channel file (repodata, a shard) may take to download in all. */
-const DOCUMENT_DEADLINE_SECONDS = 3600;
+/** Seconds a channel file (repodata, a shard) may take to download in all, unless --deadline says. */
+const DOCUMENT_DEADLINE_SECONDS = 900;
 
 /**
  * One GET for a channel's files (channel/bytes.ts): the response, and its body with the idle
- * timeout and a deadline; the body is cancelled when its reader stops. `headers` are sent as
+ * timeout and a deadline (--deadline); the body is cancelled when its reader stops. `headers` are sent as
  * given, and what Content-Encoding comes back is the caller's to judge.
  */
-export async function get(url: string, headers: Record<string, string>, timeoutSeconds: number): Promise<{ response: Response; body: AsyncIterable<Buffer> }> {
-  const download = new Download(url, timeoutSeconds, DOCUMENT_DEADLINE_SECONDS);
+export async function get(url: string, headers: Record<string, string>, timeoutSeconds: number, deadlineSeconds = DOCUMENT_DEADLINE_SECONDS): Promise<{ response: Response; body: AsyncIterable<Buffer> }> {
+  const download = new Download(url, timeoutSeconds, deadlineSeconds);
   let got: Got;
   try {
     got = await download.get({ headers, anyEncoding: true });

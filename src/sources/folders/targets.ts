@@ -7,6 +7,7 @@
 import { lstatSync, readdirSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../../channel/repodata.js';
+import { redactUrls } from '../access/redact.js';
 
 export interface Target {
   path: string;
@@ -21,6 +22,8 @@ export interface Target {
   size?: number;
   /** The command-line path it came from (a folder stands for many targets). */
   input?: string;
+  /** kind 'url': the URL to request, credentials and token included; `path` is it as shown (redact.ts). */
+  url?: string;
 }
 
 export interface TreePart {
@@ -140,7 +143,7 @@ function cacheTargets(dir: string): Target[] | null {
 
 export async function expandPath(path: string): Promise<Target[]> {
   if (path === '-') return [{ path, kind: 'stdin' }];
-  if (/^https?:\/\//i.test(path)) return [{ path, kind: 'url' }];
+  if (/^https?:\/\//i.test(path)) return [{ path: redactUrls(path), url: path, kind: 'url' }];
   if (!isDir(path)) return [{ path, kind: path.endsWith('.pyc') ? 'pyc' : 'file' }];
   if (isDir(join(path, 'conda-meta'))) return packageParts(path, 'env');
   if (exists(join(path, 'info', 'index.json'))) return [{ path, kind: 'folder' }];
