@@ -25,17 +25,20 @@ export interface Expected {
   conflict: string | null;
 }
 
-export function parseIndexJson(bytes: Buffer | undefined): PackageInfo {
-  const empty: PackageInfo = { name: null, version: null, build: null, subdir: null, noarch: null, depends: [] };
-  if (!bytes) return empty;
-  let data: unknown;
+/** A metadata file's JSON object, or null when there is no file, or it is not JSON or not an object. */
+function jsonObject(bytes: Buffer | undefined): Record<string, unknown> | null {
+  if (!bytes) return null;
   try {
-    data = JSON.parse(bytes.toString('utf8'));
+    const data: unknown = JSON.parse(bytes.toString('utf8'));
+    return data && typeof data === 'object' && !Array.isArray(data) ? (data as Record<string, unknown>) : null;
   } catch {
-    return empty;
+    return null;
   }
-  if (!data || typeof data !== 'object') return empty;
-  const d = data as Record<string, unknown>;
+}
+
+export function parseIndexJson(bytes: Buffer | undefined): PackageInfo {
+  const d = jsonObject(bytes);
+  if (!d) return { name: null, version: null, build: null, subdir: null, noarch: null, depends: [] };
   const str = (v: unknown) => (typeof v === 'string' ? v : typeof v === 'number' ? String(v) : null);
   return {
     name: str(d.name),
@@ -63,14 +66,7 @@ const COMMIT = /^[0-9a-f]{7,64}$/i;
  * and `/`, so the two forms of one repository are one recipe.
  */
 export function parseRecipe(bytes: Buffer | undefined): Recipe | null {
-  if (!bytes) return null;
-  let data: unknown;
-  try {
-    data = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    return null;
-  }
-  const extra = data && typeof data === 'object' ? (data as { extra?: unknown }).extra : null;
+  const extra = jsonObject(bytes)?.extra;
   if (!extra || typeof extra !== 'object') return null;
   const { remote_url: url, sha } = extra as Record<string, unknown>;
   if (typeof url !== 'string' || !RECIPE_URL.test(url.trim())) return null;
