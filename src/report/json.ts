@@ -7,7 +7,7 @@ import type { MagicEntry } from '../magic/types.js';
 import { fails } from '../judge/artifact.js';
 import type { Severity } from '../judge/rules.js';
 import type { ArtifactOrigin } from '../channel/repodata.js';
-import { addToWindows, sortedWindows, type MagicWindow } from './windows.js';
+import { addToWindows, windowsJson, type MagicWindow } from './windows.js';
 
 /**
  * 4: artifacts carry their `recipe` (info/about.json), a channel artifact its build `timestamp`,
@@ -287,7 +287,7 @@ export class JsonReportWriter {
 
 export function summaryJson(t: Tally) {
   const { artifacts, pyc, findings, bySeverity, failing, errors, incomplete, impact, failOn } = t;
-  const windows = sortedWindows(t.windows).map((w) => ({ magic: w.magic, artifacts: w.artifacts, firstBuilt: new Date(w.first).toISOString(), lastBuilt: new Date(w.last).toISOString() }));
+  const windows = windowsJson(t.windows);
   return { artifacts, pyc, findings, bySeverity, failing, failOn, errors, incomplete, impact, ...(windows.length ? { windows } : {}) };
 }
 

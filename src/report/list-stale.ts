@@ -15,6 +15,7 @@ import { failsAt, ruleFor, type Severity } from '../judge/rules.js';
 import { printable } from './escape.js';
 import type { ReportWriter } from './writer.js';
 import { condaId, ownerId, wheelId, type PackageId } from './package-id.js';
+import { byText, RecipeGroups } from './recipe-groups.js';
 
 /**
  * What to rebuild for one result (none when what conda installs does not fail: info/ bytecode alone
@@ -74,38 +75,22 @@ function artifactId(r: ArtifactResult, id: PackageId): string {
   return line({ ...id, id: subdir && id.problem === null ? `${subdir}/${id.id}` : id.id });
 }
 
-const byText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-
 /** --list-stale --by recipe: what to rebuild, a line per recipe, written when the run ends. */
 export function recipeListWriter(failOn: Severity | 'never', warn: (line: string) => void): ReportWriter {
-  const recipes = new Map<string, { commits: Set<string>; artifacts: Set<string> }>();
-  const unattributed = new Map<string, Set<string>>();
+  const groups = new RecipeGroups<string>();
+  const sorted = (ids: string[]) => [...new Set(ids)].sort(byText).join(' ');
   return {
     begin: () => '',
     artifact: (r) => {
-      const { ids } = rebuildIds(r, failOn);
-      if (!ids.length) return '';
-      const artifacts = ids.map((id) => artifactId(r, id));
-      if (r.recipe) {
-        const entry = recipes.get(r.recipe.url) ?? { commits: new Set<string>(), artifacts: new Set<string>() };
-        if (r.recipe.sha) entry.commits.add(r.recipe.sha);
-        for (const a of artifacts) entry.artifacts.add(a);
-        recipes.set(r.recipe.url, entry);
-      } else {
-        const name = r.package.name ?? r.path;
-        const entry = unattributed.get(name) ?? new Set<string>();
-        for (const a of artifacts) entry.add(a);
-        unattributed.set(name, entry);
-      }
+      groups.add(r, rebuildIds(r, failOn).ids.map((id) => artifactId(r, id)));
       return '';
     },
     end: () => {
       let out = '';
-      for (const [url, { commits, artifacts }] of [...recipes].sort(([a], [b]) => byText(a, b))) {
-        out += `${printable(url)} ${commits.size ? [...commits].sort(byText).join(',') : '-'} ${[...artifacts].sort(byText).join(' ')}\n`;
-      }
-      if (unattributed.size) warn(`pyc-audit: warning: --list-stale --by recipe: ${unattributed.size === 1 ? '1 package records' : `${unattributed.size} packages record`} no recipe (info/about.json has no extra.remote_url): listed by package name\n`);
-      for (const [name, artifacts] of [...unattributed].sort(([a], [b]) => byText(a, b))) out += `${line({ id: name, problem: /^[A-Za-z0-9_.+-]+$/.test(name) ? null : 'not a package name' })} - ${[...artifacts].sort(byText).join(' ')}\n`;
+      for (const { url, commits, items } of groups.byRecipe()) out += `${printable(url)} ${commits.length ? commits.join(',') : '-'} ${sorted(items)}\n`;
+      const unattributed = groups.byName();
+      if (unattributed.length) warn(`pyc-audit: warning: --list-stale --by recipe: ${unattributed.length === 1 ? '1 package records' : `${unattributed.length} packages record`} no recipe (info/about.json has no extra.remote_url): listed by package name\n`);
+      for (const { name, items } of unattributed) out += `${line({ id: name, problem: /^[A-Za-z0-9_.+-]+$/.test(name) ? null : 'not a package name' })} - ${sorted(items)}\n`;
       return out;
     },
   };

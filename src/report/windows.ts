@@ -14,13 +14,22 @@ export interface MagicWindow {
   last: number;
 }
 
+/** The findings that fail an artifact at `failOn` by what conda installs (as --list-stale counts them). */
+export function failingFindings(r: ArtifactResult, failOn: Severity | 'never') {
+  return r.findings.filter((f) => ruleFor(f.code).installed && failsAt(f.severity, failOn));
+}
+
+/** The magic numbers of the .pyc those findings are about, each once. */
+export function failingMagics(r: ArtifactResult, failOn: Severity | 'never'): number[] {
+  const failing = new Set(failingFindings(r, failOn).map((f) => f.member));
+  return [...new Set(r.pyc.filter((p) => failing.has(p.member) && p.magic !== null).map((p) => p.magic!))];
+}
+
 /** Adds one result to the windows, keyed by magic (only failing artifacts with a build time count). */
 export function addToWindows(windows: Map<number, MagicWindow>, r: ArtifactResult, failOn: Severity | 'never'): void {
   const built = r.origin?.timestamp;
   if (built == null) return;
-  const failing = new Set(r.findings.filter((f) => ruleFor(f.code).installed && failsAt(f.severity, failOn)).map((f) => f.member));
-  const magics = new Set(r.pyc.filter((p) => failing.has(p.member) && p.magic !== null).map((p) => p.magic!));
-  for (const magic of magics) {
+  for (const magic of failingMagics(r, failOn)) {
     const w = windows.get(magic);
     if (!w) windows.set(magic, { magic, artifacts: 1, first: built, last: built });
     else {
@@ -34,6 +43,11 @@ export function addToWindows(windows: Map<number, MagicWindow>, r: ArtifactResul
 /** The windows, by magic. */
 export function sortedWindows(windows: ReadonlyMap<number, MagicWindow>): MagicWindow[] {
   return [...windows.values()].sort((a, b) => a.magic - b.magic);
+}
+
+/** The windows as reports write them (the JSON summary, the rebuild plan). */
+export function windowsJson(windows: ReadonlyMap<number, MagicWindow>) {
+  return sortedWindows(windows).map((w) => ({ magic: w.magic, artifacts: w.artifacts, firstBuilt: new Date(w.first).toISOString(), lastBuilt: new Date(w.last).toISOString() }));
 }
 
 const day = (ms: number) => new Date(ms).toISOString().replace(/\.000Z$/, 'Z');
