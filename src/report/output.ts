@@ -173,8 +173,13 @@ export class OutputFile {
     try {
       if (mode === 'atomic') {
         const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomHex()}.tmp`);
-        const handle = await promises.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666);
+        // Watched before the open that creates it: a crash (exit on 'uncaughtException') between the
+        // file's creation and the open's callback must still remove it.
         watchPending(temp);
+        const handle = await promises.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666).catch((err) => {
+          pending.delete(temp);
+          throw err;
+        });
         if (replacing) await handle.chmod(replacing.mode & 0o7777).catch(() => {});
         return new OutputFile(path, createWriteStream('', { fd: handle.fd, autoClose: false }), handle, temp, target, onError);
       }
