@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { TarWalker } from '../src/sources/formats/tar-walker.js';
 import { MemberCollector } from '../src/sources/formats/tar-members.js';
 import { overlappingZip, storedZip, tarHeader, zstdFrame, zstdRuns } from './archives.js';
-import { ROOT, run } from './helpers.js';
+import { ROOT, run, runMeasured } from './helpers.js';
 import { emptyEntries } from '../src/sources/types.js';
 
 /** The keep policy of an audit's tar walk. */
@@ -21,28 +21,15 @@ const GiB = 1 << 30;
 /** A .conda whose only component is `pkg` as pkg-*.tar.zst. */
 const conda = (pkg: Buffer, stem = 'bomb-1.0-py314_0') => storedZip(`pkg-${stem}.tar.zst`, pkg);
 
-/** Runs the CLI in a Node process that reports its own peak RSS (MB) on the last stderr line. */
-function runMeasured(args: string[], env: Record<string, string> = {}) {
-  const script = `const { main } = await import(${JSON.stringify(join(ROOT, 'dist/src/cli.js'))});
-const code = await main(${JSON.stringify(args)});
-process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n');
-process.exitCode = code;`;
-  const started = Date.now();
-  const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8', timeout: 120_000, env: { ...process.env, ...env } });
-  const lines = r.stderr.trim().split('\n');
-  const rss = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
-  return { code: r.status, stdout: r.stdout, stderr: lines.join('\n'), rssMB: rss, seconds: (Date.now() - started) / 1000 };
-}
-
 const PYC_HEAD = Buffer.from('2b0e0d0a000000000000000000000000', 'hex');
 
-test('a 1 GiB .pyc member inside a 32 KiB .conda: 16 bytes kept, memory flat', () => {
+test('a 1 GiB .pyc member inside a 32 KiB .conda: 16 bytes kept, memory flat', async () => {
   const dir = tmp();
   const tar = Buffer.concat([tarHeader('lib/python3.14/site-packages/__pycache__/big.cpython-314.pyc', GiB), PYC_HEAD]);
   const file = join(dir, 'big-pyc.conda');
   // 1 GiB of body: 16 bytes of header, then zeros; then the two end blocks (zeros too).
   writeFileSync(file, conda(zstdFrame(tar, GiB - 16 + 1024)));
-  const r = runMeasured(['--format', 'json', file]);
+  const r = await runMeasured(['--format', 'json', file]);
   assert.equal(r.code, 0, r.stderr);
   const a = JSON.parse(r.stdout).artifacts[0];
   assert.equal(a.pyc.length, 1);
@@ -51,13 +38,13 @@ test('a 1 GiB .pyc member inside a 32 KiB .conda: 16 bytes kept, memory flat', (
   assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
 });
 
-test('a zstd bomb of zeros stops at the tar end: not a gigabyte of work', () => {
+test('a zstd bomb of zeros stops at the tar end: not a gigabyte of work', async () => {
   const dir = tmp();
   const file = join(dir, 'zeros.conda');
   // A tar of one .pyc, then 4 GiB of zeros: the first two zero blocks end the archive.
   const tar = Buffer.concat([tarHeader('a.cpython-314.pyc', 16), PYC_HEAD, Buffer.alloc(496)]);
   writeFileSync(file, conda(zstdFrame(tar, 4 * GiB)));
-  const r = runMeasured([file]);
+  const r = await runMeasured([file]);
   assert.equal(r.code, 0, r.stderr);
   assert.ok(r.seconds < 10, `took ${r.seconds} s`);
   assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB`);
@@ -73,7 +60,7 @@ test('--max-bytes stops a reader and says so; the other inputs are still audited
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
 });
 
-test('a bzip2 bomb (256 MiB of zeros in a few hundred bytes) is bounded', { skip: spawnSync('bzip2', ['--help'], { stdio: 'ignore' }).error ? 'no bzip2 program to build it' : false }, () => {
+test('a bzip2 bomb (256 MiB of zeros in a few hundred bytes) is bounded', { skip: spawnSync('bzip2', ['--help'], { stdio: 'ignore' }).error ? 'no bzip2 program to build it' : false }, async () => {
   const dir = tmp();
   const header = join(dir, 'header');
   writeFileSync(header, Buffer.concat([tarHeader('lib/python3.14/x.cpython-314.pyc', 256 << 20), PYC_HEAD]));
@@ -81,7 +68,7 @@ test('a bzip2 bomb (256 MiB of zeros in a few hundred bytes) is bounded', { skip
   const made = spawnSync('sh', ['-c', `(cat '${header}'; head -c ${(256 << 20) + 1024} /dev/zero) | bzip2 -9 > '${file}'`]);
   assert.equal(made.status, 0);
   for (const env of [{}, { PYC_AUDIT_BZIP2: 'bzip2' }] as Record<string, string>[]) {
-    const r = runMeasured(['--format', 'json', file], env);
+    const r = await runMeasured(['--format', 'json', file], env);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(JSON.parse(r.stdout).artifacts[0].pyc[0].size, 256 << 20);
     assert.ok(r.rssMB < 200, `peak RSS ${r.rssMB} MB (${JSON.stringify(env)})`);
@@ -155,7 +142,7 @@ test('no temporary files: TMPDIR stays empty', () => {
 
 const GOOD = join(ROOT, 'fixtures', 'example-1.0-py314_0.conda');
 
-test('600 members with 1 MB pax names in a .conda under 1 MB: one error for it, every format still written', () => {
+test('600 members with 1 MB pax names in a .conda under 1 MB: one error for it, every format still written', async () => {
   const dir = tmp();
   const NAME = 1_000_000;
   // "<len> path=<name>\n", where <len> counts itself
@@ -176,9 +163,9 @@ test('600 members with 1 MB pax names in a .conda under 1 MB: one error for it, 
   writeFileSync(file, storedZip('pkg-names-1.0-py314_0.tar.zst', zstdRuns(parts)));
   assert.ok(readFileSync(file).length < 1 << 20, 'under a megabyte on disk, 600 MB of names inside');
   for (const format of ['text', 'json', 'ndjson', 'sarif']) {
-    const r = runMeasured(['--format', format, file, GOOD]);
+    const r = await runMeasured(['--format', format, file, GOOD]);
     assert.equal(r.code, 2, r.stderr);
-    assert.equal(r.stderr, `pyc-audit: error: ${file}: pkg-names-1.0-py314_0.tar.zst: corrupt tar: a member name of ${NAME} bytes (the limit is 4096, PATH_MAX)`);
+    assert.equal(r.stderr, `pyc-audit: error: ${file}: pkg-names-1.0-py314_0.tar.zst: corrupt tar: a member name of ${NAME} bytes (the limit is 4096, PATH_MAX)\n`);
     if (format === 'json') assert.equal(JSON.parse(r.stdout).artifacts[1].error, null, 'the other input is reported');
     if (format === 'ndjson') assert.equal(r.stdout.trim().split('\n').length, 2);
     if (format === 'sarif') JSON.parse(r.stdout);
@@ -186,25 +173,25 @@ test('600 members with 1 MB pax names in a .conda under 1 MB: one error for it, 
   }
 });
 
-test('a zip listing one member a thousand times is refused before anything is decompressed', () => {
+test('a zip listing one member a thousand times is refused before anything is decompressed', async () => {
   const dir = tmp();
   const file = join(dir, 'overlap.conda');
   // One 8 GiB tar (a few hundred KiB of RLE) listed 1,000 times: 8 TB to decode, were it read.
   writeFileSync(file, overlappingZip('pkg-overlap-1.0-py314_0.tar.zst', zstdFrame(tarHeader('data/blob.bin', 8 * GiB), 8 * GiB), 1000));
-  const r = runMeasured([file, GOOD]);
+  const r = await runMeasured([file, GOOD]);
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, `pyc-audit: error: ${file}: corrupt zip: the entries pkg-overlap-1.0-py314_0.tar.zst and pkg-overlap-1.0-py314_0.tar.zst overlap`);
+  assert.equal(r.stderr, `pyc-audit: error: ${file}: corrupt zip: the entries pkg-overlap-1.0-py314_0.tar.zst and pkg-overlap-1.0-py314_0.tar.zst overlap\n`);
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
 });
 
-test('a 1 TB member: the default budget on decompressed data stops it, and says how to raise it', () => {
+test('a 1 TB member: the default budget on decompressed data stops it, and says how to raise it', async () => {
   const dir = tmp();
   const file = join(dir, 'tera.conda');
   // 17 GiB of the member's zeros in ~550 KB: past the 16 GiB default, far short of the terabyte.
   writeFileSync(file, conda(zstdFrame(tarHeader('data/huge.bin', 2 ** 40, '0', { base256: true }), 17 * GiB)));
-  const r = runMeasured([file, GOOD]);
+  const r = await runMeasured([file, GOOD]);
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, `pyc-audit: error: ${file}: the 16 GiB limit on decompressed data reached (raise it with --max-bytes): stopped after ${16 * GiB} bytes of decompressed data, not all of the artifact was audited`);
+  assert.equal(r.stderr, `pyc-audit: error: ${file}: the 16 GiB limit on decompressed data reached (raise it with --max-bytes): stopped after ${16 * GiB} bytes of decompressed data, not all of the artifact was audited\n`);
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
   // Bounded, not proportional to the 17 GiB: node:zlib's public zstd stream hands out a fresh
   // output buffer per MiB, which V8 frees when their external memory passes its ~64 MB trigger
@@ -214,7 +201,7 @@ test('a 1 TB member: the default budget on decompressed data stops it, and says 
 
 const python3 = spawnSync('python3', ['-c', 'pass']).status === 0;
 
-test('--max-bytes bounds a wheel too: a 256 MiB source behind a checked-hash .pyc is not hashed past it', { skip: python3 ? false : 'no python3 to build the wheel' }, () => {
+test('--max-bytes bounds a wheel too: a 256 MiB source behind a checked-hash .pyc is not hashed past it', { skip: python3 ? false : 'no python3 to build the wheel' }, async () => {
   const dir = tmp();
   const file = join(dir, 'big-source.whl');
   const made = spawnSync('python3', ['-c', `
@@ -230,9 +217,9 @@ with zipfile.ZipFile(sys.argv[1], 'w', zipfile.ZIP_DEFLATED) as z:
 `, file]);
   assert.equal(made.status, 0, String(made.stderr));
   assert.ok(readFileSync(file).length < 1 << 20);
-  const r = runMeasured(['--max-bytes', '1M', file, GOOD]);
+  const r = await runMeasured(['--max-bytes', '1M', file, GOOD]);
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, `pyc-audit: error: ${file}: --max-bytes reached: stopped after 1048576 bytes of decompressed data, not all of the artifact was audited`);
+  assert.equal(r.stderr, `pyc-audit: error: ${file}: --max-bytes reached: stopped after 1048576 bytes of decompressed data, not all of the artifact was audited\n`);
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
 });
 

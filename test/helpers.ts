@@ -62,3 +62,30 @@ export function runAsync(args: string[], env: Record<string, string | undefined>
     child.stdin.end(input ?? Buffer.alloc(0));
   });
 }
+
+/**
+ * The CLI in a child Node process that reports its own peak RSS: { rssMB, seconds } beside what
+ * run() gives (the RSS line taken off stderr). Asynchronous, for servers the test itself runs.
+ */
+export function runMeasured(args: string[], env: Record<string, string> = {}): Promise<RunResult & { rssMB: number; seconds: number }> {
+  const script = `const { main } = await import(${JSON.stringify(join(ROOT, 'dist/src/cli.js'))});
+const code = await main(${JSON.stringify(args)});
+process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n');
+process.exitCode = code;`;
+  const started = Date.now();
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
+    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
+    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      const lines = stderr.trim().split('\n');
+      const rssMB = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
+      resolve({ code, stdout, stderr: lines.length && lines.join('\n') ? `${lines.join('\n')}\n` : '', rssMB, seconds: (Date.now() - started) / 1000 });
+    });
+  });
+}

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { storedZip, tarHeader, zstdFrame } from './archives.js';
 import { TAIL_BYTES } from '../src/sources/access/http.js';
-import { fixture, ROOT, run, runAsync } from './helpers.js';
+import { fixture, ROOT, run, runAsync, runMeasured } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
 
 interface Served {
@@ -65,28 +65,6 @@ function endless(res: http.ServerResponse, entry: Served, chunk: Buffer): void {
     }
   };
   pump();
-}
-
-/** The CLI in a child that prints its own peak RSS (MB) on its last stderr line. */
-function runMeasured(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; rssMB: number }> {
-  const script = `const { main } = await import(${JSON.stringify(join(ROOT, 'dist/src/cli.js'))});
-const code = await main(${JSON.stringify(args)});
-process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n');
-process.exitCode = code;`;
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script]);
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lines = stderr.trim().split('\n');
-      const rssMB = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
-      resolve({ code, stdout, stderr: lines.join('\n') + '\n', rssMB });
-    });
-  });
 }
 
 const GOOD = fixture('example-1.0-py314_0.conda');
