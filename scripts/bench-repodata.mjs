@@ -2,7 +2,8 @@
 // npm run bench:repodata: how reading a channel's repodata.json grows with its size. For each
 // size, a repodata.json of N generated records (~450 bytes each, shaped like conda-forge's) is
 // written to a temporary folder, then read in a fresh process by the channel loader, selecting
-// nothing (--name matching no package) and selecting everything; and, for reference, parsed
+// nothing (--name matching no package), selecting everything, and selecting everything but holding
+// none of it (records spilled and merged back, as for another --shard's); and, for reference, parsed
 // whole with JSON.parse as pyc-audit did before it streamed. Prints a Markdown table of wall time
 // and peak RSS (the child's own maxRSS).
 //
@@ -48,6 +49,9 @@ const modes = {
   'select all': `const { loadChannel } = await import(${JSON.stringify(source)});
     const c = await loadChannel(dir, [], { timeoutSeconds: 30, selection: { names: [], python: null } });
     if (c.records.length !== n) throw new Error('selected ' + c.records.length);`,
+  'select all, keep none': `const { loadChannel } = await import(${JSON.stringify(source)});
+    const c = await loadChannel(dir, [], { timeoutSeconds: 30, selection: { names: [], python: null }, keep: () => false });
+    if (c.counts.selected !== n) throw new Error('selected ' + c.counts.selected);`,
   'JSON.parse whole (before)': `const { readFileSync } = await import('node:fs');
     const doc = JSON.parse(readFileSync(dir + '/linux-64/repodata.json', 'utf8'));
     if (Object.keys(doc['packages.conda']).length !== n) throw new Error('parsed');`,

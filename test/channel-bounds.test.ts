@@ -1,13 +1,16 @@
 // Channel documents bounded before they are believed: msgpack nested without end (a few KB of
 // zstd that decode to hundreds of MiB of one-element arrays), and records whose fields are huge
-// or outside conda's grammar. One error line naming the document, or the record passed over.
+// or outside conda's grammar. One error line naming the document, or the record passed over. And
+// selected records held within a memory bound: spilled, merged back one per build, in order.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
-import { runAsync } from './helpers.js';
+import { runAsync, runMeasured } from './helpers.js';
+import { startServer } from './http-server.js';
+import { RecordStore, type StoredRecord } from '../src/channel/record-store.js';
 import { buildChannel } from './channel-builder.js';
 import { zstdFrame, zstdRuns } from './archives.js';
 import { checkMsgpack } from '../src/channel/msgpack-bounds.js';
@@ -71,4 +74,100 @@ test('records with a huge or ungrammatical fn, name, version or build are passed
   assert.ok(r.stderr.length < 2000 && r.stdout.length < 100_000, 'nothing huge printed');
   assert.match(r.stderr, /4 not an artifact file name or record/);
   assert.deepEqual(JSON.parse(r.stdout).artifacts.map((a: { path: string }) => a.path.split('/').pop()), ['legacy-1.0-py36_0.conda']);
+});
+
+/** What the selector kept before records were spilled: a map by build, the .conda preferred, the first listing of a file. */
+function reference(offers: StoredRecord[]): { kept: StoredRecord[]; duplicate: number } {
+  const chosen = new Map<string, StoredRecord>();
+  let duplicate = 0;
+  const isConda = (r: StoredRecord) => r.file.endsWith('.conda');
+  for (const r of offers) {
+    const key = isConda(r) ? r.file.slice(0, -6) : r.file.slice(0, -8);
+    const have = chosen.get(key);
+    if (!have) {
+      chosen.set(key, r);
+      continue;
+    }
+    if (have.file !== r.file) duplicate++;
+    if (isConda(r) && !isConda(have)) chosen.set(key, r);
+  }
+  return { kept: [...chosen.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)), duplicate };
+}
+
+test('the record store: spilled (runs merged 32 at a time) or not, the same records as a map by build, the same duplicates, nothing left on disk', () => {
+  // Builds that sort between a .conda and the .tar.bz2 of its build ("a-1-0.d…"), builds listed in
+  // both formats in either order, files listed two and three times, and records without a digest.
+  let seed = 7;
+  const random = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+  const offers: StoredRecord[] = [];
+  for (let i = 0; i < 6000; i++) {
+    const build = ['a-1-0', 'a-1-0.d', 'a-1-0.d.e', 'a-1-0.z', `p${random(900)}-1-${random(3)}`, `p${random(900)}-1-0.${random(5)}`][random(6)]!;
+    offers.push({ file: `${build}${random(2) ? '.conda' : '.tar.bz2'}`, sha256: random(4) ? random(1e9).toString(16).padStart(64, '0') : null, size: random(3) ? random(1e6) : null, timestamp: random(3) ? 1.7e12 + i : null });
+  }
+  const want = reference(offers);
+  for (const memoryBytes of [1 << 30, 64 << 10, 300]) {
+    const store = new RecordStore(memoryBytes);
+    for (const r of offers) store.add(r);
+    assert.equal(store.spilled > 0, memoryBytes < 1 << 20, `spilled at ${memoryBytes} bytes`);
+    const counts = { duplicate: 0 };
+    assert.deepEqual([...store.records(counts)], want.kept, `memoryBytes ${memoryBytes}`);
+    assert.equal(counts.duplicate, want.duplicate, `memoryBytes ${memoryBytes}`);
+  }
+  assert.deepEqual(readdirSync(tmpdir()).filter((f) => f.startsWith('pyc-audit-records-')), [], 'spilled runs removed');
+});
+
+test('an endless but valid repodata.json over HTTP: stops at its cap naming repodata.json, exit 2, memory within bounds, nothing left in TMPDIR', async () => {
+  const chunk = (from: number) => {
+    let text = '';
+    for (let i = from; i < from + 400; i++) text += `"p${i}-1.0-py312_0.conda":{"name":"p${i}","version":"1.0","build":"py312_0","depends":["python >=3.12,<3.13.0a0"],"sha256":"${i.toString(16).padStart(64, '0')}","size":${i},"timestamp":1700000000000},`;
+    return Buffer.from(text);
+  };
+  let served = 0;
+  const { base, close } = await startServer((req, res) => {
+    if (req.url !== '/ch/linux-64/repodata.json') {
+      res.writeHead(404);
+      res.end();
+      return;
+    }
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.write('{"info":{"subdir":"linux-64"},"packages":{},"packages.conda":{');
+    let n = 0;
+    const pump = () => {
+      while (!res.destroyed) {
+        const body = chunk(n);
+        n += 400;
+        served += body.length;
+        if (!res.write(body)) return void res.once('drain', pump);
+      }
+    };
+    pump();
+  });
+  const temp = mkdtempSync(join(root, 'tmpdir-'));
+  try {
+    // A 256 MiB cap instead of 2 GiB (PYC_AUDIT_REPODATA_MB): 1.4 million records, all selected.
+    const r = await runMeasured(['channel', `${base}/ch`, '--subdir', 'linux-64'], { PYC_AUDIT_REPODATA_MB: '256', TMPDIR: temp });
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `pyc-audit: error: ${base}/ch/linux-64/repodata.json: larger than the 256 MiB this file may have\n`);
+    assert.ok(served >= 256 << 20, `served ${served} bytes`);
+    // About 185 MB whatever the cap (64 MiB to 512 MiB measured; the scan alone is about 110): held,
+    // the 1.4 million records took over 600 MB, and an endless document the heap.
+    assert.ok(r.rssMB < 240, `peak RSS ${r.rssMB} MB`);
+    assert.deepEqual(readdirSync(temp), [], 'spilled records removed');
+  } finally {
+    await close();
+  }
+});
+
+test('more artifacts selected than one run audits within its memory budget: refused before any download, saying which --shard to use', async () => {
+  const dir = join(root, 'many');
+  mkdirSync(join(dir, 'noarch'), { recursive: true });
+  const packages: Record<string, object> = {};
+  for (let i = 0; i < 6000; i++) packages[`p${i}-1-0.conda`] = { name: `p${i}`, version: '1', build: '0' };
+  writeFileSync(join(dir, 'noarch', 'repodata.json'), JSON.stringify({ 'packages.conda': packages }));
+  // PYC_AUDIT_MEMORY_MB=1: 5,000 artifacts a run.
+  const r = await runAsync(['channel', dir], { PYC_AUDIT_MEMORY_MB: '1' });
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(r.stderr, `pyc-audit: error: ${dir}: 6000 artifacts selected, more than one run audits within its memory budget (5000 at PYC_AUDIT_MEMORY_MB=1): split the run with --shard K/2 (K from 1 to 2, one run each), or narrow it with --name, --python or --built-after/--built-before\n`);
+  const narrowed = await runAsync(['channel', dir, '--name', 'p1?', '--format', 'json'], { PYC_AUDIT_MEMORY_MB: '1' });
+  assert.equal(JSON.parse(narrowed.stdout).artifacts.length, 10, narrowed.stderr);
 });

@@ -249,7 +249,7 @@ test('shards: a fixed partition by subdir and file name; repodata parsing keeps 
   const scanner = new RepodataScanner((_table, file, value) => selector.offer('linux-64', file, value));
   scanner.push(Buffer.from(JSON.stringify({ packages: { '../../etc-1-0.tar.bz2': {}, 'ok-1-0.tar.bz2': { name: 'ok', version: '1', build: '0', depends: ['python_abi 3.14.* *_cp314'] } } })));
   scanner.end();
-  assert.deepEqual(selector.records().map((r) => r.file), ['ok-1-0.tar.bz2']);
+  assert.deepEqual([...selector.records()].map((r) => r.file), ['ok-1-0.tar.bz2']);
   assert.equal(selector.counts.badName, 1);
 });
 

@@ -1,10 +1,15 @@
 // A conda channel's records, whichever form its index takes (repodata.json, its .zst, or CEP-16
 // shards): each record names an artifact with its name, version, build, depends and sha256.
 // Selection by name globs and Python happens as the records come, so only the chosen ones are
-// kept — memory follows what is audited, not the size of the channel. Pure.
+// kept, packed and spilled past a bound (record-store.ts): memory follows neither the size of the
+// channel nor that of the selection.
 import picomatch from 'picomatch';
 import { dependsPython, parseArtifactName } from '../judge/package-info.js';
 import { mayBePython, pythonBuildMinor, PythonBuilds } from './python-builds.js';
+import { RecordStore } from './record-store.js';
+
+/** What a selector holds in memory before it spills records to disk, by default. */
+export const DEFAULT_MEMORY_BYTES = 16 << 20;
 
 /** A selected artifact: only what its audit needs, so a million of them stay small. */
 export interface ChannelRecord {
@@ -153,18 +158,22 @@ export function recordPython(r: Record<string, unknown>): string | null {
 /**
  * Takes records one at a time and keeps those to audit: matching names and Python, one per
  * subdir/name-version-build (the .conda when both formats exist, as conda itself downloads).
- * Only a chosen record's file, size and sha256 are kept.
+ * Only a chosen record's file, size, sha256 and time are kept, packed, and spilled to disk past
+ * `memoryBytes` (record-store.ts), so a channel of millions of records stays within the budget.
  */
 export class RecordSelector {
   readonly counts = emptyCounts();
   private readonly matches: (name: string) => boolean;
-  private readonly chosen = new Map<string, ChannelRecord>();
+  private readonly stores = new Map<string, RecordStore>();
   /** The Python minors of the chosen records (their depends' pin; a python build's own). */
   readonly minors = new Set<string>();
   /** With learnPython: the channel's python builds, selected or not. */
   readonly pythons: PythonBuilds | null;
 
-  constructor(private readonly selection: RecordSelection) {
+  constructor(
+    private readonly selection: RecordSelection,
+    private readonly memoryBytes = DEFAULT_MEMORY_BYTES,
+  ) {
     this.matches = selection.names.length ? picomatch([...selection.names]) : () => true;
     this.pythons = selection.learnPython ? new PythonBuilds() : null;
   }
@@ -201,28 +210,36 @@ export class RecordSelector {
     if (this.selection.python && python !== this.selection.python) return void (python === null ? this.counts.noPython++ : this.counts.otherPython++);
     const timestamp = timestampOf(r);
     if (!inWindow(timestamp, this.selection)) return void this.counts.outsideWindow++;
-    const record: ChannelRecord = { subdir, file, sha256: sha256Of(r.sha256), size: sizeOf(r), timestamp };
     if (this.pythons) {
       const minor = python ?? pythonBuildMinor(file, r);
       if (minor) this.minors.add(minor);
     }
-    // One artifact per build, name-version-build being the file name without its extension.
-    const key = `${subdir}/${file.endsWith('.conda') ? file.slice(0, -6) : file.slice(0, -8)}`;
-    const have = this.chosen.get(key);
-    if (!have) {
-      this.chosen.set(key, record);
-      return;
-    }
-    // Two files for one build: the .conda, whatever order they came in (a file listed twice counts once).
-    if (have.file !== record.file) this.counts.duplicate++;
-    if (preferred(record, have)) this.chosen.set(key, record);
+    let store = this.stores.get(subdir);
+    if (!store) this.stores.set(subdir, (store = new RecordStore(this.memoryBytes)));
+    store.add({ file, sha256: sha256Of(r.sha256), size: sizeOf(r), timestamp });
   }
 
-  /** The chosen records, sorted by subdir and file name. */
-  records(): ChannelRecord[] {
-    const out = [...this.chosen.values()].sort((a, b) => compare(a.subdir, b.subdir) || compare(a.file, b.file));
-    this.counts.selected = out.length;
-    return out;
+  /**
+   * The chosen records, sorted by subdir and file name, one per build (a .tar.bz2 beside the
+   * .conda of its build is counted as a duplicate). Read once: counts.selected is set at the end.
+   */
+  *records(): Generator<ChannelRecord> {
+    try {
+      for (const subdir of [...this.stores.keys()].sort(compare)) {
+        for (const r of this.stores.get(subdir)!.records(this.counts)) {
+          this.counts.selected++;
+          yield { subdir, ...r };
+        }
+      }
+    } finally {
+      this.close();
+    }
+  }
+
+  /** Removes what was spilled to disk (records() does when it ends). */
+  close(): void {
+    for (const store of this.stores.values()) store.close();
+    this.stores.clear();
   }
 }
 
@@ -233,6 +250,4 @@ function inWindow(timestamp: number | null, s: RecordSelection): boolean {
   return (s.builtAfter == null || timestamp >= s.builtAfter) && (s.builtBefore == null || timestamp < s.builtBefore);
 }
 
-const isConda = (r: ChannelRecord) => r.file.endsWith('.conda');
-const preferred = (a: ChannelRecord, b: ChannelRecord) => (isConda(a) !== isConda(b) ? isConda(a) : compare(a.file, b.file) < 0);
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);

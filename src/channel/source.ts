@@ -10,7 +10,7 @@ import { isAbsolute, join, relative, resolve as resolvePath } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import pLimit from 'p-limit';
 import { zstd } from '../sources/codecs/codecs.js';
-import { readRegularFile } from '../sources/access/regular-file.js';
+import { formatLimit, readRegularFile } from '../sources/access/regular-file.js';
 import { hostPolicy } from '../sources/access/net.js';
 import { isUrl, openBytes, readBytes, sha256Hex } from './bytes.js';
 import { RepodataScanner } from './repodata-scan.js';
@@ -18,11 +18,17 @@ import { addCounts, describeSkipped, emptyCounts, RecordSelector, type ChannelRe
 import { PythonBuilds } from './python-builds.js';
 import { parseShardIndex, resolveBase, shardRecords, SHARD_INDEX_FILE } from './shards.js';
 
+/** A limit in MiB from the environment (tests set smaller ones), else the default. */
+function limitMiB(name: string, fallback: number): number {
+  const v = process.env[name];
+  return (v !== undefined && /^\d{1,6}$/.test(v) && Number(v) > 0 ? Number(v) : fallback) * 1024 ** 2;
+}
+
 /**
  * Decompressed repodata.json is streamed, so this bounds time, not memory: well above the
  * largest channel's (conda-forge linux-64 is a few hundred MB), far below a zstd bomb's.
  */
-export const REPODATA_LIMIT = 2 * 1024 ** 3;
+export const REPODATA_LIMIT = limitMiB('PYC_AUDIT_REPODATA_MB', 2048);
 /** channeldata.json, a shard index and one shard are read whole (decompressed, for the last two). */
 export const CHANNELDATA_LIMIT = 128 << 20;
 export const SHARD_INDEX_LIMIT = 256 << 20;
@@ -61,8 +67,9 @@ export interface Channel {
   source: string;
   isUrl: boolean;
   subdirs: SubdirRead[];
-  /** The selected records, sorted by subdir and file name. */
+  /** The selected records `keep` wanted (all without it), sorted by subdir and file name. */
   records: ChannelRecord[];
+  /** counts.selected: how many were selected, kept or not. */
   counts: SelectionCounts;
   /** Forms found damaged and passed over for the next. */
   warnings: string[];
@@ -77,6 +84,22 @@ export interface LoadOptions {
   selection: RecordSelection;
   /** --cache DIR: shards are kept under DIR/shards by their SHA-256. */
   cacheDir?: string | null;
+  /** Which selected records to hold for the audit (this shard's); the others are only counted. */
+  keep?: (record: ChannelRecord) => boolean;
+  /** What each subdir's selector holds in memory before it spills records to disk. */
+  memoryBytes?: number;
+  /** How many records `keep` may keep: more is a TooManyRecords error (the run would not fit its memory). */
+  maxKept?: number;
+}
+
+/** More selected records than one run may hold: says how many, so the caller can say how to split. */
+export class TooManyRecords extends ChannelError {
+  constructor(
+    readonly selected: number,
+    readonly limit: number,
+  ) {
+    super(`more than ${limit} artifacts selected`);
+  }
 }
 
 /** Where an artifact of the channel is, and how to read it: a URL, or a path in the folder. */
@@ -89,7 +112,7 @@ export function artifactLocation(channel: Channel, record: ChannelRecord): { pat
 export function describeChannel(channel: Channel): string {
   const forms = channel.subdirs.map((s) => `${s.name} (${s.shards ? `shards: ${s.shards.read} of ${s.shards.names} names${s.shards.cached ? `, ${s.shards.cached} from --cache` : ''}` : s.form})`);
   const skipped = describeSkipped(channel.counts);
-  return `${channel.records.length} of ${channel.counts.considered} artifacts selected in ${forms.join(', ')}${skipped ? `; skipped ${skipped}` : ''}`;
+  return `${channel.counts.selected} of ${channel.counts.considered} artifacts selected in ${forms.join(', ')}${skipped ? `; skipped ${skipped}` : ''}`;
 }
 
 const location = (source: string, ...parts: string[]) => (isUrl(source) ? [source, ...parts.map(encodeURIComponent)].join('/') : join(source, ...parts));
@@ -151,7 +174,7 @@ async function scanRepodata(chunks: AsyncIterable<Buffer>, compressed: boolean, 
     let size = 0;
     await zstd().decode(chunks, (chunk) => {
       size += chunk.length;
-      if (size > REPODATA_LIMIT) throw new Error(`larger than ${REPODATA_LIMIT >> 30} GiB decompressed`);
+      if (size > REPODATA_LIMIT) throw new Error(`larger than ${formatLimit(REPODATA_LIMIT)} decompressed`);
       scanner.push(chunk);
     });
   } else {
@@ -242,7 +265,7 @@ async function readSubdir(source: string, subdir: string, options: LoadOptions, 
   let failure: Error | null = null;
   for (const form of FORMS) {
     const where = location(source, subdir, form);
-    const selector = new RecordSelector(options.selection);
+    const selector = new RecordSelector(options.selection, options.memoryBytes);
     try {
       let read: SubdirRead;
       if (form === SHARD_INDEX_FILE) {
@@ -258,6 +281,7 @@ async function readSubdir(source: string, subdir: string, options: LoadOptions, 
       if (failure) warnings.push(`${failure.message}; read ${where} instead`);
       return { read, selector };
     } catch (err) {
+      selector.close(); // what it spilled of a form that failed
       const message = (err as Error).message;
       failure ??= new ChannelError(err instanceof LocatedError ? message : `${where}: ${message}`);
     }
@@ -278,26 +302,41 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
     if (!info?.isDirectory()) throw new ChannelError(`${source}: not a folder or an http(s) URL`);
   }
   const explicit = subdirs.length > 0;
-  const wanted = explicit ? { names: [...subdirs], optional: false } : await findSubdirs(source, options.timeoutSeconds, options.deadlineSeconds);
-  const read: SubdirRead[] = [];
-  const records: ChannelRecord[] = [];
-  const counts = emptyCounts();
+  const wanted = explicit ? { names: [...new Set(subdirs)], optional: false } : await findSubdirs(source, options.timeoutSeconds, options.deadlineSeconds);
+  const read: { read: SubdirRead; selector: RecordSelector }[] = [];
   const warnings: string[] = [];
-  const python = options.selection.learnPython ? { minors: new Set<string>(), builds: new PythonBuilds() } : null;
-  for (const subdir of wanted.names) {
-    const got = await readSubdir(source, subdir, options, warnings);
-    if (!got) {
-      if (!wanted.optional) throw new ChannelError(`${location(source, subdir, 'repodata.json')}: not found (is ${subdir} a subdir of this channel?)`);
-      continue;
+  try {
+    for (const subdir of wanted.names) {
+      const got = await readSubdir(source, subdir, options, warnings);
+      if (!got) {
+        if (!wanted.optional) throw new ChannelError(`${location(source, subdir, 'repodata.json')}: not found (is ${subdir} a subdir of this channel?)`);
+        continue;
+      }
+      read.push(got);
     }
-    for (const r of got.selector.records()) records.push(r); // not push(...): 10^5 arguments overflow the stack
-    addCounts(counts, got.selector.counts);
-    for (const minor of got.selector.minors) python?.minors.add(minor);
-    if (got.selector.pythons) python?.builds.merge(got.selector.pythons);
-    read.push(got.read);
+    // No subdir answered: a channel that does not exist (or is not reachable), where --subdir would not help.
+    if (!read.length) throw new ChannelError(`${source}: not a conda channel, or not reachable: no repodata.json in ${wanted.names.length > 4 ? `any of ${wanted.names.length} usual subdirs (${wanted.names.slice(0, 3).join(', ')}, …)` : wanted.names.join(', ')}`);
+    read.sort((a, b) => (a.read.name < b.read.name ? -1 : a.read.name > b.read.name ? 1 : 0));
+    // The selected records, sorted by subdir and file name, read back from each selector's store;
+    // only those `keep` wants (this shard's) are held.
+    const records: ChannelRecord[] = [];
+    const counts = emptyCounts();
+    const python = options.selection.learnPython ? { minors: new Set<string>(), builds: new PythonBuilds() } : null;
+    const max = options.maxKept ?? Infinity;
+    let over = false;
+    for (const { selector } of read) {
+      for (const r of selector.records()) {
+        if (options.keep && !options.keep(r)) continue;
+        if (records.length < max) records.push(r);
+        else over = true; // counted to the end, so the error can say how many
+      }
+      addCounts(counts, selector.counts);
+      for (const minor of selector.minors) python?.minors.add(minor);
+      if (selector.pythons) python?.builds.merge(selector.pythons);
+    }
+    if (over) throw new TooManyRecords(counts.selected, max);
+    return { source, isUrl: remote, subdirs: read.map((r) => r.read), records, counts, warnings, python };
+  } finally {
+    for (const { selector } of read) selector.close();
   }
-  // No subdir answered: a channel that does not exist (or is not reachable), where --subdir would not help.
-  if (!read.length) throw new ChannelError(`${source}: not a conda channel, or not reachable: no repodata.json in ${wanted.names.length > 4 ? `any of ${wanted.names.length} usual subdirs (${wanted.names.slice(0, 3).join(', ')}, …)` : wanted.names.join(', ')}`);
-  records.sort((a, b) => (a.subdir < b.subdir ? -1 : a.subdir > b.subdir ? 1 : a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
-  return { source, isUrl: remote, subdirs: read, records, counts, warnings, python };
 }

@@ -2,7 +2,7 @@
 // Python asked for), this machine's shard of them, and the result cache; then one run over them.
 // cli.ts loads this module only for `channel`.
 import { parseShard, shardOf } from '../channel/shard.js';
-import { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel } from '../channel/source.js';
+import { artifactLocation, ChannelError, describeChannel, isSubdirName, loadChannel, TooManyRecords } from '../channel/source.js';
 import { EXIT, UsageError } from '../run/exit.js';
 import { readRegularFile } from '../sources/access/regular-file.js';
 import { JSON_SCHEMA_VERSION } from '../report/json.js';
@@ -11,6 +11,7 @@ import { printable } from '../report/text.js';
 import { ResultCache } from '../run/result-cache.js';
 import type { RunFlags } from '../run/flags.js';
 import { loadTable, readUpdate } from '../run/load-table.js';
+import { MEMORY_MB } from '../run/read-plan.js';
 import { resolveInterpreter } from '../run/resolve-interpreter.js';
 import { runTargets } from '../run/run-targets.js';
 import type { Target } from '../sources/folders/targets.js';
@@ -29,6 +30,13 @@ export interface ChannelFlags extends RunFlags {
 
 /** A URL shown without its password or token (redact.ts), and kept whole to be requested. */
 const shown = (loc: { path: string; kind: 'url' | 'file' }) => (loc.kind === 'url' ? { ...loc, path: redactUrls(loc.path), url: loc.path } : loc);
+
+/**
+ * The artifacts one run audits at most: each costs about 1 KB until the run ends (its target, its
+ * place in the order, its result's counts), so the budget (PYC_AUDIT_MEMORY_MB) sets 5,000 per MB,
+ * 500,000 by default. More is refused before anything is downloaded, with the --shard to use.
+ */
+export const MAX_RUN_ARTIFACTS = MEMORY_MB * 5000;
 
 export async function runChannel(source: string, flags: ChannelFlags, io: ReportIo): Promise<number> {
   for (const subdir of flags.subdir) if (!isSubdirName(subdir)) throw new UsageError(`--subdir ${subdir}: not a subdir name`);
@@ -54,25 +62,43 @@ export async function runChannel(source: string, flags: ChannelFlags, io: Report
   }
   let channel;
   try {
-    channel = await loadChannel(source, flags.subdir, { timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target, builtAfter: flags.builtAfter ?? null, builtBefore: flags.builtBefore ?? null }, cacheDir: flags.cache ?? null });
+    channel = await loadChannel(source, flags.subdir, {
+      timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline, selection: { names: flags.name, python: flags.python ?? null, learnPython: flags.learnPython && !flags.target, builtAfter: flags.builtAfter ?? null, builtBefore: flags.builtBefore ?? null },
+      cacheDir: flags.cache ?? null,
+      // Only this shard's records are held for the audit; the channel's selection is spilled past a sixteenth of the budget.
+      keep: (r) => shardOf(r.subdir, r.file, shard.count) === shard.index,
+      maxKept: MAX_RUN_ARTIFACTS,
+      memoryBytes: (MEMORY_MB << 20) >> 4,
+    });
   } catch (err) {
+    if (err instanceof TooManyRecords) {
+      // Shards are balanced by a hash, not exactly: a tenth to spare.
+      const n = Math.ceil(err.selected / (err.limit * 0.9));
+      throw new UsageError(
+        `${printable(redactUrls(source))}: ${err.selected} artifacts selected${shard.count > 1 ? ` (shard ${shard.index}/${shard.count} holds more than ${err.limit})` : ''}, more than one run audits within its memory budget (${err.limit} at PYC_AUDIT_MEMORY_MB=${MEMORY_MB}): split the run with --shard K/${Math.max(n, shard.count * 2)} (K from 1 to ${Math.max(n, shard.count * 2)}, one run each), or narrow it with --name, --python or --built-after/--built-before`,
+      );
+    }
     if (err instanceof ChannelError) throw new UsageError(err.message);
     throw err;
   }
   for (const w of channel.warnings) io.stderr.write(`pyc-audit: warning: ${printable(w)}\n`);
-  const selected = channel.records;
+  const selected = channel.counts.selected;
   // A selection that leaves nothing (a --name or --python typo) must not pass as a clean audit.
-  if (!selected.length) {
+  if (!selected) {
     const by = [flags.name.length ? `--name ${flags.name.join(',')}` : '', flags.python ? `--python ${flags.python}` : ''].filter(Boolean);
     throw new UsageError(`nothing to audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${by.length ? ` (check ${by.join(' and ')})` : ''}`);
   }
-  const mine = selected.filter((r) => shardOf(r.subdir, r.file, shard.count) === shard.index);
+  const mine = channel.records;
   io.stderr.write(`pyc-audit: ${printable(channel.source)}: ${printable(describeChannel(channel))}${shard.count > 1 ? `; shard ${shard.index}/${shard.count} has ${mine.length}` : ''}\n`);
+  // One channel name and one shard description for all (a run may hold hundreds of thousands).
+  const channelName = redactUrls(channel.source);
+  const shardOrigin = { ...shard, size: mine.length, total: selected };
   const targets: Target[] = mine.map((r) => ({
     ...shown(artifactLocation(channel, r)),
     size: r.size ?? undefined,
-    origin: { channel: redactUrls(channel.source), subdir: r.subdir, file: r.file, sha256: r.sha256, timestamp: r.timestamp ?? null, shard: { ...shard, size: mine.length, total: selected.length } },
+    origin: { channel: channelName, subdir: r.subdir, file: r.file, sha256: r.sha256, timestamp: r.timestamp ?? null, shard: shardOrigin },
   }));
+  channel.records = []; // the targets say it all now
   if (channel.python) {
     const { learnFromChannel } = await import('../channel/learn.js');
     const read = { maxBytes: flags.maxBytes ?? null, timeoutSeconds: flags.timeout, deadlineSeconds: flags.deadline };
