@@ -1,7 +1,6 @@
 // One run: audits targets with bounded concurrency and reports them in the order given — resume,
 // baseline, reader threads, scheduling, the result cache, the progress line and the reports.
 import { stat } from '../sources/access/stat-file.js';
-import pLimit from 'p-limit';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { auditArtifact } from './audit-artifact.js';
 import { UsageError } from './exit.js';
@@ -42,6 +41,15 @@ async function identitiesOf(targets: Target[]): Promise<Map<string, string | nul
     }),
   );
   return ids;
+}
+
+/** `count` workers (at least one while there is work) taking the items of `queue` in turn; one failure rejects its worker. */
+function workers(queue: readonly number[], count: number, each: (i: number) => Promise<void>): Promise<void>[] {
+  let next = 0;
+  const work = async () => {
+    while (next < queue.length) await each(queue[next++]!);
+  };
+  return Array.from({ length: Math.min(queue.length, Math.max(1, count)) }, work);
 }
 
 /**
@@ -92,11 +100,6 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   if (flags.learned) read = flags.learned.reader(read);
   // `audit` only: a channel's cached results are keyed on options, not on what other builds say.
   if (learnPython && !flags.target) ({ table, read } = await learnFromPythonPackages(targets, table, read, (line) => io.stderr.write(`${printable(line)}\n`), flags.jobs));
-  // Local artifacts --jobs at once; URLs --downloads at once (their decoding still takes turns on
-  // the main thread): a download waits on the network, not on a core.
-  const limit = pLimit(flags.jobs);
-  const limitUrl = pLimit(flags.downloads ?? DOWNLOADS);
-  const limitFor = (t: Target) => (t.kind === 'url' ? limitUrl : limit);
   const stderr = io.stderr as ReportIo['stdout'] & { columns?: number };
   const progress = Progress.wanted(stderr, targets.length, !!flags.quiet) ? new Progress(stderr, targets.length, total) : null;
   const warn = (line: string) => {
@@ -133,18 +136,20 @@ export async function runTargets(targets: Target[], flags: RunFlags, io: ReportI
   // counts are kept, so memory does not grow with the number of .pyc in a run.
   // Inputs (command-line paths) that turned out to hold something to audit.
   const held = new Set<string>();
-  await Promise.all(
-    order.map((i) =>
-      limitFor(targets[i]!)(async () => {
-        const result = await auditOne(targets[i]!);
-        progress?.finished(sizes[i]!);
-        if (isNothing(targets[i]!, result)) return reporter.skip(i);
-        if (targets[i]!.input !== undefined) held.add(targets[i]!.input!);
-        const adjusted = adjustFindings(result, flags.findingRules);
-        reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
-      }),
-    ),
-  )
+  const one = async (i: number) => {
+    const result = await auditOne(targets[i]!);
+    progress?.finished(sizes[i]!);
+    if (isNothing(targets[i]!, result)) return reporter.skip(i);
+    if (targets[i]!.input !== undefined) held.add(targets[i]!.input!);
+    const adjusted = adjustFindings(result, flags.findingRules);
+    reporter.add(baseline ? baseline.filter(adjusted) : adjusted, i, done.has(result.path));
+  };
+  // Local artifacts --jobs at once; URLs --downloads at once (their decoding still takes turns on
+  // the main thread): a download waits on the network, not on a core. Workers take the next of
+  // their kind in that order: no promise is made per artifact before its turn.
+  const urls = order.filter((i) => targets[i]!.kind === 'url');
+  const others = order.filter((i) => targets[i]!.kind !== 'url');
+  await Promise.all([...workers(urls, flags.downloads ?? DOWNLOADS, one), ...workers(others, flags.jobs, one)])
     .catch((err: unknown) => {
       reporter.abort();
       throw err;
