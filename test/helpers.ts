@@ -43,15 +43,15 @@ export function readTsv(path: string): Record<string, string>[] {
 
 export const haveCorpus = existsSync(join(CORPUS, 'conda', 'MANIFEST.tsv'));
 
-/** Like run(), without blocking this process's event loop (for servers the test itself runs). */
-export function runAsync(args: string[], env: Record<string, string | undefined> = {}, input?: Buffer): Promise<RunResult> {
+/** A child's exit code and output, killed after `timeoutMs`; `input` written to its stdin. */
+function collect(args: string[], env: Record<string, string | undefined>, timeoutMs: number, input?: Buffer): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, NO_COLOR: undefined, FORCE_COLOR: undefined, ...env } });
+    const child = spawn(process.execPath, args, { env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
     child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
@@ -63,29 +63,23 @@ export function runAsync(args: string[], env: Record<string, string | undefined>
   });
 }
 
+/** Like run(), without blocking this process's event loop (for servers the test itself runs). */
+export function runAsync(args: string[], env: Record<string, string | undefined> = {}, input?: Buffer): Promise<RunResult> {
+  return collect([BIN, ...args], { NO_COLOR: undefined, FORCE_COLOR: undefined, ...env }, 60_000, input);
+}
+
 /**
  * The CLI in a child Node process that reports its own peak RSS: { rssMB, seconds } beside what
  * run() gives (the RSS line taken off stderr). Asynchronous, for servers the test itself runs.
  */
-export function runMeasured(args: string[], env: Record<string, string> = {}): Promise<RunResult & { rssMB: number; seconds: number }> {
+export async function runMeasured(args: string[], env: Record<string, string> = {}): Promise<RunResult & { rssMB: number; seconds: number }> {
   const script = `const { main } = await import(${JSON.stringify(join(ROOT, 'dist/src/cli.js'))});
 const code = await main(${JSON.stringify(args)});
 process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n');
 process.exitCode = code;`;
   const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s));
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      const lines = stderr.trim().split('\n');
-      const rssMB = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
-      resolve({ code, stdout, stderr: lines.length && lines.join('\n') ? `${lines.join('\n')}\n` : '', rssMB, seconds: (Date.now() - started) / 1000 });
-    });
-  });
+  const r = await collect(['--input-type=module', '-e', script], env, 120_000);
+  const lines = r.stderr.trim().split('\n');
+  const rssMB = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
+  return { code: r.code, stdout: r.stdout, stderr: lines.join('\n') ? `${lines.join('\n')}\n` : '', rssMB, seconds: (Date.now() - started) / 1000 };
 }

@@ -116,8 +116,11 @@ export class RecordStore {
   private dir: string | null = null;
   private spilledBytes = 0;
 
-  /** `memoryBytes`: the lines held before a batch is spilled (their text; V8 adds about 30 bytes a line). */
-  constructor(private readonly memoryBytes: number) {}
+  /** `memoryBytes`: the lines held before a batch is spilled; `parent`: where the spill folder is made. */
+  constructor(
+    private readonly memoryBytes: number,
+    private readonly parent = tmpdir(),
+  ) {}
 
   /** Bytes written to disk so far (runs merged count again). */
   get spilled(): number {
@@ -133,7 +136,7 @@ export class RecordStore {
 
   private folder(): string {
     if (this.dir === null) {
-      this.dir = mkdtempSync(join(tmpdir(), 'pyc-audit-records-'));
+      this.dir = mkdtempSync(join(this.parent, 'pyc-audit-records-'));
       live.add(this);
       if (!hooked) {
         hooked = true;
