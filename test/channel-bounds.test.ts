@@ -163,12 +163,12 @@ test('more artifacts selected than one run audits within its memory budget: refu
   const dir = join(root, 'many');
   mkdirSync(join(dir, 'noarch'), { recursive: true });
   const packages: Record<string, object> = {};
-  for (let i = 0; i < 6000; i++) packages[`p${i}-1-0.conda`] = { name: `p${i}`, version: '1', build: '0' };
+  for (let i = 0; i < 2400; i++) packages[`p${i}-1-0.conda`] = { name: `p${i}`, version: '1', build: '0' };
   writeFileSync(join(dir, 'noarch', 'repodata.json'), JSON.stringify({ 'packages.conda': packages }));
-  // PYC_AUDIT_MEMORY_MB=1: 5,000 artifacts a run.
+  // PYC_AUDIT_MEMORY_MB=1: 2,000 artifacts a run.
   const r = await runAsync(['channel', dir], { PYC_AUDIT_MEMORY_MB: '1' });
   assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr, `pyc-audit: error: ${dir}: 6000 artifacts selected, more than one run audits within its memory budget (5000 at PYC_AUDIT_MEMORY_MB=1): split the run with --shard K/2 (K from 1 to 2, one run each), or narrow it with --name, --python or --built-after/--built-before\n`);
+  assert.equal(r.stderr, `pyc-audit: error: ${dir}: 2400 artifacts selected, more than one run audits within its memory budget (2000 at PYC_AUDIT_MEMORY_MB=1): split the run with --shard K/2 (K from 1 to 2, one run each), or narrow it with --name, --python or --built-after/--built-before\n`);
   const narrowed = await runAsync(['channel', dir, '--name', 'p1?', '--format', 'json'], { PYC_AUDIT_MEMORY_MB: '1' });
   assert.equal(JSON.parse(narrowed.stdout).artifacts.length, 10, narrowed.stderr);
 });

@@ -327,8 +327,12 @@ export async function loadChannel(source: string, subdirs: readonly string[], op
     for (const { selector } of read) {
       for (const r of selector.records()) {
         if (options.keep && !options.keep(r)) continue;
+        if (over) continue; // counted to the end, so the error can say how many
         if (records.length < max) records.push(r);
-        else over = true; // counted to the end, so the error can say how many
+        else {
+          over = true;
+          records.length = 0; // not needed any more
+        }
       }
       addCounts(counts, selector.counts);
       for (const minor of selector.minors) python?.minors.add(minor);
