@@ -159,7 +159,7 @@ test('an endless but valid repodata.json over HTTP: stops at its cap naming repo
   }
 });
 
-test('more artifacts selected than one run audits within its memory budget: refused before any download, saying which --shard to use', async () => {
+test('more artifacts selected than one run audits within its memory budget: refused before any download, saying which --shard to use; a TMPDIR that cannot take the spill is said so', async () => {
   const dir = join(root, 'many');
   mkdirSync(join(dir, 'noarch'), { recursive: true });
   const packages: Record<string, object> = {};
@@ -171,4 +171,9 @@ test('more artifacts selected than one run audits within its memory budget: refu
   assert.equal(r.stderr, `pyc-audit: error: ${dir}: 2400 artifacts selected, more than one run audits within its memory budget (2000 at PYC_AUDIT_MEMORY_MB=1): split the run with --shard K/2 (K from 1 to 2, one run each), or narrow it with --name, --python or --built-after/--built-before\n`);
   const narrowed = await runAsync(['channel', dir, '--name', 'p1?', '--format', 'json'], { PYC_AUDIT_MEMORY_MB: '1' });
   assert.equal(JSON.parse(narrowed.stdout).artifacts.length, 10, narrowed.stderr);
+  // 2,400 records pass the 64 KiB a selector holds with that budget: spilled, to a TMPDIR that is not there.
+  const missing = join(root, 'no-such-tmpdir');
+  const nowhere = await runAsync(['channel', dir], { PYC_AUDIT_MEMORY_MB: '1', TMPDIR: missing });
+  assert.equal(nowhere.code, 2);
+  assert.equal(nowhere.stderr, `pyc-audit: error: ${join(dir, 'noarch', 'repodata.json')}: cannot spill the selected records to ${missing} (the temporary folder: TMPDIR): ENOENT\n`);
 });

@@ -131,7 +131,14 @@ export class RecordStore {
     const line = pack(record, this.offered++);
     this.batch.push(line);
     this.batchBytes += line.length + 24; // a flat one-byte string's header, and its slot
-    if (this.batchBytes >= this.memoryBytes) this.spill();
+    if (this.batchBytes < this.memoryBytes) return;
+    try {
+      this.spill();
+    } catch (err) {
+      // A full disk or an unwritable TMPDIR: said as such, not as a fault of the document being read.
+      const e = err as NodeJS.ErrnoException;
+      throw new Error(`cannot spill the selected records to ${this.dir ?? this.parent} (the temporary folder: TMPDIR): ${e.code ?? e.message}`);
+    }
   }
 
   private folder(): string {
