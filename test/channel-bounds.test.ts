@@ -146,13 +146,14 @@ test('an endless but valid repodata.json over HTTP: stops at its cap naming repo
   const temp = mkdtempSync(join(root, 'tmpdir-'));
   try {
     // A 256 MiB cap instead of 2 GiB (PYC_AUDIT_REPODATA_MB): 1.4 million records, all selected.
-    const r = await runMeasured(['channel', `${base}/ch`, '--subdir', 'linux-64'], { PYC_AUDIT_REPODATA_MB: '256', TMPDIR: temp });
+    // V8's old generation capped at 64 MB: what the run holds must fit, whatever garbage the
+    // collector lets wait (which differs by Node: 185 MB peak on Node 20, 310 on Node 24 uncapped).
+    // Holding every record, as before, aborts at 1.6 s (624 MB uncapped).
+    const r = await runMeasured(['channel', `${base}/ch`, '--subdir', 'linux-64'], { PYC_AUDIT_REPODATA_MB: '256', TMPDIR: temp }, ['--max-old-space-size=64']);
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr, `pyc-audit: error: ${base}/ch/linux-64/repodata.json: larger than the 256 MiB this file may have\n`);
     assert.ok(served >= 256 << 20, `served ${served} bytes`);
-    // About 185 MB whatever the cap (64 MiB to 512 MiB measured; the scan alone is about 110): held,
-    // the 1.4 million records took over 600 MB, and an endless document the heap.
-    assert.ok(r.rssMB < 240, `peak RSS ${r.rssMB} MB`);
+    assert.ok(r.rssMB < 300, `peak RSS ${r.rssMB} MB`); // 140-190 MB on Node 20, 22, 24 and 26
     assert.deepEqual(readdirSync(temp), [], 'spilled records removed');
   } finally {
     await close();

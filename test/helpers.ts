@@ -69,16 +69,17 @@ export function runAsync(args: string[], env: Record<string, string | undefined>
 }
 
 /**
- * The CLI in a child Node process that reports its own peak RSS: { rssMB, seconds } beside what
- * run() gives (the RSS line taken off stderr). Asynchronous, for servers the test itself runs.
+ * The CLI in a child Node process (given `nodeOptions`) that reports its own peak RSS: { rssMB,
+ * seconds } beside what run() gives (the RSS line taken off stderr). Asynchronous, for servers the
+ * test itself runs.
  */
-export async function runMeasured(args: string[], env: Record<string, string> = {}): Promise<RunResult & { rssMB: number; seconds: number }> {
+export async function runMeasured(args: string[], env: Record<string, string> = {}, nodeOptions: string[] = []): Promise<RunResult & { rssMB: number; seconds: number }> {
   const script = `const { main } = await import(${JSON.stringify(join(ROOT, 'dist/src/cli.js'))});
 const code = await main(${JSON.stringify(args)});
 process.stderr.write('maxrss ' + Math.round(process.resourceUsage().maxRSS / 1024) + '\\n');
 process.exitCode = code;`;
   const started = Date.now();
-  const r = await collect(['--input-type=module', '-e', script], env, 120_000);
+  const r = await collect([...nodeOptions, '--input-type=module', '-e', script], env, 120_000);
   const lines = r.stderr.trim().split('\n');
   const rssMB = Number(/maxrss (\d+)/.exec(lines.pop() ?? '')?.[1]);
   return { code: r.code, stdout: r.stdout, stderr: lines.join('\n') ? `${lines.join('\n')}\n` : '', rssMB, seconds: (Date.now() - started) / 1000 };
