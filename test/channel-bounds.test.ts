@@ -11,6 +11,7 @@ import { encode } from '@msgpack/msgpack';
 import { runAsync, runMeasured } from './helpers.js';
 import { startServer } from './http-server.js';
 import { RecordStore, type StoredRecord } from '../src/channel/record-store.js';
+import { host } from '../src/run/copies-dir.js';
 import { buildChannel } from './channel-builder.js';
 import { zstdFrame, zstdRuns } from './archives.js';
 import { checkMsgpack } from '../src/channel/msgpack-bounds.js';
@@ -94,7 +95,7 @@ function reference(offers: StoredRecord[]): { kept: StoredRecord[]; duplicate: n
   return { kept: [...chosen.values()].sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0)), duplicate };
 }
 
-test('the record store: spilled (runs merged 32 at a time) or not, the same records as a map by build, the same duplicates, nothing left on disk', () => {
+test('the record store: spilled (runs merged 32 at a time) or not, the same records as a map by build, the same duplicates, nothing left on disk (a killed run\'s folder removed)', () => {
   // Builds that sort between a .conda and the .tar.bz2 of its build ("a-1-0.d…"), builds listed in
   // both formats in either order, files listed two and three times, and records without a digest.
   let seed = 7;
@@ -106,6 +107,10 @@ test('the record store: spilled (runs merged 32 at a time) or not, the same reco
   }
   const want = reference(offers);
   const parent = mkdtempSync(join(root, 'spill-'));
+  // What runs killed outright left: a dead process's folder goes; a live one's, and others, stay.
+  const dead = `pyc-audit-records-${host()}-9999999-AbC123`;
+  const living = `pyc-audit-records-${host()}-${process.ppid}-AbC123`;
+  for (const name of [dead, living, 'pyc-audit-records-otherhost-9999999-AbC123', 'unrelated']) mkdirSync(join(parent, name));
   for (const memoryBytes of [1 << 30, 64 << 10, 300]) {
     const store = new RecordStore(memoryBytes, parent);
     for (const r of offers) store.add(r);
@@ -114,7 +119,7 @@ test('the record store: spilled (runs merged 32 at a time) or not, the same reco
     assert.deepEqual([...store.records(counts)], want.kept, `memoryBytes ${memoryBytes}`);
     assert.equal(counts.duplicate, want.duplicate, `memoryBytes ${memoryBytes}`);
   }
-  assert.deepEqual(readdirSync(parent), [], 'spilled runs removed');
+  assert.deepEqual(readdirSync(parent).sort(), [living, 'pyc-audit-records-otherhost-9999999-AbC123', 'unrelated'].sort(), 'spilled runs removed, and the dead run\'s folder');
 });
 
 test('an endless but valid repodata.json over HTTP: stops at its cap naming repodata.json, exit 2, memory within bounds, nothing left in TMPDIR', async () => {

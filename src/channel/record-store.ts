@@ -3,10 +3,12 @@
 // private temporary folder (0700, removed by close() and on exit). Reading merges the spilled runs
 // and the batch in file-name order and keeps one artifact per build: the .conda when both formats
 // are listed, the first listing of a file listed twice. So a channel of millions of records, or an
-// endless repodata.json up to its cap, costs disk for the spilled lines, not memory.
-import { closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync } from 'node:fs';
+// endless repodata.json up to its cap, costs disk for the spilled lines, not memory. A folder
+// left by a run killed outright is removed by the next run that spills.
+import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { alive, host } from '../run/copies-dir.js';
 
 /** A selected record: what its audit needs. */
 export interface StoredRecord {
@@ -87,6 +89,33 @@ function* merge(sources: (() => string | null)[]): Generator<string> {
   }
 }
 
+const PREFIX = 'pyc-audit-records-';
+
+/**
+ * Spill folders that runs killed outright (SIGKILL, an out-of-memory abort) left in `parent`: this
+ * user's, of this host, whose process is gone. Nothing else is touched, nor followed through a link.
+ */
+function removeStaleFolders(parent: string): void {
+  const uid = typeof process.getuid === 'function' ? process.getuid() : null;
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const mine = new RegExp(`^${PREFIX}${host().replace(/\./g, '\\.')}-(\\d{1,10})-[A-Za-z0-9]{6}$`);
+  for (const name of names) {
+    const m = mine.exec(name);
+    if (!m || Number(m[1]) === process.pid || alive(Number(m[1]))) continue;
+    try {
+      const stats = lstatSync(join(parent, name));
+      if (stats.isDirectory() && (uid === null || stats.uid === uid)) rmSync(join(parent, name), { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
+  }
+}
+
 // Stores with spilled runs: removed on exit, and on SIGINT/SIGTERM/SIGHUP before the process ends
 // as the signal would end it.
 const live = new Set<RecordStore>();
@@ -143,7 +172,8 @@ export class RecordStore {
 
   private folder(): string {
     if (this.dir === null) {
-      this.dir = mkdtempSync(join(this.parent, 'pyc-audit-records-'));
+      removeStaleFolders(this.parent);
+      this.dir = mkdtempSync(join(this.parent, `${PREFIX}${host()}-${process.pid}-`));
       live.add(this);
       if (!hooked) {
         hooked = true;

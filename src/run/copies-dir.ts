@@ -12,9 +12,11 @@ import { join } from 'node:path';
 /** Another host's folder, or one this host cannot tell about, is stale after a day. */
 export const STALE_MS = 24 * 3600 * 1000;
 
-const host = () => hostname().replace(/[^A-Za-z0-9.]/g, '_').slice(0, 64) || 'host';
+/** This host's name as it may stand in a file name. */
+export const host = () => hostname().replace(/[^A-Za-z0-9.]/g, '_').slice(0, 64) || 'host';
 
-function alive(pid: number): boolean {
+/** Whether process `pid` of this host is running (another user's counts). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
