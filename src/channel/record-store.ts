@@ -1,14 +1,16 @@
-// The records a channel run selects, held within a memory bound however many the channel lists. Each
-// is packed into one line of text; past `memoryBytes` of lines the batch is sorted and spilled to a
-// private temporary folder (0700, removed by close() and on exit). Reading merges the spilled runs
-// and the batch in file-name order and keeps one artifact per build: the .conda when both formats
-// are listed, the first listing of a file listed twice. So a channel of millions of records, or an
-// endless repodata.json up to its cap, costs disk for the spilled lines, not memory. A folder
-// left by a run killed outright is removed by the next run that spills.
+// The records a channel run selects, held within a memory bound however many the channel lists.
+// Each is packed into one line of text; past `memoryBytes` of lines the batch is sorted and spilled
+// to a private temporary folder (0700, removed by close(), on exit and on a signal:
+// remove-on-exit.ts). Reading merges the spilled runs and the batch in file-name order and keeps
+// one artifact per build: the .conda when both formats are listed, the first listing of a file
+// listed twice. So a channel of millions of records, or an endless repodata.json up to its cap,
+// costs disk for the spilled lines, not memory. A folder left by a run killed outright is removed
+// by the next run that spills.
 import { closeSync, lstatSync, mkdtempSync, openSync, readdirSync, readSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { alive, host } from '../run/copies-dir.js';
+import { forget, removeOnExit } from '../run/remove-on-exit.js';
 
 /** A selected record: what its audit needs. */
 export interface StoredRecord {
@@ -116,26 +118,6 @@ function removeStaleFolders(parent: string): void {
   }
 }
 
-// Stores with spilled runs: removed on exit, and on SIGINT/SIGTERM/SIGHUP before the process ends
-// as the signal would end it.
-const live = new Set<RecordStore>();
-let hooked = false;
-const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
-function closeAll(): void {
-  for (const store of live) store.close();
-}
-function onSignal(signal: NodeJS.Signals): void {
-  closeAll();
-  unhook();
-  process.kill(process.pid, signal);
-}
-function unhook(): void {
-  if (!hooked) return;
-  hooked = false;
-  process.removeListener('exit', closeAll);
-  for (const signal of SIGNALS) process.removeListener(signal, onSignal);
-}
-
 export class RecordStore {
   /** Records offered. */
   offered = 0;
@@ -174,12 +156,7 @@ export class RecordStore {
     if (this.dir === null) {
       removeStaleFolders(this.parent);
       this.dir = mkdtempSync(join(this.parent, `${PREFIX}${host()}-${process.pid}-`));
-      live.add(this);
-      if (!hooked) {
-        hooked = true;
-        process.on('exit', closeAll);
-        for (const signal of SIGNALS) process.on(signal, onSignal);
-      }
+      removeOnExit(this.dir, 'folder');
     }
     return this.dir;
   }
@@ -246,7 +223,6 @@ export class RecordStore {
     // a dot, so these are few (a build per dot in the file name at most).
     const condas = new Map<string, number>();
     let file = '';
-    let firstSeq = 0;
     let conda: number | undefined;
     try {
       for (const line of merge(sources)) {
@@ -257,12 +233,11 @@ export class RecordStore {
           continue;
         }
         file = record.file;
-        firstSeq = seq;
         for (const build of condas.keys()) if (compare(`${build}.tar.bz2`, file) < 0) condas.delete(build);
         const build = buildOf(file);
         if (file.endsWith('.conda')) {
           conda = undefined;
-          condas.set(build, firstSeq);
+          condas.set(build, seq); // its first listing: lines of one file come in offer order
           yield record;
           continue;
         }
@@ -284,10 +259,11 @@ export class RecordStore {
 
   /** Removes what was spilled. */
   close(): void {
-    if (this.dir !== null) rmSync(this.dir, { recursive: true, force: true });
+    if (this.dir !== null) {
+      rmSync(this.dir, { recursive: true, force: true });
+      forget(this.dir);
+    }
     this.dir = null;
     this.runs = [];
-    live.delete(this);
-    if (!live.size) unhook();
   }
 }

@@ -12,6 +12,7 @@ import { createRequire } from 'node:module';
 import type { Stats } from 'node:fs';
 import { FORMATS, type Format } from './formats.js';
 import { printable } from './escape.js';
+import { forget, removeOnExit } from '../run/remove-on-exit.js';
 
 /** node:crypto only when an --output file is written: it costs start-up time (docs/performance.md). */
 const randomHex = () => (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(4).toString('hex');
@@ -123,32 +124,6 @@ export async function planOutputs(values: readonly string[], format: Format, inp
   return plan;
 }
 
-// Temporary files not yet renamed into place: removed on exit and on a signal, which is then
-// raised again so the process ends as the signal says (130 for SIGINT, 143 for SIGTERM).
-const pending = new Set<string>();
-let installed = false;
-function removePending(): void {
-  for (const path of pending) {
-    try {
-      unlinkSync(path);
-    } catch {
-      // already gone
-    }
-  }
-  pending.clear();
-}
-function onSignal(signal: NodeJS.Signals): void {
-  removePending();
-  process.kill(process.pid, signal);
-}
-function watchPending(path: string): void {
-  pending.add(path);
-  if (installed) return;
-  installed = true;
-  process.on('exit', removePending);
-  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.once(signal, onSignal);
-}
-
 /** One report file being written. Writes after an error are dropped; the error is kept for close(). */
 export class OutputFile {
   /** The first write error, as one line (`--output FILE: ENOSPC: no space left on device`). */
@@ -175,9 +150,9 @@ export class OutputFile {
         const temp = join(dirname(target), `.${basename(target)}.${process.pid}-${randomHex()}.tmp`);
         // Watched before the open that creates it: a crash (exit on 'uncaughtException') between the
         // file's creation and the open's callback must still remove it.
-        watchPending(temp);
+        removeOnExit(temp, 'file');
         const handle = await promises.open(temp, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL, 0o666).catch((err) => {
-          pending.delete(temp);
+          forget(temp);
           throw err;
         });
         if (replacing) await handle.chmod(replacing.mode & 0o7777).catch(() => {});
@@ -232,7 +207,7 @@ export class OutputFile {
         this.fail(err);
         await promises.unlink(this.temp).catch(() => {});
       }
-      pending.delete(this.temp);
+      forget(this.temp);
     }
     return this.error;
   }
@@ -247,7 +222,7 @@ export class OutputFile {
       } catch {
         // gone already
       }
-      pending.delete(this.temp);
+      forget(this.temp);
     }
   }
 }

@@ -1,13 +1,14 @@
 // --cache DIR's private folders for artifact copies (DIR/.copies-HOST-PID-XXXXXX): one per run,
-// removed at the end, and on SIGINT/SIGTERM (Ctrl-C, a CI cancel) before the process ends as the
-// signal would end it. A run killed outright (SIGKILL, a power cut) leaves its folder; the next
-// run removes it: a folder of this host whose process is gone, or any such folder (another
-// host's, or one named before the PID was in the name) untouched for STALE_MS. Only directories
-// named .copies-* directly in DIR are removed, never followed through a link.
-import { lstatSync, rmSync } from 'node:fs';
+// removed at the end, on exit, and on SIGINT/SIGTERM/SIGHUP (Ctrl-C, a CI cancel:
+// remove-on-exit.ts) before the process ends as the signal would end it. A run killed outright
+// (SIGKILL, a power cut) leaves its folder; the next run removes it: a folder of this host whose
+// process is gone, or any such folder (another host's, or one named before the PID was in the name)
+// untouched for STALE_MS. Only directories named .copies-* directly in DIR are removed, never
+// followed through a link.
 import { lstat, mkdir, mkdtemp, readdir, rm } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { forget, removeOnExit } from './remove-on-exit.js';
 
 /** Another host's folder, or one this host cannot tell about, is stale after a day. */
 export const STALE_MS = 24 * 3600 * 1000;
@@ -57,45 +58,17 @@ export async function removeStaleCopies(dir: string, now = Date.now()): Promise<
   return removed;
 }
 
-const live = new Set<string>();
-let handlersOn = false;
-
-function onSignal(signal: NodeJS.Signals): void {
-  for (const dir of live) {
-    try {
-      if (lstatSync(dir).isDirectory()) rmSync(dir, { recursive: true, force: true });
-    } catch {
-      // gone already
-    }
-  }
-  live.clear();
-  process.removeListener('SIGINT', onSignal);
-  process.removeListener('SIGTERM', onSignal);
-  handlersOn = false;
-  process.kill(process.pid, signal); // ends the process as the signal would have
-}
-
-/** A fresh copies folder in `dir` (stale ones removed first), removed on SIGINT/SIGTERM too. */
+/** A fresh copies folder in `dir` (stale ones removed first), removed on exit and on SIGINT/SIGTERM/SIGHUP too. */
 export async function makeCopiesDir(dir: string): Promise<string> {
   await mkdir(dir, { recursive: true });
   await removeStaleCopies(dir);
   const made = await mkdtemp(join(dir, `.copies-${host()}-${process.pid}-`));
-  live.add(made);
-  if (!handlersOn) {
-    handlersOn = true;
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-  }
+  removeOnExit(made, 'folder');
   return made;
 }
 
 /** Removes a copies folder made by makeCopiesDir. */
 export async function removeCopiesDir(made: string): Promise<void> {
-  live.delete(made);
-  if (!live.size && handlersOn) {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    handlersOn = false;
-  }
+  forget(made);
   await rm(made, { recursive: true, force: true }).catch(() => {});
 }
