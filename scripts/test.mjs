@@ -3,6 +3,8 @@
 // of its own. Every test that makes files makes them below os.tmpdir(); here that is one folder,
 // made for this run inside the real temporary folder and removed when the run ends (also on
 // Ctrl-C), so a run leaves nothing behind, and no test sees what another program left in /tmp.
+// Run inside a GitHub Actions job, the suite does not write to that job's summary: the tests that
+// read a summary name a file of their own, and no other test inherits the job's.
 //
 //   npm test                              the whole suite
 //   npm test -- dist/test/cli.test.js     some files (after `npm run build`)
@@ -19,7 +21,7 @@ const files = given.length ? given : readdirSync(compiled).filter((f) => f.endsW
 const scratch = mkdtempSync(join(tmpdir(), 'pyc-audit-tests-'));
 const child = spawn(process.execPath, ['--test', '--test-reporter=spec', ...files], {
   stdio: 'inherit',
-  env: { ...process.env, TMPDIR: scratch, TMP: scratch, TEMP: scratch },
+  env: { ...process.env, TMPDIR: scratch, TMP: scratch, TEMP: scratch, GITHUB_STEP_SUMMARY: undefined },
 });
 const clean = () => rmSync(scratch, { recursive: true, force: true, maxRetries: 3 });
 for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
