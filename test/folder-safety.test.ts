@@ -213,3 +213,22 @@ test('a FIFO, socket or device named *.pyc in a walked folder is reported (one l
   assert.deepEqual(doc.artifacts[0].unreadable, ['__pycache__/a.cpython-314.pyc: not a regular file (a FIFO)', '__pycache__/b.cpython-314.pyc: not a regular file (a socket)']);
   rmSync(dir, { recursive: true, force: true });
 });
+
+test('a loop of symbolic links on the command line is one error line saying so; the other inputs are audited', () => {
+  const dir = tmp();
+  const loop = join(dir, 'loop.conda');
+  symlinkSync('loop2.conda', loop);
+  symlinkSync('loop.conda', join(dir, 'loop2.conda'));
+  const why = `${loop}: too many levels of symbolic links (a loop)`;
+  for (const args of [[loop, fixture('example-py314rc2.conda')], [fixture('example-py314rc2.conda'), loop]]) {
+    const r = run(args);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `pyc-audit: error: ${why}\n`);
+    assert.match(r.stdout, /^STALE +\S*example-py314rc2\.conda /m);
+  }
+  const alone = run([loop]);
+  assert.deepEqual([alone.code, alone.stderr], [2, `pyc-audit: error: ${why}\n`]);
+  const baseline = run(['--baseline', loop, fixture('example-py314rc2.conda')]);
+  assert.deepEqual([baseline.code, baseline.stderr], [2, `pyc-audit: error: --baseline ${why}\n`]);
+  rmSync(dir, { recursive: true, force: true });
+});

@@ -383,7 +383,7 @@ test('a user table that is wrong: one error naming the file, the row and the fie
   const notJson = tableFile('[{"magic": 1,');
   await assert.rejects(loadUserTable(notJson), (e: Error) => e instanceof MagicTableError && e.message.startsWith(`${notJson}: not JSON: `));
   const missing = join(dir, 'missing.json');
-  await assert.rejects(loadUserTable(missing), (e: Error) => e instanceof MagicTableError && e.message === `${missing}: cannot read magic table: ENOENT`);
+  await assert.rejects(loadUserTable(missing), (e: Error) => e instanceof MagicTableError && e.message === `${missing}: cannot read magic table: no such file`);
   await assert.rejects(loadUserTable(dir), (e: Error) => e instanceof MagicTableError && e.message.startsWith(`${dir}: cannot read magic table: `));
   assert.equal(MAGIC_TABLE_MAX_BYTES, 16 * 1024 * 1024);
 });

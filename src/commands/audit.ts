@@ -37,7 +37,9 @@ async function presentInputs(inputs: string[], io: ReportIo): Promise<string[]> 
   const missing = new Set<string>();
   await Promise.all(inputs.map(async (p) => {
     if (p === '-' || /^https?:\/\//i.test(p)) return;
-    if (!(await stat(p).then(() => true, () => false))) missing.add(p);
+    // Only what is not there is missing; a path that is there but cannot be followed (a loop of
+    // links, a folder without search permission) stays an input, and gets its own error line.
+    if (await stat(p).then(() => false, (err: NodeJS.ErrnoException) => err.code === 'ENOENT' || err.code === 'ENOTDIR')) missing.add(p);
   }));
   if (!missing.size) return inputs;
   if (missing.size === inputs.length) {

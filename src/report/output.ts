@@ -13,6 +13,7 @@ import type { Stats } from 'node:fs';
 import { FORMATS, type Format } from './formats.js';
 import { printable } from './escape.js';
 import { forget, removeOnExit } from '../run/remove-on-exit.js';
+import { errnoWords } from '../sources/access/regular-file.js';
 
 /** node:crypto only when an --output file is written: it costs start-up time (docs/performance.md). */
 const randomHex = () => (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(4).toString('hex');
@@ -35,6 +36,8 @@ export interface OutputPlan {
 /** "ENOSPC: no space left on device" from a Node error, without the path and call it names. */
 export function describeError(err: unknown): string {
   const e = err as NodeJS.ErrnoException;
+  const words = errnoWords(e.code);
+  if (words) return words;
   if (e.code && e.message.startsWith(`${e.code}:`)) return e.message.replace(/, [a-z]+( '.*')?$/, '');
   return e.code ?? e.message;
 }

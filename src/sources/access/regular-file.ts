@@ -28,6 +28,30 @@ export class FileError extends Error {
   }
 }
 
+/** What an error number means for a file the tool opens, in words; other codes as they are. */
+const ERRNO_WORDS: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EPERM: 'permission denied',
+  EISDIR: 'not a regular file (a directory)',
+  ELOOP: 'too many levels of symbolic links (a loop)',
+  ENXIO: 'not a regular file (a FIFO or socket with nobody at the other end)',
+  ENOTDIR: 'a part of the path is not a folder',
+  ENAMETOOLONG: 'file name too long',
+};
+
+/** Why a file could not be opened or read, in words: a FileError's reason, or an error number's ("permission denied"). */
+export function whyUnreadable(err: unknown): string {
+  if (err instanceof FileError) return err.message;
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return errnoWords(code) ?? code ?? String((err as Error)?.message ?? err);
+}
+
+/** The words for an error number a file's open or read gives ("permission denied"), or undefined. */
+export function errnoWords(code: string | undefined): string | undefined {
+  return code && Object.hasOwn(ERRNO_WORDS, code) ? ERRNO_WORDS[code] : undefined;
+}
+
 function flags(options: OpenOptions): number {
   return constants.O_RDONLY | constants.O_NONBLOCK | (options.follow === false ? constants.O_NOFOLLOW : 0);
 }

@@ -13,7 +13,7 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { HEADER_BYTES } from '../../judge/header.js';
 import { pycLocation } from '../../judge/pyc-paths.js';
-import { FileError, readChunksSync, readHeadSync, readRegularFileSync } from '../access/regular-file.js';
+import { FileError, readChunksSync, readHeadSync, readRegularFileSync, whyUnreadable } from '../access/regular-file.js';
 import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from '../formats/tar-members.js';
 import { METADATA_FILES } from '../formats/metadata.js';
 import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from '../types.js';
@@ -54,12 +54,11 @@ export function displayName(name: Buffer): string {
   return out;
 }
 
-/** Why a file could not be read, in words: "EACCES", "not a regular file (a FIFO)", "a symbolic link (not followed)". */
+/** Why a file could not be read, in words: "permission denied", "not a regular file (a FIFO)", "a symbolic link (not followed)". */
 function reason(err: unknown): string {
-  if (err instanceof FileError || err instanceof InputError) return err.message;
-  const code = (err as NodeJS.ErrnoException).code;
-  if (code === 'ELOOP') return 'a symbolic link (not followed)';
-  return code ?? (err as Error).message;
+  if (err instanceof InputError) return err.message;
+  if ((err as NodeJS.ErrnoException).code === 'ELOOP') return 'a symbolic link (not followed)';
+  return whyUnreadable(err);
 }
 
 const slash = (parts: string[]) => parts.filter(Boolean).join('/');

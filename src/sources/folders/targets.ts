@@ -106,8 +106,13 @@ function collectionTargets(dir: string): Target[] | null {
   return [{ path: dir, kind: 'dir', part: { root: dir, skip: packages.map(([name]) => name) } }, ...packages.flatMap(([, targets]) => targets)];
 }
 
+/** Whether path leads to a folder; a path that cannot be followed (a loop of links) is no folder, and is reported when opened. */
 function isDir(path: string): boolean {
-  return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  try {
+    return statSync(path, { throwIfNoEntry: false })?.isDirectory() ?? false;
+  } catch {
+    return false;
+  }
 }
 
 /** Whether something is at path: a FIFO or link where info/index.json should be is still an extracted package, reported as unreadable. */
