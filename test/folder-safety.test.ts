@@ -214,6 +214,38 @@ test('a FIFO, socket or device named *.pyc in a walked folder is reported (one l
   rmSync(dir, { recursive: true, force: true });
 });
 
+test('in a build folder, a link or FIFO named as an artifact is an artifact that could not be read (exit 2), not passed over; a link is not followed', () => {
+  const dir = tmp();
+  const build = join(dir, 'build');
+  mkdirSync(build);
+  writeFileSync(join(build, `${fullName(demo())}.conda`), condaOf(demo()));
+  symlinkSync(fixture('example-py314rc2.conda'), join(build, 'stale-1.0-py314_0.conda')); // a stale artifact, linked
+  mkfifo(join(build, 'fifo-1.0-py314_0.tar.bz2'));
+  symlinkSync('loop-1.0-py314_0.conda', join(build, 'loop-1.0-py314_0.conda'));
+  const notFollowed = 'a symbolic link, not followed in a folder (give its path to audit what it points to)';
+  const r = json([build]);
+  assert.equal(r.code, 2, r.stderr);
+  assert.equal(
+    r.stderr,
+    [
+      `pyc-audit: error: ${join(build, 'fifo-1.0-py314_0.tar.bz2')}: not a regular file (a FIFO)`,
+      `pyc-audit: error: ${join(build, 'loop-1.0-py314_0.conda')}: ${notFollowed}`,
+      `pyc-audit: error: ${join(build, 'stale-1.0-py314_0.conda')}: ${notFollowed}`,
+      '',
+    ].join('\n'),
+  );
+  const statuses = r.doc.artifacts.map((a: { path: string; status: string | null; error: string | null }) => [a.path.slice(build.length + 1), a.status ?? a.error]);
+  assert.deepEqual(statuses, [
+    [`${fullName(demo())}.conda`, 'ok'],
+    ['fifo-1.0-py314_0.tar.bz2', 'not a regular file (a FIFO)'],
+    ['loop-1.0-py314_0.conda', notFollowed],
+    ['stale-1.0-py314_0.conda', notFollowed],
+  ]);
+  // Given by path, the link is followed and its artifact judged.
+  assert.equal(run([join(build, 'stale-1.0-py314_0.conda')]).code, 1);
+  rmSync(dir, { recursive: true, force: true });
+});
+
 test('a loop of symbolic links on the command line is one error line saying so; the other inputs are audited', () => {
   const dir = tmp();
   const loop = join(dir, 'loop.conda');

@@ -85,6 +85,7 @@ async function readStdin(options: ReadOptions): Promise<ArtifactEntries> {
 
 /** Reads one target: an artifact file, standard input, a URL, or a folder. */
 export async function readTarget(target: Target, options: ReadOptions = {}): Promise<ArtifactEntries> {
+  if (target.kind === 'unreadable') throw new InputError(target.reason ?? 'not a regular file');
   if (target.kind === 'file') return readArtifact(target.path, options);
   if (target.kind === 'stdin') return readStdin(options);
   if (target.kind === 'url') {

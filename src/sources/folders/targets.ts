@@ -4,14 +4,16 @@
 // side), a local channel or build output (platform subfolders such as linux-64/ and noarch/ that
 // hold archives), a collection (subfolders that are caches or channels, the rest walked as a
 // tree), or any other tree, walked for .pyc files (a __pycache__ folder with its sources beside it).
-import { lstatSync, readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../../channel/repodata.js';
 import { redactUrls } from '../access/redact.js';
 
 export interface Target {
   path: string;
-  kind: 'file' | 'pyc' | 'folder' | 'env' | 'dir' | 'stdin' | 'url';
+  kind: 'file' | 'pyc' | 'folder' | 'env' | 'dir' | 'stdin' | 'url' | 'unreadable';
+  /** kind 'unreadable': why a folder's entry named as an artifact is not read (a link, a FIFO); it is reported as an error. */
+  reason?: string;
   /** A package cache's archives of the same name as this extracted folder (.conda and .tar.bz2 may both be there). */
   pairedArchives?: string[];
   /** A part of a tree or environment read on its own (see packageParts): where the whole starts, and which part. */
@@ -120,6 +122,12 @@ function exists(path: string): boolean {
   return lstatSync(path, { throwIfNoEntry: false }) !== undefined;
 }
 
+function notAnArtifactFile(entry: Dirent): string {
+  if (entry.isSymbolicLink()) return 'a symbolic link, not followed in a folder (give its path to audit what it points to)';
+  const kind = entry.isFIFO() ? 'a FIFO' : entry.isSocket() ? 'a socket' : entry.isCharacterDevice() ? 'a character device' : entry.isBlockDevice() ? 'a block device' : 'not a file';
+  return `not a regular file (${kind})`;
+}
+
 /**
  * The folder as a package cache: its archives and extracted package folders, one target each. An
  * archive and the folder extracted from it are one package: the folder is read (no
@@ -128,15 +136,18 @@ function exists(path: string): boolean {
 function cacheTargets(dir: string): Target[] | null {
   const archives = new Map<string, string[]>();
   const folders: string[] = [];
+  const targets: Target[] = [];
   for (const entry of readdirSync(dir, { withFileTypes: true })) {
     const full = join(dir, entry.name);
     if (entry.isFile() && ARCHIVE.test(entry.name)) {
       const name = entry.name.replace(ARCHIVE, '');
       archives.set(name, [...(archives.get(name) ?? []), full]);
     } else if (entry.isDirectory() && exists(join(full, 'info', 'index.json'))) folders.push(entry.name);
+    // Named as an artifact but no regular file: a link is not followed, a FIFO not waited on, and
+    // neither is passed over in silence (a linked stale artifact in build_artifacts/ must not pass).
+    else if (!entry.isDirectory() && ARCHIVE.test(entry.name)) targets.push({ path: full, kind: 'unreadable', reason: notAnArtifactFile(entry) });
   }
-  if (!archives.size && !folders.length) return null;
-  const targets: Target[] = [];
+  if (!archives.size && !folders.length && !targets.length) return null;
   for (const name of folders) {
     const paired = archives.get(name)?.sort();
     archives.delete(name);
