@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { closeSync, copyFileSync, existsSync, linkSync, mkdtempSync, openSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, linkSync, mkdtempSync, openSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -16,6 +16,7 @@ import { startServer } from './http-server.js';
 import { isPrintable, printable } from '../src/report/escape.js';
 import { condaIdProblem, wheelId } from '../src/report/package-id.js';
 import { parseOutputs } from '../src/report/output.js';
+import { FORMATS } from '../src/report/formats.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'pyc-audit-outputs-'));
 const sha = (path: string) => createHash('sha256').update(readFileSync(path)).digest('hex');
@@ -212,6 +213,19 @@ test('several reports from one read: --output FORMAT=FILE, each the same as its 
     ],
   });
   assert.deepEqual(parseOutputs(['junit=a.xml'], 'text'), { stdoutFormat: 'text', specs: [{ format: 'junit', path: 'a.xml' }] });
+  assert.deepEqual(parseOutputs(['rebuild-plan=plan.json'], 'text'), { stdoutFormat: 'text', specs: [{ format: 'rebuild-plan', path: 'plan.json' }] });
+  // A mistyped format is refused, not written as a text report named after the whole value.
+  const cwd = tmp();
+  for (const [value, message] of [
+    ['xml=a.xml', `--output xml=a.xml: 'xml' is not a format (${FORMATS.join(', ')}); a file of that name is given as ./xml=a.xml`],
+    ['JSON=a.json', "--output JSON=a.json: 'JSON' is not a format (did you mean 'json'?); a file of that name is given as ./JSON=a.json"],
+    ['sarf=a.sarif', "--output sarf=a.sarif: 'sarf' is not a format (did you mean 'sarif'?); a file of that name is given as ./sarf=a.sarif"],
+  ] as const) {
+    const r = spawnSync(process.execPath, [BIN, '--output', value, STALE], { cwd, encoding: 'utf8', timeout: 60_000 });
+    assert.deepEqual([r.status, r.stderr], [2, `pyc-audit: error: ${message}\n`]);
+  }
+  assert.deepEqual(readdirSync(cwd), []);
+  rmSync(cwd, { recursive: true });
 });
 
 test('ndjson is written as each artifact finishes: a slow first input holds nothing back; killed, then --resume keeps every finished line', async () => {

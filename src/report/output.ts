@@ -11,6 +11,7 @@ import { basename, dirname, join, resolve } from 'node:path';
 import { createRequire } from 'node:module';
 import type { Stats } from 'node:fs';
 import { FORMATS, type Format } from './formats.js';
+import { didYouMean } from '../run/did-you-mean.js';
 import { printable } from './escape.js';
 import { forget, removeOnExit } from '../run/remove-on-exit.js';
 import { errnoWords } from '../sources/access/regular-file.js';
@@ -44,16 +45,23 @@ export function describeError(err: unknown): string {
 
 /**
  * --output values: `FILE` (the report in --format; once) or `FORMAT=FILE` (repeatable: several
- * reports from one read). A file whose name starts with a format and `=` is given as `./json=x`.
+ * reports from one read). A file whose name starts with a format and `=` is given as `./json=x`;
+ * one that starts with another word and `=` (`xml=a.xml`, `JSON=a.json`) is taken for a mistyped
+ * format and refused, never written as a text report under that name.
  */
 export function parseOutputs(values: readonly string[], format: Format): { stdoutFormat: Format | null; specs: OutputSpec[] } {
   const specs: OutputSpec[] = [];
   let plain = 0;
   for (const value of values) {
-    const m = /^([a-z]+)=(.*)$/.exec(value);
+    const m = /^([A-Za-z][A-Za-z0-9-]*)=(.*)$/.exec(value);
     if (m && (FORMATS as readonly string[]).includes(m[1]!)) {
       if (!m[2]) throw new OutputError(`--output ${printable(value)}: no file after ${m[1]}=`);
       specs.push({ format: m[1] as Format, path: m[2] });
+    } else if (m) {
+      const hint = didYouMean(m[1]!, FORMATS);
+      throw new OutputError(
+        `--output ${printable(value)}: '${printable(m[1]!)}' is not a format${hint ? ` (did you mean '${hint}'?)` : ` (${FORMATS.join(', ')})`}; a file of that name is given as ./${printable(value)}`,
+      );
     } else {
       if (!value) throw new OutputError('--output: an empty file name');
       if (++plain > 1) throw new OutputError('--output FILE can be given once; give the other reports as FORMAT=FILE (--output sarif=a.sarif)');
