@@ -6,7 +6,7 @@
 // history and the file watchers with it, which a run that reads files synchronously never needs.
 import { closeSync, constants, fstatSync, openSync, promises, readSync, writeSync } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import type { Dirent, Stats } from 'node:fs';
 
 export interface OpenOptions {
   /** Follow a symbolic link in the last component: true for a path the user named, false inside a walk. */
@@ -56,7 +56,7 @@ function flags(options: OpenOptions): number {
   return constants.O_RDONLY | constants.O_NONBLOCK | (options.follow === false ? constants.O_NOFOLLOW : 0);
 }
 
-function kindOf(stats: Stats): string {
+function kindOf(stats: Stats | Dirent): string {
   if (stats.isFIFO()) return 'a FIFO';
   if (stats.isSocket()) return 'a socket';
   if (stats.isCharacterDevice()) return 'a character device';
@@ -66,8 +66,13 @@ function kindOf(stats: Stats): string {
   return 'not a file';
 }
 
+/** "not a regular file (a FIFO)": why a file of this kind (from fstat, or a folder listing) is not read. */
+export function notRegularReason(stats: Stats | Dirent): string {
+  return `not a regular file (${kindOf(stats)})`;
+}
+
 function notRegular(stats: Stats): FileError {
-  return new FileError(`not a regular file (${kindOf(stats)})`, 'ENOTREG');
+  return new FileError(notRegularReason(stats), 'ENOTREG');
 }
 
 /** Describes a byte count for a limit message: 65536 → "64 KiB". */

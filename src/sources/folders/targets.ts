@@ -8,6 +8,7 @@ import { lstatSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { ArtifactOrigin } from '../../channel/repodata.js';
 import { redactUrls } from '../access/redact.js';
+import { notRegularReason } from '../access/regular-file.js';
 
 export interface Target {
   path: string;
@@ -123,9 +124,7 @@ function exists(path: string): boolean {
 }
 
 function notAnArtifactFile(entry: Dirent): string {
-  if (entry.isSymbolicLink()) return 'a symbolic link, not followed in a folder (give its path to audit what it points to)';
-  const kind = entry.isFIFO() ? 'a FIFO' : entry.isSocket() ? 'a socket' : entry.isCharacterDevice() ? 'a character device' : entry.isBlockDevice() ? 'a block device' : 'not a file';
-  return `not a regular file (${kind})`;
+  return entry.isSymbolicLink() ? 'a symbolic link, not followed in a folder (give its path to audit what it points to)' : notRegularReason(entry);
 }
 
 /**
