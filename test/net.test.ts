@@ -130,6 +130,24 @@ test('a channel (repodata, then the artifacts) is read through the proxy', async
   assert.ok(served.includes('/noarch/repodata.json'), served.join('\n'));
 });
 
+test('a proxy variable that is no http(s) URL: one line per download naming the variable (never its value), no crash line; local inputs audited', async () => {
+  const url = `http://${PROXIED_HOST}/example-1.0-py314rc2_0.conda`;
+  for (const [env, name] of [
+    [{ HTTP_PROXY: 'not a url' }, 'HTTP_PROXY'],
+    [{ HTTP_PROXY: 'http://[::1' }, 'HTTP_PROXY'],
+    [{ https_proxy: 'ftp://user:secret@127.0.0.1:1' }, 'https_proxy'],
+    [{ http_proxy: 'proxy.example:3128', HTTP_PROXY: proxyUrl }, 'http_proxy'], // the lower-case one is used, as undici does
+  ] as const) {
+    const r = await runAsync([url, fixture('example-1.0-py314_0.conda')], proxyEnv(env));
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr, `pyc-audit: error: ${url}: ${name} is not a proxy URL (http://HOST:PORT or https://HOST:PORT)\n`);
+    assert.match(r.stdout, /^OK +\S+example-1\.0-py314_0\.conda /m);
+  }
+  // An empty lower-case variable is no proxy, and hides the upper-case one (undici's rule).
+  const direct = await runAsync([`${files.base}/legacy-1.0-py36_0.conda`], proxyEnv({ http_proxy: '', HTTP_PROXY: 'not a url' }));
+  assert.equal(direct.code, 0, direct.stderr);
+});
+
 test('https through a proxy that refuses the tunnel: one error line naming the CONNECT and the status', async () => {
   const refusing = http.createServer((_req, res) => res.writeHead(405).end());
   refusing.on('connect', (req: http.IncomingMessage, socket: net.Socket) => {

@@ -32,6 +32,7 @@
 
 import type { HostPolicy } from './hosts.js';
 import { InputError } from '../types.js';
+import { redactUrls } from './redact.js';
 
 export const RETRY = { attempts: 4, baseMs: 1000, maxWaitMs: 30_000, totalWaitMs: 60_000 };
 
@@ -43,6 +44,27 @@ const PROXY_VARIABLES = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy
 /** Whether the environment names a proxy (NO_PROXY alone changes nothing). */
 export function proxyConfigured(env: NodeJS.ProcessEnv = process.env): boolean {
   return PROXY_VARIABLES.some((v) => !!env[v]);
+}
+
+/**
+ * The proxy variable the client would use that holds no http(s) URL, or null. undici takes
+ * http_proxy before HTTP_PROXY (https_proxy before HTTPS_PROXY), an empty one as none; a bad one
+ * fails every request, so it is said once, by name (never its value: it may hold a password).
+ */
+export function badProxyVariable(env: NodeJS.ProcessEnv = process.env): string | null {
+  for (const [lower, upper] of [['http_proxy', 'HTTP_PROXY'], ['https_proxy', 'HTTPS_PROXY']] as const) {
+    const name = env[lower] !== undefined ? lower : upper;
+    const value = env[name];
+    if (!value) continue;
+    let protocol = '';
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      // not a URL
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') return name;
+  }
+  return null;
 }
 
 /** Whether this Node runs undici 8 (it needs 22.19 or later). */
@@ -63,6 +85,8 @@ interface Client {
 let client: Promise<Client> | null = null;
 
 async function makeClient(): Promise<Client> {
+  const bad = badProxyVariable();
+  if (bad) throw new InputError(`${bad} is not a proxy URL (http://HOST:PORT or https://HOST:PORT)`);
   const mod = (modernClient() ? await import('undici') : await import('undici6')) as unknown as typeof import('undici');
   // undici 6 calls EnvHttpProxyAgent experimental in a warning on stderr: not the user's concern.
   const emitWarning = process.emitWarning;
@@ -97,7 +121,8 @@ function transport(): Promise<Client> {
 export async function closeNetwork(): Promise<void> {
   const c = client;
   client = null;
-  if (c) await (await c).destroy();
+  // A client that could not be made (a bad proxy variable) was reported by each download.
+  if (c) await (await c.catch(() => null))?.destroy();
 }
 
 /** How long Retry-After asks to wait, in ms; null when absent or unreadable. */
@@ -155,7 +180,7 @@ export async function netFetch(url: string, init: RequestInit = {}): Promise<Res
   if (!policy || init.redirect === 'manual' || init.redirect === 'error') return fetchRetrying(url, init);
   for (let hop = 0; ; hop++) {
     const refused = policy.refuses(url);
-    if (refused) throw new InputError(`request to ${new URL(url).host} refused: ${refused}`);
+    if (refused) throw new InputError(`request to ${new URL(url).host || redactUrls(url)} refused: ${refused}`);
     const response = await fetchRetrying(url, { ...init, redirect: 'manual' });
     const location = response.headers.get('location');
     if (![301, 302, 303, 307, 308].includes(response.status) || location === null) return response;
