@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { storedZip, tarHeader, zstdFrame } from './archives.js';
 import { TAIL_BYTES } from '../src/sources/access/http.js';
-import { fixture, ROOT, run, runAsync, runMeasured } from './helpers.js';
+import { CORPUS, fixture, haveCorpus, ROOT, run, runAsync, runMeasured } from './helpers.js';
 import { sendBytes, startServer } from './http-server.js';
 
 interface Served {
@@ -223,4 +223,39 @@ test('an endless .pyc download ends at --max-bytes, and is cancelled', async () 
   assert.equal(r.stderr, `pyc-audit: error: ${base}/endless.pyc: --max-bytes reached: stopped after 1048576 bytes of decompressed data, not all of the artifact was audited\n`);
   assert.match(r.stdout, /^OK +\S*example-1\.0-py314_0\.conda /m);
   assert.ok(log.filter((e) => e.url === '/endless.pyc').every((e) => e.aborted), 'the download was cancelled');
+});
+
+test('a file replaced on the server between range requests is an error, not a verdict on a mix of two files: another size, another ETag', { skip: !haveCorpus && 'no ../shared/corpus' }, async () => {
+  // A real .conda larger than the tail request: its pkg- member is read by a second request.
+  const conda = readFileSync(join(CORPUS, 'conda', 'conda+conda-package-handling', 'mock-2.0.0-py37_1000.conda'));
+  assert.ok(conda.length > TAIL_BYTES);
+  /** Honours Range, and answers every request after the first as `later` says. */
+  const serve = (later: { total?: number; etag?: string }) => {
+    let requests = 0;
+    return (req: http.IncomingMessage, res: http.ServerResponse) => {
+      const first = requests++ === 0;
+      const m = /^bytes=(\d*)-(\d*)$/.exec(req.headers.range ?? '')!;
+      const start = m[1] === '' ? conda.length - Number(m[2]) : Number(m[1]);
+      const end = m[1] !== '' && m[2] ? Number(m[2]) : conda.length - 1;
+      const total = first ? conda.length : (later.total ?? conda.length);
+      res.writeHead(206, { 'content-range': `bytes ${start}-${end}/${total}`, etag: first ? '"v1"' : (later.etag ?? '"v1"') });
+      res.end(conda.subarray(start, end + 1));
+    };
+  };
+  const cases = [
+    ['/same.conda', {}, null],
+    ['/resized.conda', { total: conda.length + 12345 }, `the file changed on the server while it was read (${conda.length} bytes, then ${conda.length + 12345})`],
+    ['/retagged.conda', { etag: '"v2"' }, 'the file changed on the server while it was read (ETag "v1", then "v2")'],
+  ] as const;
+  for (const [path, later, error] of cases) {
+    routes.set(path, serve(later));
+    const r = await runAsync([`${base}${path}`]);
+    if (error === null) {
+      assert.equal(r.code, 0, r.stderr);
+      assert.match(r.stdout, /^OK +\S+same\.conda /m);
+    } else {
+      assert.equal(r.code, 2, r.stdout);
+      assert.equal(r.stderr, `pyc-audit: error: ${base}${path}: ${error}\n`);
+    }
+  }
 });

@@ -248,7 +248,12 @@ interface Cursor {
  * request), and the next range that begins at or shortly after where that one stopped is read on
  * from the same response; any other range opens a request of its own.
  */
-function rangeAccess(download: Download, total: number, tail: { start: number; bytes: Buffer }, readOn: (start: number, end: number) => number): RandomAccess {
+/**
+ * Random access through range requests. Each answer must be of the same file as the first (the
+ * tail): the same size, and the same ETag when the server gives one — else a verdict could mix
+ * the members of two files, one replaced on the server between requests.
+ */
+function rangeAccess(download: Download, total: number, tail: { start: number; bytes: Buffer; etag: string | null }, readOn: (start: number, end: number) => number): RandomAccess {
   const cursors: Cursor[] = [];
   /** The file's first bytes as read (the sniff): kept, so a reader that starts again at 0 is served from memory. */
   let head = Buffer.alloc(0);
@@ -263,6 +268,9 @@ function rangeAccess(download: Download, total: number, tail: { start: number; b
     try {
       if (got.response.status !== 206) throw new InputError(`the server stopped honouring Range requests (HTTP ${got.response.status})`);
       const r = contentRange(got.response);
+      if (r.total !== total) throw new InputError(`the file changed on the server while it was read (${total} bytes, then ${r.total})`);
+      const etag = got.response.headers.get('etag');
+      if (tail.etag !== null && etag !== null && etag !== tail.etag) throw new InputError(`the file changed on the server while it was read (ETag ${tail.etag.slice(0, 80)}, then ${etag.slice(0, 80)})`);
       if (r.start !== start || r.end !== to) throw new InputError(`the server sent bytes ${r.start}-${r.end - 1} for a request of ${start}-${to - 1}`);
     } catch (err) {
       await got.cancel();
@@ -405,7 +413,7 @@ async function urlBytes(download: Download, name: string): Promise<ArtifactBytes
   }
   if (range.start === 0) return { mode: 'random', name, first: bytes.subarray(0, SNIFF_BYTES), access: memoryAccess(bytes) };
   if (!endsAZip(bytes)) return wholeBody(download, name);
-  const tailBytes = { start: range.start, bytes };
+  const tailBytes = { start: range.start, bytes, etag: tail.response.headers.get('etag') };
   const bounds = memberBounds(tailBytes);
   // To the end of the member a range ends in. A .conda's first bytes are read on into the member
   // they fall in (conda writes metadata.json, then the pkg- member, which is always read): the
