@@ -92,6 +92,15 @@ test('a redirect from a remote channel to a loopback address is not followed; --
   assert.match(allowed.stderr, /noarchpyc-1\.0-pyh_0\.conda: (connection refused|HTTP 404|download failed)/);
 });
 
+test('a redirect from a remote channel to a file: URL is refused, naming where it led', async () => {
+  const dir = join(root, 'redirect-file');
+  buildChannel(dir, { noarch: ['noarchpyc-1.0-pyh_0.conda'] }, { shards: true, indexInfo: { base_url: `./redirect-to/${encodeURIComponent('file:///etc/')}` } });
+  folders.set(CHANNEL, dir);
+  const r = await runAsync(['channel', `http://${CHANNEL}/`, '--subdir', 'noarch'], viaProxy());
+  assert.equal(r.code, 2, r.stderr);
+  assert.match(r.stderr, /: request to file:\/\/\/etc\/noarchpyc-1\.0-pyh_0\.conda refused: file: is not http\(s\)/);
+});
+
 test('--allow-host pins the run: another public host is refused', async () => {
   const dir = join(root, 'pinned');
   buildChannel(dir, { noarch: ['noarchpyc-1.0-pyh_0.conda'] }, { shards: true, indexInfo: { base_url: 'http://cdn.pyc-audit.invalid/noarch/' } });
