@@ -248,9 +248,15 @@ interface Cursor {
  * request), and the next range that begins at or shortly after where that one stopped is read on
  * from the same response; any other range opens a request of its own.
  */
+/** A response's strong ETag, or null: a weak one (W/"…") may differ between servers of the same file. */
+function strongEtag(response: Response): string | null {
+  const etag = response.headers.get('etag');
+  return etag === null || etag.startsWith('W/') ? null : etag;
+}
+
 /**
  * Random access through range requests. Each answer must be of the same file as the first (the
- * tail): the same size, and the same ETag when the server gives one — else a verdict could mix
+ * tail): the same size, and the same strong ETag when the server gives one — else a verdict could mix
  * the members of two files, one replaced on the server between requests.
  */
 function rangeAccess(download: Download, total: number, tail: { start: number; bytes: Buffer; etag: string | null }, readOn: (start: number, end: number) => number): RandomAccess {
@@ -269,7 +275,7 @@ function rangeAccess(download: Download, total: number, tail: { start: number; b
       if (got.response.status !== 206) throw new InputError(`the server stopped honouring Range requests (HTTP ${got.response.status})`);
       const r = contentRange(got.response);
       if (r.total !== total) throw new InputError(`the file changed on the server while it was read (${total} bytes, then ${r.total})`);
-      const etag = got.response.headers.get('etag');
+      const etag = strongEtag(got.response);
       if (tail.etag !== null && etag !== null && etag !== tail.etag) throw new InputError(`the file changed on the server while it was read (ETag ${tail.etag.slice(0, 80)}, then ${etag.slice(0, 80)})`);
       if (r.start !== start || r.end !== to) throw new InputError(`the server sent bytes ${r.start}-${r.end - 1} for a request of ${start}-${to - 1}`);
     } catch (err) {
@@ -413,7 +419,7 @@ async function urlBytes(download: Download, name: string): Promise<ArtifactBytes
   }
   if (range.start === 0) return { mode: 'random', name, first: bytes.subarray(0, SNIFF_BYTES), access: memoryAccess(bytes) };
   if (!endsAZip(bytes)) return wholeBody(download, name);
-  const tailBytes = { start: range.start, bytes, etag: tail.response.headers.get('etag') };
+  const tailBytes = { start: range.start, bytes, etag: strongEtag(tail.response) };
   const bounds = memberBounds(tailBytes);
   // To the end of the member a range ends in. A .conda's first bytes are read on into the member
   // they fall in (conda writes metadata.json, then the pkg- member, which is always read): the
