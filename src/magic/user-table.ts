@@ -1,6 +1,6 @@
 // --magic-table FILE: rows a user adds to (or corrects in) the built-in table without a new
 // release. The format is what `pyc-audit magic --format json` prints: a JSON array of objects.
-import { readRegularFile, whyUnreadable } from '../sources/access/regular-file.js';
+import { readRegularFile, describeFileError } from '../sources/access/regular-file.js';
 import type { MagicEntry } from './types.js';
 
 export class MagicTableError extends Error {}
@@ -13,7 +13,7 @@ export async function readUserTableText(path: string): Promise<string> {
   try {
     return (await readRegularFile(path, { maxBytes: MAGIC_TABLE_MAX_BYTES, follow: true })).toString('utf8');
   } catch (err) {
-    throw new MagicTableError(`${path}: cannot read magic table: ${whyUnreadable(err)}`);
+    throw new MagicTableError(`${path}: cannot read magic table: ${describeFileError(err)}`);
   }
 }
 

@@ -12,7 +12,7 @@ import type { ArtifactResult } from '../judge/artifact.js';
 import { packageId } from '../judge/package-info.js';
 import { ruleFor, severityRank, type Severity } from '../judge/rules.js';
 import { markdownText, printable } from './escape.js';
-import { errnoWords } from '../sources/access/regular-file.js';
+import { describeFileError } from '../sources/access/regular-file.js';
 import { describeGroup, groupFindings } from './groups.js';
 import { rebuildIds } from './list-stale.js';
 import type { Tally } from './json.js';
@@ -174,7 +174,7 @@ export class GithubReportWriter {
       try {
         this.o.append(this.o.summaryPath, this.markdown(summary));
       } catch (err) {
-        out += `::warning title=${escapeProperty('pyc-audit: job summary')}::${escapeData(`could not write ${this.o.summaryPath}: ${errnoWords((err as NodeJS.ErrnoException).code) ?? (err as Error).message}`)}\n`;
+        out += `::warning title=${escapeProperty('pyc-audit: job summary')}::${escapeData(`could not write ${this.o.summaryPath}: ${describeFileError(err)}`)}\n`;
       }
     }
     return `${out}::notice title=pyc-audit::${escapeData(summary)}\n`;

@@ -5,9 +5,8 @@
 import type { ArtifactResult } from '../judge/artifact.js';
 import { artifactJsonProblem, fromArtifactJson } from './json.js';
 import { LineTooLong, readLines } from './lines.js';
-import { readRegularFile, FileError } from '../sources/access/regular-file.js';
+import { describeFileError, readRegularFile } from '../sources/access/regular-file.js';
 import { printable } from './escape.js';
-import { describeError } from './output.js';
 
 export class MergeInputError extends Error {}
 
@@ -37,9 +36,8 @@ export async function readReport(path: string): Promise<ArtifactResult[]> {
   const name = printable(path);
   const fail = (err: unknown): never => {
     if (err instanceof MergeInputError) throw err;
-    if (err instanceof FileError || err instanceof LineTooLong) throw new MergeInputError(`${name}: ${err.message}`);
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new MergeInputError(`${name}: ${code === 'ENOENT' ? 'no such file' : describeError(err)}`);
+    if (err instanceof LineTooLong) throw new MergeInputError(`${name}: ${err.message}`);
+    throw new MergeInputError(`${name}: ${describeFileError(err)}`);
   };
   const results: ArtifactResult[] = [];
   const order: (number | null)[] = [];

@@ -14,7 +14,7 @@ import { FORMATS, type Format } from './formats.js';
 import { didYouMean } from '../run/did-you-mean.js';
 import { printable } from './escape.js';
 import { forget, removeOnExit } from '../run/remove-on-exit.js';
-import { errnoWords } from '../sources/access/regular-file.js';
+import { describeFileError } from '../sources/access/regular-file.js';
 
 /** node:crypto only when an --output file is written: it costs start-up time (docs/performance.md). */
 const randomHex = () => (createRequire(import.meta.url)('node:crypto') as typeof import('node:crypto')).randomBytes(4).toString('hex');
@@ -32,15 +32,6 @@ export interface OutputPlan {
   /** The format printed on stdout, or null when a plain --output FILE takes the report (the text summary is printed then). */
   stdoutFormat: Format | null;
   files: (OutputSpec & { target: string; mode: 'atomic' | 'direct'; existing: Stats | null })[];
-}
-
-/** "ENOSPC: no space left on device" from a Node error, without the path and call it names. */
-export function describeError(err: unknown): string {
-  const e = err as NodeJS.ErrnoException;
-  const words = errnoWords(e.code);
-  if (words) return words;
-  if (e.code && e.message.startsWith(`${e.code}:`)) return e.message.replace(/, [a-z]+( '.*')?$/, '');
-  return e.code ?? e.message;
 }
 
 /**
@@ -108,7 +99,7 @@ export async function planOutputs(values: readonly string[], format: Format, inp
       existing = await promises.stat(spec.path);
     } catch (err) {
       const code = (err as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT') throw new OutputError(`${name}: ${describeError(err)}`);
+      if (code !== 'ENOENT') throw new OutputError(`${name}: ${describeFileError(err)}`);
     }
     let target: string;
     if (existing) {
@@ -122,7 +113,7 @@ export async function planOutputs(values: readonly string[], format: Format, inp
       try {
         dir = await promises.stat(folder);
       } catch (err) {
-        throw new OutputError((err as NodeJS.ErrnoException).code === 'ENOENT' ? `${name}: no such folder ${printable(dirname(spec.path))}` : `${name}: ${printable(dirname(spec.path))}: ${describeError(err)}`);
+        throw new OutputError((err as NodeJS.ErrnoException).code === 'ENOENT' ? `${name}: no such folder ${printable(dirname(spec.path))}` : `${name}: ${printable(dirname(spec.path))}: ${describeFileError(err)}`);
       }
       if (!dir.isDirectory()) throw new OutputError(`${name}: ${printable(dirname(spec.path))} is not a folder`);
       target = resolve(spec.path);
@@ -176,7 +167,7 @@ export class OutputFile {
       });
       return new OutputFile(path, stream, null, null, target, onError);
     } catch (err) {
-      throw new OutputError(`${name}: ${describeError(err)}`);
+      throw new OutputError(`${name}: ${describeFileError(err)}`);
     }
   }
 
@@ -186,7 +177,7 @@ export class OutputFile {
 
   private fail(err: unknown): void {
     if (this.error !== null) return;
-    this.error = `--output ${printable(this.path)}: ${describeError(err)}`;
+    this.error = `--output ${printable(this.path)}: ${describeFileError(err)}`;
     this.onError(this.error);
   }
 

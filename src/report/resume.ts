@@ -11,8 +11,8 @@ import { stat } from 'node:fs/promises';
 import type { ArtifactResult } from '../judge/artifact.js';
 import { artifactJsonProblem, fromArtifactJson } from './json.js';
 import { LineTooLong, readLines } from './lines.js';
-import { FileError } from '../sources/access/regular-file.js';
-import { describeError, OutputFile } from './output.js';
+import { describeFileError, FileError } from '../sources/access/regular-file.js';
+import { OutputFile } from './output.js';
 import { printable } from './escape.js';
 
 export interface Resumed {
@@ -72,7 +72,7 @@ export async function resumeFrom(path: string, identityOf: IdentityOf = () => nu
     const code = (err as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return { done, retried: 0, changed: 0 };
     if (err instanceof FileError || err instanceof LineTooLong) throw new Error(`${name}: ${err.message}; give another --output`);
-    throw new Error(`${name}: ${code ? describeError(err) : (err as Error).message}`);
+    throw new Error(`${name}: ${describeFileError(err)}`);
   }
   if (lines > 0 && complete === 0) throw new Error(`${name}: has no complete line: not an ndjson report of pyc-audit; give another --output`);
   if (drop.size) await rewriteWithout(path, drop);

@@ -7,7 +7,7 @@
 // code: not by its message, which carries numbers (mtimes, sizes) that change between builds.
 import { closeSync, openSync, renameSync, rmSync, writeSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
-import { readRegularFileSync, whyUnreadable } from '../sources/access/regular-file.js';
+import { readRegularFileSync, describeFileError } from '../sources/access/regular-file.js';
 import type { ArtifactResult } from '../judge/artifact.js';
 import type { Finding } from '../judge/checks.js';
 
@@ -57,7 +57,7 @@ export class Baseline {
         if (update) return new Baseline(file, true, []);
         throw new BaselineError(`--baseline ${file}: no such file (--update-baseline records one)`);
       }
-      throw new BaselineError(`--baseline ${file}: ${whyUnreadable(err)}`);
+      throw new BaselineError(`--baseline ${file}: ${describeFileError(err)}`);
     }
     let doc: BaselineFile;
     try {

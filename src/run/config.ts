@@ -9,7 +9,7 @@
 // `[per-package-ignores]` (package-name globs → codes not reported for those packages) and
 // `[severity]` (CODE = "error" | "warning" | "info", which --fail-on and the reports then use).
 import { lstatSync, statSync } from 'node:fs';
-import { FileError, formatLimit, readRegularFileSync, whyUnreadable } from '../sources/access/regular-file.js';
+import { FileError, formatLimit, readRegularFileSync, describeFileError } from '../sources/access/regular-file.js';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Command, Option } from 'commander';
 import { createRequire } from 'node:module';
@@ -53,7 +53,7 @@ function readConfigText(file: string): string {
     const e = err as NodeJS.ErrnoException;
     const reason =
       err instanceof FileError ? (e.message.startsWith('larger') ? `larger than the ${formatLimit(CONFIG_MAX_BYTES)} a configuration file may have` : e.message)
-      : whyUnreadable(err);
+      : describeFileError(err);
     throw new ConfigError(`${file}: ${reason}`);
   }
 }

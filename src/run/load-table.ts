@@ -3,7 +3,7 @@
 // is a usage error: one line naming it and why, never a table trusted silently.
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { readRegularFile, readRegularFileSync, whyUnreadable } from '../sources/access/regular-file.js';
+import { readRegularFile, readRegularFileSync, describeFileError } from '../sources/access/regular-file.js';
 import { MagicTable } from '../magic/table.js';
 import { loadUserTable, MagicTableError } from '../magic/user-table.js';
 import { describeProvenance, MagicUpdateError, parseUpdateFile, UPDATE_FILE_NAME, updateRows, type MagicUpdate, type TableProvenance } from '../magic/update.js';
@@ -26,7 +26,7 @@ function parsed(bytes: Buffer, path: string): MagicUpdate {
 }
 
 const readFailure = (path: string, err: unknown) =>
-  new MagicUpdateError(`${path}: cannot read magic table update: ${whyUnreadable(err)}`);
+  new MagicUpdateError(`${path}: cannot read magic table update: ${describeFileError(err)}`);
 
 /** The update file's contents, or null when there is none. Throws MagicUpdateError on a bad one. */
 export async function readUpdate(path: string | null = updateFilePath()): Promise<MagicUpdate | null> {

@@ -1,7 +1,7 @@
 // Reads one target: an artifact file, stdin, a URL (each only an access path to bytes, read by
 // read-bytes.ts), or a folder. Readers other than files load when first needed: a reader thread
 // imports this module, and its start-up time is paid before it decodes anything.
-import { openRegular, whyUnreadable } from './access/regular-file.js';
+import { openRegular, describeFileError } from './access/regular-file.js';
 import { fileAccess, readFirst, streamBytes } from './access/access.js';
 import { readPlainConda } from './formats/conda-plain.js';
 import { readBytes } from './formats/read-bytes.js';
@@ -31,7 +31,7 @@ function scanOptions(options: ReadOptions): ScanOptions {
 function openError(err: unknown): InputError {
   if (err instanceof InputError) return err;
   if ((err as NodeJS.ErrnoException).code === 'EISDIR') return new InputError('is a directory, not an artifact (give the .conda, .tar.bz2 or .pyc files in it)');
-  return new InputError(whyUnreadable(err));
+  return new InputError(describeFileError(err));
 }
 
 /**

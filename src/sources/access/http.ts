@@ -241,13 +241,6 @@ interface Cursor {
   busy: boolean;
 }
 
-/**
- * The file through range requests, the tail (already fetched) served from memory: no byte is
- * asked for twice. Below the tail, a range opens one request that runs as far as `readOn` says
- * (the end of the zip member it falls in: a member's local header and its data come in one
- * request), and the next range that begins at or shortly after where that one stopped is read on
- * from the same response; any other range opens a request of its own.
- */
 /** A response's strong ETag, or null: a weak one (W/"…") may differ between servers of the same file. */
 function strongEtag(response: Response): string | null {
   const etag = response.headers.get('etag');
@@ -255,9 +248,13 @@ function strongEtag(response: Response): string | null {
 }
 
 /**
- * Random access through range requests. Each answer must be of the same file as the first (the
- * tail): the same size, and the same strong ETag when the server gives one — else a verdict could mix
- * the members of two files, one replaced on the server between requests.
+ * The file through range requests, the tail (already fetched) served from memory: no byte is
+ * asked for twice. Below the tail, a range opens one request that runs as far as `readOn` says
+ * (the end of the zip member it falls in: a member's local header and its data come in one
+ * request), and the next range that begins at or shortly after where that one stopped is read on
+ * from the same response; any other range opens a request of its own. Each answer must be of the
+ * same file as the first (the tail): the same size, and the same strong ETag when the server gives
+ * one — else a verdict could mix the members of two files, one replaced between requests.
  */
 function rangeAccess(download: Download, total: number, tail: { start: number; bytes: Buffer; etag: string | null }, readOn: (start: number, end: number) => number): RandomAccess {
   const cursors: Cursor[] = [];

@@ -28,7 +28,7 @@ export class FileError extends Error {
   }
 }
 
-/** What an error number means for a file the tool opens, in words; other codes as they are. */
+/** What an error number means for a file the tool opens, in words. */
 const ERRNO_WORDS: Record<string, string> = {
   ENOENT: 'no such file',
   EACCES: 'permission denied',
@@ -40,16 +40,17 @@ const ERRNO_WORDS: Record<string, string> = {
   ENAMETOOLONG: 'file name too long',
 };
 
-/** Why a file could not be opened or read, in words: a FileError's reason, or an error number's ("permission denied"). */
-export function whyUnreadable(err: unknown): string {
+/**
+ * Why a file could not be opened, read or written, in words: a FileError's reason, an error
+ * number's ("permission denied"), else Node's own text without the path and call it names
+ * ("ENOSPC: no space left on device").
+ */
+export function describeFileError(err: unknown): string {
   if (err instanceof FileError) return err.message;
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return errnoWords(code) ?? code ?? String((err as Error)?.message ?? err);
-}
-
-/** The words for an error number a file's open or read gives ("permission denied"), or undefined. */
-export function errnoWords(code: string | undefined): string | undefined {
-  return code && Object.hasOwn(ERRNO_WORDS, code) ? ERRNO_WORDS[code] : undefined;
+  const e = err as NodeJS.ErrnoException;
+  if (e?.code && Object.hasOwn(ERRNO_WORDS, e.code)) return ERRNO_WORDS[e.code]!;
+  if (e?.code && typeof e.message === 'string' && e.message.startsWith(`${e.code}:`)) return e.message.replace(/, [a-z]+( '.*')?$/, '');
+  return e?.code ?? String(e?.message ?? err);
 }
 
 function flags(options: OpenOptions): number {

@@ -13,7 +13,7 @@ import { lstatSync, readdirSync, type Dirent } from 'node:fs';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { HEADER_BYTES } from '../../judge/header.js';
 import { pycLocation } from '../../judge/pyc-paths.js';
-import { FileError, readChunksSync, readHeadSync, readRegularFileSync, whyUnreadable } from '../access/regular-file.js';
+import { FileError, readChunksSync, readHeadSync, readRegularFileSync, describeFileError } from '../access/regular-file.js';
 import { metadataLimit, MemberCollector, SourceHashes, type HashRequest } from '../formats/tar-members.js';
 import { METADATA_FILES } from '../formats/metadata.js';
 import { emptyEntries, InputError, type ArtifactEntries, type SourceMember } from '../types.js';
@@ -58,7 +58,7 @@ export function displayName(name: Buffer): string {
 function reason(err: unknown): string {
   if (err instanceof InputError) return err.message;
   if ((err as NodeJS.ErrnoException).code === 'ELOOP') return 'a symbolic link (not followed)';
-  return whyUnreadable(err);
+  return describeFileError(err);
 }
 
 const slash = (parts: string[]) => parts.filter(Boolean).join('/');
